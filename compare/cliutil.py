@@ -1,0 +1,212 @@
+"""Plumbing every ``apisec`` command shares: input reading, atomic output,
+the ``--format``/``--fail-on`` conventions and the exit-code contract.
+
+Exit codes (a contract CI pipelines rely on):
+
+* 0 — ok, or every check passed below the ``--fail-on`` threshold;
+* 1 — verification refused, or a check failed at or above ``--fail-on``;
+* 2 — usage or input error (unreadable file, malformed XML, bad key, bad host).
+
+Library code raises exceptions carrying an ``exit_code`` attribute (see
+``wssec.errors`` and ``rest.errors``); :func:`compare.cli.main` turns them
+into one ``apisec: error: …`` line.  The side CLIs (``wssec.cli``,
+``rest.cli``) import this module and :mod:`compare.findings`; the side
+*libraries* import only :mod:`compare.findings`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from compare.findings import (
+    FAIL_ON_CHOICES,
+    Finding,
+    Status,
+    dumps,
+    exceeds_threshold,
+    redact,
+)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INPUT = 2
+
+
+class InputError(Exception):
+    """Unusable input (missing file, bad option value): exit 2."""
+
+    exit_code = EXIT_INPUT
+
+
+class Refused(Exception):
+    """A verification or check refused the input: exit 1."""
+
+    exit_code = EXIT_FAILED
+
+
+class OutputFormat(StrEnum):
+    """``--format`` of single commands."""
+
+    text = "text"
+    json = "json"
+
+
+class FailOn(StrEnum):
+    """``--fail-on`` threshold."""
+
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    never = "never"
+
+
+assert tuple(m.value for m in FailOn) == FAIL_ON_CHOICES
+
+FORMAT_OPTION = typer.Option(
+    OutputFormat.text, "--format", help="Output format: text for people, json for machines."
+)
+FAIL_ON_OPTION = typer.Option(
+    FailOn.high,
+    "--fail-on",
+    help="Exit 1 when a check fails at or above this severity ('never' to always exit 0).",
+)
+
+
+def read_input(path: str | Path, *, what: str = "input", max_bytes: int = 64 * 1024 * 1024) -> bytes:
+    """Read a file (``-`` for stdin) or raise :class:`InputError` with one line."""
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(max_bytes + 1)
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"{what} file not found: {p}")
+        if p.is_dir():
+            raise InputError(f"{what} is a directory, not a file: {p}")
+        try:
+            with p.open("rb") as fh:
+                data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read {what} {p}: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise InputError(f"{what} is larger than {max_bytes} bytes")
+    return data
+
+
+def atomic_write(path: str | Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` all-or-nothing: a temp file in the same folder
+    renamed into place, so a failing command never leaves a partial file."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if str(path) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"output folder does not exist: {parent}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def split_csv(values: Sequence[str] | str | None) -> list[str]:
+    """``--sign Body,Timestamp --sign To`` → ``["Body", "Timestamp", "To"]``."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    out: list[str] = []
+    for v in values:
+        out.extend(part.strip() for part in v.split(",") if part.strip())
+    return out
+
+
+def _status_style(status: Status) -> str:
+    return {
+        Status.PASS: "green",
+        Status.FAIL: "bold red",
+        Status.WARN: "yellow",
+        Status.ERROR: "magenta",
+        Status.SKIP: "dim",
+    }[status]
+
+
+def render_findings_text(findings: Sequence[Finding], *, title: str = "") -> None:
+    """Print findings for people: a rich table on a terminal, plain lines otherwise."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        if title:
+            print(title)
+        for f in findings:
+            line = f"{f.status.value.upper():5} {f.severity.value:8} {f.check_id:32} {f.target}"
+            if f.evidence:
+                line += f" — {f.evidence}"
+            print(line)
+        print(summary_line(findings))
+        return
+    table = Table(title=title or None, show_lines=False)
+    for col in ("status", "severity", "check", "target", "evidence"):
+        table.add_column(col)
+    for f in findings:
+        style = _status_style(f.status)
+        table.add_row(f"[{style}]{f.status.value}[/]", f.severity.value, f.check_id, f.target, f.evidence)
+    console.print(table)
+    console.print(summary_line(findings))
+
+
+def summary_line(findings: Iterable[Finding]) -> str:
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.status.value] = counts.get(f.status.value, 0) + 1
+    parts = [f"{counts.get(s.value, 0)} {s.value}" for s in Status if counts.get(s.value)]
+    return "summary: " + (", ".join(parts) if parts else "no findings")
+
+
+def emit_findings(
+    findings: Sequence[Finding],
+    fmt: OutputFormat | str = OutputFormat.text,
+    *,
+    targets: Sequence[str] = (),
+    fail_on: FailOn | str = FailOn.high,
+    title: str = "",
+    extra: dict[str, Any] | None = None,
+) -> int:
+    """Print findings in ``fmt`` and return the exit code the command should use."""
+    fmt = OutputFormat(fmt)
+    if fmt is OutputFormat.json:
+        print(dumps(findings, targets, **(extra or {})))
+    else:
+        render_findings_text(findings, title=title)
+    return EXIT_FAILED if exceeds_threshold(findings, FailOn(fail_on).value) else EXIT_OK
+
+
+def print_json(obj: Any) -> None:
+    """Print a JSON document (for results that are not findings)."""
+    print(redact(json.dumps(obj, indent=2, ensure_ascii=False, default=str)))
+
+
+def exit_with(code: int) -> None:
+    """Leave a command with ``code`` (typer.Exit keeps click from printing)."""
+    raise typer.Exit(code)

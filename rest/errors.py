@@ -1,0 +1,23 @@
+"""Errors of the rest side.  ``exit_code`` drives the CLI's exit status."""
+
+from __future__ import annotations
+
+
+class RestCheckError(Exception):
+    """Base of rest errors; ``str(err)`` is a one-line reason safe to show."""
+
+    exit_code = 2
+
+
+class TargetUnreachable(RestCheckError):
+    """The host could not be resolved or connected to (input error: exit 2)."""
+
+
+class BadInput(RestCheckError):
+    """A file, key, URL or option value is unusable (exit 2)."""
+
+
+class TokenRejected(RestCheckError):
+    """A token failed validation (exit 1)."""
+
+    exit_code = 1

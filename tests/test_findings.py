@@ -1,0 +1,112 @@
+"""The findings model: registry, thresholds, JSON form, redaction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from compare.findings import (
+    Dimension,
+    Finding,
+    Severity,
+    Side,
+    Status,
+    UnknownCheck,
+    dumps,
+    exceeds_threshold,
+    finding,
+    findings_from_document,
+    redact,
+    register,
+)
+
+register(
+    "test.sample-check",
+    "A sample check for the model tests",
+    side="rest",
+    dimension="protocols",
+    severity="high",
+    references=("RFC 0000",),
+    remediation="Do the right thing.",
+)
+
+
+def test_finding_takes_its_meaning_from_the_registry() -> None:
+    f = finding("test.sample-check", "fail", "https://api.example", "offered TLSv1.0")
+    assert f.title == "A sample check for the model tests"
+    assert f.severity is Severity.HIGH and f.side is Side.REST and f.dimension is Dimension.PROTOCOLS
+    assert f.references == ("RFC 0000",) and f.remediation == "Do the right thing."
+
+
+def test_unknown_check_id_is_refused() -> None:
+    with pytest.raises(UnknownCheck):
+        finding("test.never-registered", "pass", "x")
+
+
+def test_bad_check_id_shape_is_refused() -> None:
+    with pytest.raises(ValueError):
+        register("NoDots", "x", side="soap", dimension="encryption", severity="low")
+
+
+def test_conflicting_registration_is_refused() -> None:
+    with pytest.raises(ValueError):
+        register("test.sample-check", "other title", side="rest", dimension="protocols", severity="high")
+
+
+def test_warn_is_capped_at_medium() -> None:
+    assert finding("test.sample-check", "warn", "t").severity is Severity.MEDIUM
+
+
+@pytest.mark.parametrize(
+    ("status", "severity", "fail_on", "expected"),
+    [
+        ("fail", "high", "high", True),
+        ("fail", "medium", "high", False),
+        ("fail", "medium", "medium", True),
+        ("fail", "critical", "never", False),
+        ("warn", "medium", "low", False),
+        ("pass", "critical", "low", False),
+    ],
+)
+def test_fail_on_threshold(status: str, severity: str, fail_on: str, expected: bool) -> None:
+    f = finding("test.sample-check", status, "t", severity=severity)
+    assert exceeds_threshold([f], fail_on) is expected
+
+
+def test_json_document_round_trips() -> None:
+    f = finding("test.sample-check", "fail", "https://a", "evidence", duration_ms=1.5)
+    doc = json.loads(dumps([f], targets=["https://a", "https://b"]))
+    assert doc["tool"] == "apisec" and doc["version"]
+    assert doc["targets"] == ["https://a", "https://b"]
+    assert doc["findings"][0]["check_id"] == "test.sample-check"
+    assert doc["findings"][0]["status"] == "fail"
+    back = findings_from_document(doc)
+    assert back == [f]
+    assert isinstance(back[0], Finding) and back[0].status is Status.FAIL
+
+
+def test_not_a_findings_document() -> None:
+    with pytest.raises(ValueError):
+        findings_from_document({"findings": []})
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Authorization: Bearer abc.def.ghi", "abc.def.ghi"),
+        ("password=hunter2&user=x", "hunter2"),
+        ('{"client_secret": "s3cr3t"}', "s3cr3t"),
+        ("<wsse:Password Type='x'>hunter2</wsse:Password>", "hunter2"),
+        ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_nature-x", "eyJzdWIiOiIxIn0"),
+        ("-----BEGIN PRIVATE KEY-----\nMIIEv\n-----END PRIVATE KEY-----", "MIIEv"),
+    ],
+)
+def test_redaction_hides_secrets(text: str, secret: str) -> None:
+    out = redact(text)
+    assert secret not in out and "REDACTED" in out
+
+
+def test_findings_redact_their_evidence() -> None:
+    f = finding("test.sample-check", "fail", "t", "sent password=hunter2")
+    assert "hunter2" not in f.evidence

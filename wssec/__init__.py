@@ -1,0 +1,35 @@
+"""wssec: WS-Security for SOAP 1.1/1.2 messages (sign, verify, encrypt,
+decrypt, UsernameToken, X.509 and SAML tokens) and SOAP compliance checks."""
+
+from wssec._libcheck import check_libxml_versions as _check_libxml_versions
+from wssec.errors import (
+    AuthenticationFailed,
+    DecryptionFailed,
+    Expired,
+    InvalidSignature,
+    KeyLoadError,
+    MalformedMessage,
+    PolicyViolation,
+    ReplayDetected,
+    UnsafeXml,
+    UntrustedKey,
+    WssecError,
+)
+from wssec.safexml import parse_xml
+
+_check_libxml_versions()
+
+__all__ = [
+    "AuthenticationFailed",
+    "DecryptionFailed",
+    "Expired",
+    "InvalidSignature",
+    "KeyLoadError",
+    "MalformedMessage",
+    "PolicyViolation",
+    "ReplayDetected",
+    "UnsafeXml",
+    "UntrustedKey",
+    "WssecError",
+    "parse_xml",
+]
