@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pki import TestPKI, make_pki
+from apisec_samples.pki import TestPKI, make_pki
 
 IN_CI = bool(os.environ.get("CI"))
 VECTORS = Path(__file__).parent / "vectors"

@@ -1,6 +1,8 @@
-"""A throw-away test PKI, generated at test start (never committed).
+"""A throw-away PKI for tests and the demo, generated at start (never committed).
 
-Shape follows ../shared/pki/make-pki.sh: a CA, a client and a service key
+Used by the test suite (session fixture ``pki``) and by ``apisec demo`` and the
+sample services, which need keys but must not ship private keys.  Shape
+follows the project's test-PKI script: a CA, a client and a service key
 pair signed by it, and a rogue self-signed signer nobody trusts; plus the
 awkward cases verifiers must refuse (expired, not yet valid) and an EC key.
 PEM files for Python and xmlsec1, PKCS#12 files for Java.
