@@ -1,8 +1,8 @@
 """Shared fixtures: the test PKI, a CLI runner, and the peer rule.
 
 Peer rule: interop tests need real peers (xmlsec1, Java + WSS4J, openssl).
-Locally a missing peer skips with the reason; in CI (``CI`` set) it fails,
-because a skipped interop test proves nothing.
+A missing peer is a test *failure*, never a skip: a skipped interop test
+proves nothing.  ``./scripts/test`` installs every peer.
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ VECTORS = Path(__file__).parent / "vectors"
 
 
 def require_peer(executable: str, why: str = "") -> str:
-    """Return the path of a peer program; skip locally, fail in CI if missing."""
+    """Return the path of a peer program; fail the test if it is missing."""
     path = shutil.which(executable)
     if path:
         return path
     msg = f"peer '{executable}' not installed{': ' + why if why else ''}"
-    if IN_CI:
-        pytest.fail(msg + " (CI must install every peer; see .ci/run)")
-    pytest.skip(msg)
+    pytest.fail(msg + " (./scripts/test installs every peer)")
 
 
 @pytest.fixture(scope="session")
