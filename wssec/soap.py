@@ -1,0 +1,208 @@
+"""SOAP 1.1/1.2 envelope structure and the WS-Security namespaces.
+
+Every wssec module finds the Body, the Header and the Security header through
+these functions, so the structural rules that defeat signature wrapping
+(exactly one Body and at most one Header as direct children of the Envelope,
+one Security header per actor) are enforced in a single place.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from lxml import etree
+
+from wssec.errors import MalformedMessage
+
+SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
+WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSSE11_NS = "http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd"
+WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+DS11_NS = "http://www.w3.org/2009/xmldsig11#"
+XENC_NS = "http://www.w3.org/2001/04/xmlenc#"
+XENC11_NS = "http://www.w3.org/2009/xmlenc11#"
+EC14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
+WSA_NS = "http://www.w3.org/2005/08/addressing"
+SAML1_NS = "urn:oasis:names:tc:SAML:1.0:assertion"
+SAML2_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
+
+SOAP_NAMESPACES = {"1.1": SOAP11_NS, "1.2": SOAP12_NS}
+
+# Token profile URIs shared by signer, verifier and the other token modules.
+TOKEN_PROFILE_X509 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0"
+X509V3 = TOKEN_PROFILE_X509 + "#X509v3"
+X509PKIPATHV1 = TOKEN_PROFILE_X509 + "#X509PKIPathv1"
+X509SKI = TOKEN_PROFILE_X509 + "#X509SubjectKeyIdentifier"
+THUMBPRINT_SHA1 = "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#ThumbprintSHA1"
+BASE64_BINARY = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
+)
+TOKEN_PROFILE_UT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
+PASSWORD_TEXT = TOKEN_PROFILE_UT + "#PasswordText"
+PASSWORD_DIGEST = TOKEN_PROFILE_UT + "#PasswordDigest"
+
+# The attributes that can carry an XML id a ds:Reference may point at.
+ID_ATTRIBUTES = (f"{{{WSU_NS}}}Id", "Id", "ID", "AssertionID")
+
+_VERSION_OF_NS = {SOAP11_NS: "1.1", SOAP12_NS: "1.2"}
+
+
+def soap_version(root: etree._Element) -> str:
+    """``"1.1"`` or ``"1.2"`` from the Envelope namespace; refuses anything else."""
+    if not isinstance(root.tag, str):
+        raise MalformedMessage("not a SOAP message: the root is not an element")
+    qn = etree.QName(root)
+    if qn.localname != "Envelope" or qn.namespace not in _VERSION_OF_NS:
+        raise MalformedMessage(f"not a SOAP 1.1/1.2 message: root element is {qn.text}")
+    return _VERSION_OF_NS[qn.namespace]
+
+
+def envelope_parts(root: etree._Element) -> tuple[str, etree._Element | None, etree._Element]:
+    """``(soap_version, header_or_None, body)`` of an Envelope.
+
+    Only *direct* children of the Envelope count, and a second Body or Header
+    is refused: a verifier that picked "the first Body" in document order
+    while the application read another would be wrapped.
+    """
+    version = soap_version(root)
+    ns = root.tag[1 : root.tag.index("}")]
+    header = body = None
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == f"{{{ns}}}Header":
+            if header is not None:
+                raise MalformedMessage("SOAP envelope has more than one Header")
+            if body is not None:
+                raise MalformedMessage("SOAP Header must come before the Body")
+            header = child
+        elif child.tag == f"{{{ns}}}Body":
+            if body is not None:
+                raise MalformedMessage("SOAP envelope has more than one Body")
+            body = child
+        elif version == "1.2" or etree.QName(child).namespace in (SOAP11_NS, SOAP12_NS):
+            raise MalformedMessage(f"unexpected element {etree.QName(child).localname} in the SOAP Envelope")
+    if body is None:
+        raise MalformedMessage("SOAP envelope has no Body")
+    return version, header, body
+
+
+def _actor_of(security: etree._Element, soap_ns: str) -> str | None:
+    if soap_ns == SOAP12_NS:
+        return security.get(f"{{{SOAP12_NS}}}role")
+    return security.get(f"{{{SOAP11_NS}}}actor")
+
+
+def security_header(
+    root: etree._Element, actor: str | None = None, create: bool = False
+) -> etree._Element | None:
+    """The ``wsse:Security`` header for ``actor`` (None: the ultimate receiver).
+
+    More than one Security header for the same actor is refused (WS-Security
+    1.1 §6.1: a second one is how attackers smuggle their own tokens past a
+    receiver that reads "the first"). With ``create=True`` a missing Header
+    and Security header are created (mustUnderstand="1") and returned.
+    """
+    version, header, body = envelope_parts(root)
+    soap_ns = SOAP_NAMESPACES[version]
+    found = None
+    if header is not None:
+        for child in header:
+            if child.tag != f"{{{WSSE_NS}}}Security":
+                continue
+            if _actor_of(child, soap_ns) != actor:
+                continue
+            if found is not None:
+                who = f"actor {actor!r}" if actor else "the ultimate receiver"
+                raise MalformedMessage(f"more than one wsse:Security header for {who}")
+            found = child
+    if found is not None or not create:
+        return found
+    if header is None:
+        header = etree.Element(f"{{{soap_ns}}}Header", nsmap={root.prefix: soap_ns} if root.prefix else None)
+        body.addprevious(header)
+    sec = etree.Element(f"{{{WSSE_NS}}}Security", nsmap={"wsse": WSSE_NS, "wsu": WSU_NS})
+    sec.set(f"{{{soap_ns}}}mustUnderstand", "1" if version == "1.1" else "true")
+    if actor is not None:
+        sec.set(f"{{{soap_ns}}}actor" if version == "1.1" else f"{{{soap_ns}}}role", actor)
+    header.insert(0, sec)
+    return sec
+
+
+def element_id(element: etree._Element) -> str | None:
+    """The id an element is referenced by (wsu:Id, Id, ID or AssertionID)."""
+    for attr in ID_ATTRIBUTES:
+        value = element.get(attr)
+        if value is not None:
+            return value
+    return None
+
+
+def ensure_wsu_id(element: etree._Element, prefix: str) -> str:
+    """Return the element's id, adding a random ``wsu:Id`` if it has none.
+
+    Existing ``Id``/``ID``/``AssertionID`` attributes are reused (SAML
+    assertions and xenc elements carry their own id attribute and must not get
+    a second one).
+    """
+    existing = element_id(element)
+    if existing is not None:
+        return existing
+    value = f"{prefix}-{secrets.token_hex(8)}"
+    element.set(f"{{{WSU_NS}}}Id", value)
+    return value
+
+
+def id_map(root: etree._Element) -> dict[str, etree._Element]:
+    """Map every id in the document to its element, refusing duplicates.
+
+    Duplicates are refused across all id attributes together: if ``#x`` could
+    mean two elements, a verifier and an application may disagree on which
+    one was signed.
+    """
+    ids: dict[str, etree._Element] = {}
+    for el in root.iter(etree.Element):
+        attrib = el.attrib
+        if not attrib:
+            continue
+        seen_here: set[str] = set()
+        for attr in ID_ATTRIBUTES:
+            value = attrib.get(attr)
+            if value is None or value in seen_here:
+                continue
+            seen_here.add(value)
+            if value in ids:
+                raise MalformedMessage(f"duplicate id {value!r} in the message (signature wrapping refused)")
+            ids[value] = el
+    return ids
+
+
+__all__ = [
+    "BASE64_BINARY",
+    "DS_NS",
+    "EC14N_NS",
+    "ID_ATTRIBUTES",
+    "PASSWORD_DIGEST",
+    "PASSWORD_TEXT",
+    "SAML1_NS",
+    "SAML2_NS",
+    "SOAP11_NS",
+    "SOAP12_NS",
+    "THUMBPRINT_SHA1",
+    "WSA_NS",
+    "WSSE11_NS",
+    "WSSE_NS",
+    "WSU_NS",
+    "X509PKIPATHV1",
+    "X509SKI",
+    "X509V3",
+    "XENC_NS",
+    "element_id",
+    "envelope_parts",
+    "ensure_wsu_id",
+    "id_map",
+    "security_header",
+    "soap_version",
+]
