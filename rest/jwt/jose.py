@@ -1,0 +1,175 @@
+"""Strict JOSE compact-serialisation primitives: base64url and JSON without
+the leniencies attackers use.
+
+Why our own parsing before pyjwt sees a token: a verifier and an attacker must
+agree on *which bytes* were signed and *which header* was meant.  Lenient
+base64 (padding, whitespace, stray characters silently dropped, non-zero
+unused bits) and lenient JSON (duplicate members where the last one wins in
+one library and the first in another) are exactly the gaps forged tokens slip
+through.  So apisec accepts one canonical spelling and refuses everything
+else, before any cryptography runs.  The forging side (:mod:`rest.jwt.forge`)
+uses the encoders here to build the malformed tokens on purpose.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rest.errors import TokenRejected
+
+MAX_TOKEN_BYTES = 64 * 1024
+"""A bearer token larger than this is refused unread (bounded work)."""
+
+_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def b64url_encode(data: bytes) -> str:
+    """Unpadded base64url (RFC 7515 §2)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(segment: str, *, what: str = "segment") -> bytes:
+    """Decode canonical unpadded base64url or raise :class:`TokenRejected`.
+
+    Refuses padding, whitespace, characters outside the alphabet, impossible
+    lengths, and non-canonical encodings (non-zero unused bits), so one byte
+    string has exactly one accepted spelling."""
+    if not _B64URL.match(segment):
+        raise TokenRejected(f"{what} is not base64url (padding, spaces or foreign characters)")
+    if len(segment) % 4 == 1:
+        raise TokenRejected(f"{what} has an impossible base64url length")
+    try:
+        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):
+        raise TokenRejected(f"{what} is not valid base64url") from None
+    if b64url_encode(data) != segment:
+        raise TokenRejected(f"{what} is not canonical base64url (non-zero unused bits)")
+    return data
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(key)
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def strict_json_object(data: bytes, *, what: str) -> dict[str, Any]:
+    """Parse UTF-8 JSON that must be an object with unique member names
+    (RFC 7515 §5.2 lets a verifier reject duplicates; RFC 8725 §3.x says do)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TokenRejected(f"{what} is not UTF-8") from None
+    try:
+        obj = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except _Duplicate as dup:
+        raise TokenRejected(f"{what} repeats the member {str(dup)!r}") from None
+    except (ValueError, RecursionError):
+        raise TokenRejected(f"{what} is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise TokenRejected(f"{what} is not a JSON object")
+    return obj
+
+
+@dataclass(frozen=True)
+class CompactJWS:
+    """The three parts of a compact JWS, decoded but *not* verified."""
+
+    header: dict[str, Any]
+    payload: bytes
+    signature: bytes
+    signing_input: bytes
+    """``BASE64URL(header) || '.' || BASE64URL(payload)``: the bytes signed."""
+
+
+def split_compact(token: str | bytes) -> CompactJWS:
+    """Split and strictly decode a compact JWS (three parts, no JWE, no JSON
+    serialisation).  Raises :class:`TokenRejected` with a one-line reason."""
+    if isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            raise TokenRejected("token is not ASCII") from None
+    if not isinstance(token, str):
+        raise TokenRejected("token must be a string")
+    if len(token) > MAX_TOKEN_BYTES:
+        raise TokenRejected(f"token is larger than {MAX_TOKEN_BYTES} bytes")
+    if not token:
+        raise TokenRejected("token is empty")
+    if token.lstrip().startswith("{"):
+        raise TokenRejected("JSON serialisation given where a compact JWS is required")
+    parts = token.split(".")
+    if len(parts) == 5:
+        raise TokenRejected("token is a JWE (encrypted); only signed JWTs are accepted")
+    if len(parts) != 3:
+        raise TokenRejected(f"token has {len(parts)} parts; a compact JWS has exactly 3")
+    h64, p64, s64 = parts
+    if not h64:
+        raise TokenRejected("token header is empty")
+    header = strict_json_object(b64url_decode(h64, what="header"), what="header")
+    payload = b64url_decode(p64, what="payload")
+    signature = b64url_decode(s64, what="signature")
+    return CompactJWS(header, payload, signature, f"{h64}.{p64}".encode("ascii"))
+
+
+def encode_json(obj: Any) -> bytes:
+    """Compact JSON as JOSE producers write it."""
+    return json.dumps(obj, separators=(",", ":")).encode("utf-8")
+
+
+def assemble(header: dict[str, Any] | bytes, payload: dict[str, Any] | bytes, signature: bytes) -> str:
+    """Build a compact token from parts (bytes are taken as already-serialised JSON)."""
+    h = header if isinstance(header, bytes) else encode_json(header)
+    p = payload if isinstance(payload, bytes) else encode_json(payload)
+    return f"{b64url_encode(h)}.{b64url_encode(p)}.{b64url_encode(signature)}"
+
+
+def signing_input(header: dict[str, Any] | bytes, payload: dict[str, Any] | bytes) -> bytes:
+    h = header if isinstance(header, bytes) else encode_json(header)
+    p = payload if isinstance(payload, bytes) else encode_json(payload)
+    return f"{b64url_encode(h)}.{b64url_encode(p)}".encode("ascii")
+
+
+def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any] | None, bytes]:
+    """Lenient read for inspection only: header, claims (None when the payload
+    is not a JSON object) and signature.  Never use the result for a decision."""
+    parts = token.strip().split(".")
+    if len(parts) < 2:
+        raise TokenRejected("not a JWT: fewer than two dot-separated parts")
+
+    def loose(seg: str) -> bytes:
+        try:
+            return base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
+        except (binascii.Error, ValueError):
+            raise TokenRejected("not a JWT: a part is not base64url") from None
+
+    try:
+        header = json.loads(loose(parts[0]))
+    except (ValueError, UnicodeDecodeError):
+        raise TokenRejected("not a JWT: header is not JSON") from None
+    if not isinstance(header, dict):
+        raise TokenRejected("not a JWT: header is not a JSON object")
+    claims: dict[str, Any] | None
+    try:
+        loaded = json.loads(loose(parts[1]))
+        claims = loaded if isinstance(loaded, dict) else None
+    except (ValueError, UnicodeDecodeError):
+        claims = None
+    sig = loose(parts[2]) if len(parts) > 2 else b""
+    return header, claims, sig
