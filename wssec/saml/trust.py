@@ -1,0 +1,118 @@
+"""Who may sign SAML: trust anchors that are CAs *or* pinned signer certificates.
+
+SAML federations mostly trust an IdP by its certificate taken from metadata
+(often self-signed); enterprise deployments trust a CA.  A :class:`SamlTrust`
+accepts both: a signing certificate is trusted when it *is* one of the
+anchors (pinned, compared by DER bytes, never by name) or when a path from it
+to one of the anchors validates (RFC 5280 via ``cryptography.x509.verification``,
+at the instant given).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509 import verification
+
+from wssec.errors import UntrustedKey
+from wssec.keys import CertSource, load_certificates
+
+
+@dataclass(frozen=True)
+class TrustDecision:
+    """Why a signing certificate was accepted."""
+
+    certificate: x509.Certificate
+    """The signer's certificate (whose key verified the signature)."""
+    pinned: bool
+    """True when the certificate itself is an anchor (SAML metadata style)."""
+    chain: tuple[x509.Certificate, ...]
+    """The validated path, leaf first (just the leaf when pinned)."""
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+class SamlTrust:
+    """A set of anchors: CA certificates and/or pinned signer certificates.
+
+    ``check_pinned_dates`` (default True) also requires a *pinned*
+    certificate to be within its validity period at the verification
+    instant.  The SAML V2.0 Metadata Interoperability Profile says a key from
+    metadata is trusted whatever its certificate's dates say, and many IdPs
+    keep signing with long-expired self-signed certificates; pass False to
+    follow that profile.  CA-issued certificates are always date-checked.
+    """
+
+    def __init__(self, anchors: Sequence[x509.Certificate], *, check_pinned_dates: bool = True) -> None:
+        if not anchors:
+            raise UntrustedKey("no trust anchors given (need CA or pinned signer certificates)")
+        self.anchors: tuple[x509.Certificate, ...] = tuple(anchors)
+        self.check_pinned_dates = check_pinned_dates
+        self._pinned = {_der(c) for c in self.anchors}
+
+    @classmethod
+    def of(cls, trust: SamlTrust | CertSource | Iterable[CertSource], **kwargs: bool) -> SamlTrust:
+        """Build from a :class:`SamlTrust`, a certificate, a path/PEM bundle, or a list of them."""
+        if isinstance(trust, SamlTrust):
+            return trust
+        return cls(load_certificates(trust), **kwargs)  # type: ignore[arg-type]
+
+    def pinned_certificates(self) -> tuple[x509.Certificate, ...]:
+        """Anchors usable as a direct signing key (when KeyInfo carries no certificate)."""
+        return self.anchors
+
+    def decide(
+        self, leaf: x509.Certificate, others: Sequence[x509.Certificate], at: dt.datetime
+    ) -> TrustDecision:
+        """Accept ``leaf`` (with ``others`` as candidate intermediates) or raise UntrustedKey."""
+        at = _utc(at)
+        if _der(leaf) in self._pinned:
+            if self.check_pinned_dates and not (leaf.not_valid_before_utc <= at <= leaf.not_valid_after_utc):
+                raise UntrustedKey(
+                    f"pinned signing certificate {leaf.subject.rfc4514_string()} is not valid at "
+                    f"{at.isoformat()} (valid {leaf.not_valid_before_utc.isoformat()} to "
+                    f"{leaf.not_valid_after_utc.isoformat()})"
+                )
+            return TrustDecision(leaf, True, (leaf,))
+        cas = [c for c in self.anchors if _is_ca(c)]
+        if not cas:
+            raise UntrustedKey(
+                f"signing certificate {leaf.subject.rfc4514_string()} is not one of the pinned certificates"
+            )
+        builder = (
+            verification.PolicyBuilder()
+            .store(verification.Store(cas))
+            .time(at)
+            .extension_policies(
+                ca_policy=verification.ExtensionPolicy.webpki_defaults_ca(),
+                ee_policy=verification.ExtensionPolicy.permit_all(),
+            )
+        )
+        try:
+            verified = builder.build_client_verifier().verify(leaf, list(others))
+        except verification.VerificationError as exc:
+            reason = str(exc).split(" (encountered")[0]
+            raise UntrustedKey(
+                f"signing certificate {leaf.subject.rfc4514_string()} does not chain to a trust anchor: {reason}"
+            ) from None
+        return TrustDecision(leaf, False, tuple(verified.chain))
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+__all__ = ["SamlTrust", "TrustDecision"]
