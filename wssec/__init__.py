@@ -16,6 +16,8 @@ from wssec.errors import (
     WssecError,
 )
 from wssec.safexml import parse_xml
+from wssec.signer import Signer, sign
+from wssec.verifier import VerifiedMessage, Verifier, verify
 
 _check_libxml_versions()
 
@@ -32,4 +34,9 @@ __all__ = [
     "UntrustedKey",
     "WssecError",
     "parse_xml",
+    "Signer",
+    "VerifiedMessage",
+    "Verifier",
+    "sign",
+    "verify",
 ]

@@ -1,0 +1,364 @@
+"""Outbound WS-Security: Timestamp, UsernameToken, X.509 token and an
+XML-DSig signature over the parts you name.
+
+The layout is the one strict peers accept (WCF's Strict layout, WS-I BSP
+1.1): one Timestamp first, tokens before the Signature that references them
+(R5205), exclusive c14n for SignedInfo and every Reference (with an
+InclusiveNamespaces PrefixList when the signed content uses QName values
+bound by an ancestor), UTC timestamps with ``Z``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from lxml import etree
+
+from wssec import dsig
+from wssec.errors import MalformedMessage
+from wssec.keys import CertSource, KeySource, keys_match, load_certificates, load_private_key
+from wssec.safexml import parse_xml
+from wssec.soap import (
+    DS_NS,
+    EC14N_NS,
+    SAML1_NS,
+    SAML2_NS,
+    SOAP_NAMESPACES,
+    WSA_NS,
+    WSSE11_NS,
+    WSSE_NS,
+    WSU_NS,
+    element_id,
+    envelope_parts,
+    security_header,
+)
+from wssec.tokens import KEY_IDENTIFIERS, make_bst, make_str
+from wssec.usernametoken import PASSWORD_TYPES, format_time, make_username_token
+
+WSA_NAMESPACES = (WSA_NS, "http://schemas.xmlsoap.org/ws/2004/08/addressing")
+SAML_TOKEN_PROFILE = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1"
+SAML_VALUE_TYPES = {
+    SAML2_NS: SAML_TOKEN_PROFILE + "#SAMLID",
+    SAML1_NS: SAML_TOKEN_PROFILE + "#SAMLAssertionID",
+}
+SAML_TOKEN_TYPES = {SAML2_NS: SAML_TOKEN_PROFILE + "#SAMLV2.0", SAML1_NS: SAML_TOKEN_PROFILE + "#SAMLV1.1"}
+_HOK = ("urn:oasis:names:tc:SAML:2.0:cm:holder-of-key", "urn:oasis:names:tc:SAML:1.0:cm:holder-of-key")
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
+@dataclass(frozen=True)
+class _Part:
+    name: str
+    element: etree._Element
+
+
+def _with_wsu_id(el: etree._Element, prefix: str) -> tuple[etree._Element, str]:
+    """Give ``el`` an id; where the wsu namespace is not in scope the element
+    is rebuilt with a local ``xmlns:wsu`` so the output reads ``wsu:Id``
+    rather than an invented ``ns0:Id`` (lxml cannot add a declaration to an
+    existing element)."""
+    existing = element_id(el)
+    if existing is not None:
+        return el, existing
+    value = _new_id(prefix)
+    if el.nsmap.get("wsu") == WSU_NS or WSU_NS in el.nsmap.values():
+        el.set(f"{{{WSU_NS}}}Id", value)
+        return el, value
+    if "wsu" in el.nsmap:  # prefix taken by something else: let lxml pick one
+        el.set(f"{{{WSU_NS}}}Id", value)
+        return el, value
+    parent = el.getparent()
+    local = {p: u for p, u in el.nsmap.items() if parent is None or parent.nsmap.get(p) != u}
+    if el.prefix is not None or "}" in el.tag:
+        local[el.prefix] = etree.QName(el).namespace
+    local["wsu"] = WSU_NS
+    new = etree.Element(el.tag, attrib=dict(el.attrib), nsmap=local)
+    new.text = el.text
+    new.tail = el.tail
+    new.extend(list(el))
+    if parent is not None:
+        parent.replace(el, new)
+    new.set(f"{{{WSU_NS}}}Id", value)
+    return new, value
+
+
+def _needed_prefixes(el: etree._Element) -> list[str]:
+    """Prefixes bound by an ancestor and used in QName-valued content (e.g.
+    ``xsi:type="tns:Order"``): exc-c14n would drop their declarations, so
+    they go in the InclusiveNamespaces PrefixList to stay covered."""
+    parent = el.getparent()
+    if parent is None:
+        return []
+    outer = parent.nsmap
+    if not outer:
+        return []
+    needed: set[str] = set()
+    for node in el.iter(etree.Element):
+        for value in node.attrib.values():
+            if ":" in value and " " not in value:
+                p = value.split(":", 1)[0]
+                if p in outer and node.nsmap.get(p) == outer[p]:
+                    needed.add(p)
+        text = node.text
+        if text and ":" in text and len(text) < 256:
+            t = text.strip()
+            if " " not in t:
+                p = t.split(":", 1)[0]
+                if p in outer and node.nsmap.get(p) == outer[p]:
+                    needed.add(p)
+    return sorted(needed)
+
+
+class Signer:
+    """Adds a WS-Security header and signs a SOAP 1.1/1.2 envelope.
+
+    Build one per key and reuse it: the key and certificate are loaded and
+    checked once.  ``sign()`` returns the signed message as bytes; when
+    given an lxml element it signs that tree in place (elements without an
+    id may be replaced by an equivalent element carrying ``wsu:Id``).
+    """
+
+    def __init__(
+        self,
+        key: KeySource,
+        cert: CertSource | None = None,
+        *,
+        timestamp: int | None = 300,
+        username: str | None = None,
+        password: str | None = None,
+        password_type: str = "digest",
+        key_identifier: str = "bst",
+        sign: Sequence[str] = ("Body", "Timestamp"),
+        signature_algorithm: str = "rsa-sha256",
+        digest_algorithm: str = "sha256",
+        saml: bytes | str | etree._Element | None = None,
+        key_password: str | bytes | None = None,
+        actor: str | None = None,
+    ) -> None:
+        """
+        key: signing private key (path, PEM/DER/PKCS#12 bytes or key object).
+        cert: the certificate of ``key`` (path/bytes/object; a bundle's first
+            certificate is the leaf).  Optional only for SAML holder-of-key,
+            where the assertion identifies the key.
+        timestamp: lifetime in seconds of the wsu:Timestamp (None/0: none).
+        username/password/password_type: add a UsernameToken ("digest" or "text").
+        key_identifier: how the Signature's KeyInfo names the certificate:
+            "bst" (BinarySecurityToken + Reference), "ski", "issuer-serial",
+            "thumbprint" (the receiver must already know the certificate).
+        sign: parts to sign: "Body", "Timestamp", "UsernameToken",
+            "BinarySecurityToken", "Assertion", a WS-Addressing header by
+            local name ("To", "Action", "MessageID" …) or any header as
+            "{namespace}Local".  A listed part that is absent is an error.
+        signature_algorithm: rsa-sha256 (default), rsa-sha384, rsa-sha512,
+            ecdsa-sha256/384/512; rsa-sha1/ecdsa-sha1 only when asked.
+        digest_algorithm: sha256 (default), sha384, sha512; sha1 only when asked.
+        saml: a SAML 1.1/2.0 assertion (already signed by its issuer) to carry.
+        """
+        self.key = load_private_key(key, key_password)
+        self.certs: list[x509.Certificate] = load_certificates(cert) if cert is not None else []
+        self.cert = self.certs[0] if self.certs else None
+        self.sig_uri, _h, kind = dsig.signature_algorithm(signature_algorithm)
+        self.signature_algorithm = signature_algorithm
+        if kind == "rsa" and not isinstance(self.key, rsa.RSAPrivateKey):
+            raise ValueError(f"{signature_algorithm} needs an RSA key; this is an EC key (use ecdsa-sha256)")
+        if kind == "ec" and not isinstance(self.key, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{signature_algorithm} needs an EC key; this is an RSA key (use rsa-sha256)")
+        self.digest_uri, self.digest_hash = dsig.digest_algorithm(digest_algorithm)
+        if key_identifier not in KEY_IDENTIFIERS:
+            raise ValueError(
+                f"unknown key identifier {key_identifier!r} (known: {', '.join(KEY_IDENTIFIERS)})"
+            )
+        self.key_identifier = key_identifier
+        if password_type not in PASSWORD_TYPES:
+            raise ValueError("password_type must be 'digest' or 'text'")
+        if (username is None) != (password is None):
+            raise ValueError("username and password go together")
+        self.username, self.password, self.password_type = username, password, password_type
+        self.timestamp = int(timestamp) if timestamp else 0
+        self.parts = tuple(sign)
+        if "Timestamp" in self.parts and not self.timestamp:
+            raise ValueError("cannot sign the Timestamp with timestamp=0")
+        if "UsernameToken" in self.parts and username is None:
+            raise ValueError("cannot sign a UsernameToken without username/password")
+        self.actor = actor
+        self.saml: etree._Element | None = None
+        self.saml_hok = False
+        if saml is not None:
+            self.saml = saml if isinstance(saml, etree._Element) else parse_xml(saml, what="SAML assertion")
+            qn = etree.QName(self.saml)
+            if qn.localname != "Assertion" or qn.namespace not in (SAML1_NS, SAML2_NS):
+                raise ValueError("saml must be a SAML 1.1 or 2.0 Assertion element")
+            methods = {
+                (m.get("Method") or (m.text or "")).strip()
+                for m in self.saml.iter(
+                    f"{{{SAML2_NS}}}SubjectConfirmation", f"{{{SAML1_NS}}}ConfirmationMethod"
+                )
+            }
+            self.saml_hok = bool(methods & set(_HOK))
+        if "Assertion" in self.parts and self.saml is None:
+            raise ValueError("cannot sign an Assertion without saml=")
+        if self.cert is None and not self.saml_hok:
+            raise ValueError("a certificate (cert=) is required to sign")
+        if self.cert is not None and not keys_match(self.key, self.cert):
+            raise ValueError("the private key does not match the certificate")
+
+    # -- building --------------------------------------------------------------
+
+    def sign(self, envelope: bytes | str | etree._Element) -> bytes:
+        """Secure ``envelope`` and return the signed message bytes."""
+        root = envelope if isinstance(envelope, etree._Element) else parse_xml(envelope, what="SOAP message")
+        self.sign_tree(root)
+        return etree.tostring(root)
+
+    def sign_tree(self, root: etree._Element, now: dt.datetime | None = None) -> etree._Element:
+        """Secure the lxml tree in place and return the ds:Signature element."""
+        now = now or dt.datetime.now(dt.UTC)
+        sec = security_header(root, self.actor, create=True)
+        existing = list(sec)
+        pos = 0
+
+        def put(el: etree._Element) -> None:
+            nonlocal pos
+            sec.insert(pos, el)
+            pos += 1
+
+        ts = None
+        if self.timestamp:
+            ts = sec.find(f"{{{WSU_NS}}}Timestamp")
+            if ts is None:
+                ts = etree.Element(f"{{{WSU_NS}}}Timestamp", nsmap={"wsu": WSU_NS})
+                ts.set(f"{{{WSU_NS}}}Id", _new_id("TS"))
+                etree.SubElement(ts, f"{{{WSU_NS}}}Created").text = format_time(now)
+                expires = now + dt.timedelta(seconds=self.timestamp)
+                etree.SubElement(ts, f"{{{WSU_NS}}}Expires").text = format_time(expires)
+                put(ts)
+        ut = None
+        if self.username is not None:
+            ut = make_username_token(self.username, self.password or "", self.password_type, now=now)
+            put(ut)
+        bst = None
+        if self.cert is not None and self.key_identifier == "bst" and not self.saml_hok:
+            bst = make_bst(self.cert, _new_id("X509"))
+            put(bst)
+        assertion = None
+        if self.saml is not None:
+            assertion = copy.deepcopy(self.saml)
+            put(assertion)
+        signature = etree.Element(f"{{{DS_NS}}}Signature", nsmap={"ds": DS_NS})
+        signature.set("Id", _new_id("SIG"))
+        put(signature)
+        del existing
+
+        parts = self._resolve_parts(root, sec, ts, ut, bst, assertion)
+        signed_info = etree.SubElement(signature, f"{{{DS_NS}}}SignedInfo")
+        cm = etree.SubElement(signed_info, f"{{{DS_NS}}}CanonicalizationMethod")
+        cm.set("Algorithm", dsig.EXC_C14N)
+        etree.SubElement(signed_info, f"{{{DS_NS}}}SignatureMethod").set("Algorithm", self.sig_uri)
+        for part in parts:
+            el, ref_id = _with_wsu_id(part.element, "id")
+            prefixes = _needed_prefixes(el)
+            ref = etree.SubElement(signed_info, f"{{{DS_NS}}}Reference")
+            ref.set("URI", f"#{ref_id}")
+            transforms = etree.SubElement(ref, f"{{{DS_NS}}}Transforms")
+            tr = etree.SubElement(transforms, f"{{{DS_NS}}}Transform")
+            tr.set("Algorithm", dsig.EXC_C14N)
+            if prefixes:
+                inc = etree.SubElement(tr, f"{{{EC14N_NS}}}InclusiveNamespaces", nsmap={"ec": EC14N_NS})
+                inc.set("PrefixList", " ".join("#default" if p is None else p for p in prefixes))
+            etree.SubElement(ref, f"{{{DS_NS}}}DigestMethod").set("Algorithm", self.digest_uri)
+            value = dsig.digest(dsig.c14n(el, prefixes), self.digest_hash)
+            etree.SubElement(ref, f"{{{DS_NS}}}DigestValue").text = dsig.b64(value)
+        sv = etree.SubElement(signature, f"{{{DS_NS}}}SignatureValue")
+        key_info = etree.SubElement(signature, f"{{{DS_NS}}}KeyInfo")
+        key_info.set("Id", _new_id("KI"))
+        if self.saml_hok and assertion is not None:
+            key_info.append(self._saml_str(assertion))
+        else:
+            assert self.cert is not None
+            str_el = make_str(
+                self.cert, self.key_identifier, bst.get(f"{{{WSU_NS}}}Id") if bst is not None else None
+            )
+            str_el.set(f"{{{WSU_NS}}}Id", _new_id("STR"))
+            key_info.append(str_el)
+        sv.text = dsig.b64(dsig.sign_bytes(self.key, self.signature_algorithm, dsig.c14n(signed_info)))
+        return signature
+
+    def _saml_str(self, assertion: etree._Element) -> etree._Element:
+        ns = etree.QName(assertion).namespace
+        aid = assertion.get("ID") if ns == SAML2_NS else assertion.get("AssertionID")
+        if not aid:
+            raise ValueError("the SAML assertion has no ID")
+        ref = etree.Element(
+            f"{{{WSSE_NS}}}SecurityTokenReference",
+            nsmap={"wsse": WSSE_NS, "wsse11": WSSE11_NS, "wsu": WSU_NS},
+        )
+        ref.set(f"{{{WSSE11_NS}}}TokenType", SAML_TOKEN_TYPES[ns])
+        ref.set(f"{{{WSU_NS}}}Id", _new_id("STR"))
+        ki = etree.SubElement(ref, f"{{{WSSE_NS}}}KeyIdentifier")
+        ki.set("ValueType", SAML_VALUE_TYPES[ns])
+        ki.text = aid
+        return ref
+
+    def _resolve_parts(
+        self,
+        root: etree._Element,
+        sec: etree._Element,
+        ts: etree._Element | None,
+        ut: etree._Element | None,
+        bst: etree._Element | None,
+        assertion: etree._Element | None,
+    ) -> list[_Part]:
+        version, header, body = envelope_parts(root)
+        out: list[_Part] = []
+        for name in self.parts:
+            if name == "Body":
+                out.append(_Part(name, body))
+            elif name == "Timestamp":
+                if ts is None:
+                    raise MalformedMessage("no Timestamp to sign")
+                out.append(_Part(name, ts))
+            elif name == "UsernameToken":
+                out.append(_Part(name, ut))  # type: ignore[arg-type]
+            elif name == "BinarySecurityToken":
+                if bst is None:
+                    raise ValueError("no BinarySecurityToken to sign (key_identifier is not 'bst')")
+                out.append(_Part(name, bst))
+            elif name == "Assertion":
+                out.append(_Part(name, assertion))  # type: ignore[arg-type]
+            else:
+                found = self._headers(header, name, sec)
+                if not found:
+                    raise MalformedMessage(f"no header {name} in the message to sign")
+                out.extend(_Part(name, h) for h in found)
+        return out
+
+    @staticmethod
+    def _headers(header: etree._Element | None, name: str, sec: etree._Element) -> list[etree._Element]:
+        if header is None:
+            return []
+        if name.startswith("{"):
+            return [h for h in header if h.tag == name]
+        wsa = [h for h in header if isinstance(h.tag, str) and etree.QName(h).namespace in WSA_NAMESPACES]
+        found = [h for h in wsa if etree.QName(h).localname == name]
+        if found:
+            return found
+        return [
+            h for h in header if h is not sec and isinstance(h.tag, str) and etree.QName(h).localname == name
+        ]
+
+
+def sign(envelope: bytes | str | etree._Element, **kwargs: object) -> bytes:
+    """One-shot ``Signer(**kwargs).sign(envelope)``; build a Signer to sign many."""
+    return Signer(**kwargs).sign(envelope)  # type: ignore[arg-type]
+
+
+__all__ = ["SOAP_NAMESPACES", "Signer", "sign"]

@@ -1,0 +1,876 @@
+"""Inbound WS-Security: process the Security header, verify signatures, and
+report *exactly which nodes* were signed.
+
+Processing follows WSS4J: the children of the ``wsse:Security`` header are
+processed in document order, one processor per token type (Timestamp,
+UsernameToken, BinarySecurityToken, ds:Signature, xenc:EncryptedKey,
+xenc:ReferenceList, SAML Assertion), each producing a result.  Policy (which
+parts must be signed, which token must be present) is checked *afterwards*,
+against those results, by node identity: "the Body is signed" means the
+envelope's own Body element is one of the nodes a verified Reference
+resolved to.  That is what defeats signature wrapping: moving the signed
+Body somewhere else and putting a new one in its place leaves a valid
+signature over a node the application never reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from lxml import etree
+
+from wssec import dsig
+from wssec.errors import (
+    AuthenticationFailed,
+    Expired,
+    InvalidSignature,
+    MalformedMessage,
+    PolicyViolation,
+    ReplayDetected,
+    UntrustedKey,
+)
+from wssec.keys import CertSource, load_certificates
+from wssec.replay import MemoryReplayCache, ReplayCache
+from wssec.safexml import parse_xml
+from wssec.soap import (
+    DS_NS,
+    EC14N_NS,
+    SAML1_NS,
+    SAML2_NS,
+    SOAP_NAMESPACES,
+    THUMBPRINT_SHA1,
+    WSSE_NS,
+    WSU_NS,
+    X509SKI,
+    X509V3,
+    XENC_NS,
+    envelope_parts,
+    id_map,
+    security_header,
+)
+from wssec.tokens import find_by_identifier, find_by_issuer_serial, parse_bst
+from wssec.trust import TrustStore
+from wssec.usernametoken import UsernameTokenResult, authenticate, load_users, parse_time
+
+STR_TRANSFORM = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#STR-Transform"
+)
+SAML_VALUE_TYPES = (
+    "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLID",
+    "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID",
+    "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLAssertionID",
+)
+_ID_URI = re.compile(r"^#([A-Za-z_][A-Za-z0-9_.\-]{0,255})$")
+_MAX_HEADER_CHILDREN = 256
+_DEFAULT = object()
+
+_WSA = ("http://www.w3.org/2005/08/addressing", "http://schemas.xmlsoap.org/ws/2004/08/addressing")
+
+
+class NotSigned(PolicyViolation, InvalidSignature):
+    """A part the policy requires to be signed is not covered by a valid
+    signature (catchable as either PolicyViolation or InvalidSignature)."""
+
+
+class UnsignedFault(PolicyViolation):
+    """The peer answered with a SOAP Fault that is not signed.  ``code`` and
+    ``reason`` are what the (unauthenticated!) fault says."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code, self.reason = code, reason
+        super().__init__(f"unsigned SOAP Fault received (not trusted): {code}: {reason}"[:300])
+
+
+@dataclass(frozen=True)
+class SignatureResult:
+    """One verified ds:Signature."""
+
+    element: etree._Element = field(repr=False)
+    references: tuple[tuple[str, etree._Element], ...] = field(repr=False)
+    """(id, element) of every Reference, in SignedInfo order."""
+    certificate: x509.Certificate | None
+    chain: tuple[x509.Certificate, ...]
+    public_key: Any = field(repr=False)
+    key_reference: str
+    """How KeyInfo named the key: bst, ski, issuer-serial, thumbprint, x509data, saml."""
+    algorithm: str
+    digest_algorithms: tuple[str, ...]
+    signature_value: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class VerifiedMessage:
+    """What was verified.  Use *only* :attr:`signed_elements` (or
+    :meth:`is_signed`) to decide what to trust in the message: anything else
+    in :attr:`envelope` is unauthenticated."""
+
+    envelope: etree._Element = field(repr=False)
+    """The processed (decrypted) Envelope."""
+    soap_version: str
+    signed_elements: tuple[etree._Element, ...] = field(repr=False)
+    """The exact nodes covered by verified signature References."""
+    signed_parts: tuple[str, ...]
+    """Names of the covered parts: Body, Timestamp, UsernameToken, … or {ns}local."""
+    signer_certificate: x509.Certificate | None
+    signer_chain: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+    username: str | None = None
+    timestamp_created: dt.datetime | None = None
+    timestamp_expires: dt.datetime | None = None
+    encrypted: list[Any] = field(default_factory=list)
+    """Parts decrypted by :class:`wssec.encryption.Decryptor`, in processing order."""
+    saml: Any = None
+    """The verified SAML assertion (:class:`wssec.saml.VerifiedAssertion`), if any."""
+    subject: str | None = None
+    """Who is speaking: SAML subject, else authenticated username, else signer DN."""
+    signatures: tuple[SignatureResult, ...] = field(default=(), repr=False)
+
+    @property
+    def body(self) -> etree._Element:
+        return envelope_parts(self.envelope)[2]
+
+    def is_signed(self, element: etree._Element) -> bool:
+        """True when ``element`` itself (node identity) was covered by a signature."""
+        return any(e is element for e in self.signed_elements)
+
+    def to_json(self) -> dict[str, Any]:
+        def iso(t: dt.datetime | None) -> str | None:
+            return t.isoformat().replace("+00:00", "Z") if t else None
+
+        return {
+            "valid": True,
+            "soap_version": self.soap_version,
+            "signed_parts": list(self.signed_parts),
+            "signer": self.signer_certificate.subject.rfc4514_string() if self.signer_certificate else None,
+            "key_reference": [s.key_reference for s in self.signatures],
+            "algorithms": sorted({s.algorithm for s in self.signatures}),
+            "username": self.username,
+            "timestamp_created": iso(self.timestamp_created),
+            "timestamp_expires": iso(self.timestamp_expires),
+            "encrypted": [str(getattr(p, "name", p)) for p in self.encrypted],
+            "saml": self.saml.to_json() if hasattr(self.saml, "to_json") else None,
+            "subject": self.subject,
+        }
+
+
+class _State:
+    """Per-message processing state (results of the processors)."""
+
+    def __init__(self, root: etree._Element, now: dt.datetime) -> None:
+        self.root = root
+        self.now = now
+        self._ids: dict[str, etree._Element] | None = None
+        self.timestamp: etree._Element | None = None
+        self.created: dt.datetime | None = None
+        self.expires: dt.datetime | None = None
+        self.ut: UsernameTokenResult | None = None
+        self.bsts: dict[str, list[x509.Certificate]] = {}
+        self.signatures: list[SignatureResult] = []
+        self.encrypted: list[Any] = []
+        self.assertions: list[tuple[etree._Element, Any]] = []
+
+    @property
+    def ids(self) -> dict[str, etree._Element]:
+        if self._ids is None:
+            self._ids = id_map(self.root)
+        return self._ids
+
+    def tree_changed(self) -> None:
+        self._ids = None
+
+
+def _one(parent: etree._Element, tag: str, what: str, required: bool = True) -> etree._Element | None:
+    found = parent.findall(tag)
+    if len(found) > 1:
+        raise MalformedMessage(f"{what} appears more than once")
+    if not found:
+        if required:
+            raise MalformedMessage(f"{what} is missing")
+        return None
+    return found[0]
+
+
+def _inclusive_prefixes(method: etree._Element) -> list[str] | None:
+    inc = method.findall(f"{{{EC14N_NS}}}InclusiveNamespaces")
+    if not inc:
+        return None
+    if len(inc) > 1:
+        raise MalformedMessage("more than one InclusiveNamespaces")
+    plist = (inc[0].get("PrefixList") or "").split()
+    if len(plist) > 64:
+        raise MalformedMessage("InclusiveNamespaces PrefixList is too long")
+    return [p for p in plist]
+
+
+def _under_object(el: etree._Element) -> bool:
+    for anc in el.iterancestors(f"{{{DS_NS}}}Object"):
+        return anc is not None
+    return False
+
+
+class Verifier:
+    """Verifies inbound WS-Security messages against a trust configuration.
+
+    Build one and reuse it (trust anchors, known certificates and users are
+    loaded once; the replay cache lives in the Verifier).
+    """
+
+    def __init__(
+        self,
+        trust: Iterable[CertSource] | TrustStore = (),
+        certs: Iterable[CertSource] = (),
+        *,
+        require: Sequence[str] = ("Body", "Timestamp"),
+        max_skew: float = 300,
+        users: Mapping[str, str] | str | os.PathLike | None = None,
+        replay_cache: ReplayCache | None | object = _DEFAULT,
+        allow_sha1: bool = False,
+        decrypt_key: Any = None,
+        require_encrypted: Sequence[str] = (),
+        saml_trust: Any = None,
+        saml_audience: str | None = None,
+        actor: str | None = None,
+        max_age: float = 300,
+        max_references: int = 32,
+        max_signatures: int = 4,
+    ) -> None:
+        """
+        trust: CA (or pinned) certificates signer certificates must chain to.
+        certs: certificates the receiver knows, for messages whose KeyInfo is
+            an SKI, thumbprint or issuer/serial reference (they must chain to
+            ``trust`` too; they are also offered as intermediates).
+        require: parts that must be covered by a verified signature: Body,
+            Timestamp, UsernameToken, Assertion, BinarySecurityToken, a
+            WS-Addressing header by local name ("To", "Action"…) or any header
+            as "{ns}local".  ``()`` accepts unsigned messages (then only
+            Timestamp/UsernameToken checks apply).
+        max_skew: clock skew tolerated on Created/Expires, seconds.
+        users: a mapping or a ``user:password`` file; when set, a valid
+            UsernameToken is required.
+        replay_cache: where SignatureValues and nonces are remembered
+            (default: in memory; None disables replay detection).
+        allow_sha1: accept rsa-sha1 / sha1 digests (legacy peers only).
+        decrypt_key: private key for xenc:EncryptedKey (see wssec.encryption).
+        require_encrypted: parts that must have been encrypted.
+        saml_trust / saml_audience: trust and audience for SAML assertions;
+            a message carrying an assertion is refused without ``saml_trust``.
+        actor: the SOAP actor/role whose Security header to process.
+        max_age: how old a Timestamp/UsernameToken without Expires may be.
+        max_references / max_signatures: bounds against hostile SignedInfo.
+        """
+        self.trust = trust if isinstance(trust, TrustStore) else TrustStore(list(trust))
+        self.certs: list[x509.Certificate] = load_certificates(list(certs)) if certs else []
+        self.require = tuple(require)
+        self.max_skew = float(max_skew)
+        self.max_age = float(max_age)
+        self.users = load_users(users) if users is not None else None
+        self.replay_cache: ReplayCache | None = (
+            MemoryReplayCache() if replay_cache is _DEFAULT else replay_cache  # type: ignore[assignment]
+        )
+        self.allow_sha1 = allow_sha1
+        self.decrypt_key = decrypt_key
+        self.require_encrypted = tuple(require_encrypted)
+        self.saml_trust = saml_trust
+        self.saml_audience = saml_audience
+        self.actor = actor
+        self.max_references = max_references
+        self.max_signatures = max_signatures
+        self._decryptor: Any = None
+
+    # -- entry point -----------------------------------------------------------
+
+    def verify(
+        self, envelope: bytes | str | etree._Element, at: dt.datetime | None = None
+    ) -> VerifiedMessage:
+        """Verify ``envelope`` and return what was verified, or raise.
+
+        Raises MalformedMessage (not processable: bad XML, several Bodies or
+        Security headers, duplicate ids), InvalidSignature (a digest or
+        SignatureValue does not verify), NotSigned/PolicyViolation (a
+        required part is not covered, a disallowed algorithm or transform),
+        UntrustedKey (the signer does not chain to ``trust`` or is out of
+        validity), Expired, ReplayDetected, AuthenticationFailed.
+
+        See what is signed: read only ``result.signed_elements``; establish
+        trust: the signer certificate chained to your ``trust`` anchors.
+        """
+        root = envelope if isinstance(envelope, etree._Element) else parse_xml(envelope, what="SOAP message")
+        now = at or dt.datetime.now(dt.UTC)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=dt.UTC)
+        now = now.astimezone(dt.UTC)
+        version, _header, _body = envelope_parts(root)
+        sec = security_header(root, self.actor)
+        state = _State(root, now)
+        state.ids  # noqa: B018 - refuse duplicate ids before anything else
+        if sec is not None:
+            self._process_header(sec, state)
+        return self._enforce_policy(state, version)
+
+    # -- processors (document order) -------------------------------------------
+
+    def _process_header(self, sec: etree._Element, state: _State) -> None:
+        done: list[etree._Element] = []
+        rounds = 0
+        while True:
+            rounds += 1
+            if rounds > _MAX_HEADER_CHILDREN:
+                raise MalformedMessage(f"wsse:Security header has more than {_MAX_HEADER_CHILDREN} children")
+            nxt = None
+            for child in sec:
+                if isinstance(child.tag, str) and not any(child is d for d in done):
+                    nxt = child
+                    break
+            if nxt is None:
+                return
+            done.append(nxt)
+            self._process_one(nxt, state)
+
+    def _process_one(self, el: etree._Element, state: _State) -> None:
+        tag = el.tag
+        if tag == f"{{{WSU_NS}}}Timestamp":
+            self._timestamp(el, state)
+        elif tag == f"{{{WSSE_NS}}}UsernameToken":
+            if state.ut is not None:
+                raise MalformedMessage("more than one UsernameToken in the Security header")
+            state.ut = authenticate(
+                el,
+                self.users,
+                now=state.now,
+                max_skew=self.max_skew,
+                max_age=self.max_age,
+                replay_cache=self.replay_cache,
+            )
+        elif tag == f"{{{WSSE_NS}}}BinarySecurityToken":
+            token_id = el.get(f"{{{WSU_NS}}}Id") or el.get("Id") or ""
+            state.bsts[token_id] = parse_bst(el)
+        elif tag == f"{{{DS_NS}}}Signature":
+            if len(state.signatures) >= self.max_signatures:
+                raise PolicyViolation(f"more than {self.max_signatures} signatures in the Security header")
+            state.signatures.append(self._signature(el, state))
+        elif tag == f"{{{XENC_NS}}}EncryptedKey":
+            self._encrypted_key(el, state)
+        elif tag == f"{{{XENC_NS}}}ReferenceList":
+            self._reference_list(el, state)
+        elif tag in (f"{{{SAML2_NS}}}Assertion", f"{{{SAML1_NS}}}Assertion"):
+            self._assertion(el, state)
+        # Anything else (SignatureConfirmation, unknown extensions) produces no
+        # result and is therefore trusted for nothing.
+
+    def _timestamp(self, el: etree._Element, state: _State) -> None:
+        if state.timestamp is not None:
+            raise MalformedMessage("more than one Timestamp in the Security header (WS-I BSP R3227)")
+        created_el = _one(el, f"{{{WSU_NS}}}Created", "Timestamp Created")
+        expires_el = _one(el, f"{{{WSU_NS}}}Expires", "Timestamp Expires", required=False)
+        created = parse_time(created_el.text, "Timestamp Created")  # type: ignore[union-attr]
+        expires = parse_time(expires_el.text, "Timestamp Expires") if expires_el is not None else None
+        skew = dt.timedelta(seconds=self.max_skew)
+        now = state.now
+        if expires is not None and expires < created:
+            raise MalformedMessage("Timestamp Expires is before Created")
+        if created - now > skew:
+            raise Expired(f"Timestamp Created {created:%Y-%m-%dT%H:%M:%SZ} is in the future")
+        if expires is not None and now - expires > skew:
+            raise Expired(f"message expired at {expires:%Y-%m-%dT%H:%M:%SZ}")
+        if expires is None and now - created > dt.timedelta(seconds=self.max_age) + skew:
+            raise Expired(
+                f"message created at {created:%Y-%m-%dT%H:%M:%SZ} is older than {int(self.max_age)} s"
+            )
+        state.timestamp, state.created, state.expires = el, created, expires
+
+    def _encrypted_key(self, el: etree._Element, state: _State) -> None:
+        if self.decrypt_key is None:
+            raise PolicyViolation("message is encrypted; pass decrypt_key")
+        parts = self._get_decryptor().process_encrypted_key(el, state.root)
+        state.encrypted.extend(parts or [])
+        state.tree_changed()
+
+    def _reference_list(self, el: etree._Element, state: _State) -> None:
+        if self.decrypt_key is None:
+            raise PolicyViolation("message is encrypted; pass decrypt_key")
+        dec = self._get_decryptor()
+        proc = getattr(dec, "process_reference_list", None)
+        if proc is None:
+            raise PolicyViolation("standalone xenc:ReferenceList is not supported")
+        state.encrypted.extend(proc(el, state.root) or [])
+        state.tree_changed()
+
+    def _get_decryptor(self) -> Any:
+        if self._decryptor is None:
+            from wssec.encryption import Decryptor  # lazy: the encryption module is optional here
+
+            self._decryptor = Decryptor(key=self.decrypt_key)
+        return self._decryptor
+
+    def _assertion(self, el: etree._Element, state: _State) -> Any:
+        for done_el, result in state.assertions:
+            if done_el is el:
+                return result
+        if self.saml_trust is None:
+            raise PolicyViolation("message carries a SAML assertion but no saml_trust is configured")
+        from wssec.saml import verify_element  # lazy: SAML support is optional here
+
+        result = verify_element(el, trust=self.saml_trust, audience=self.saml_audience, at=state.now)
+        state.assertions.append((el, result))
+        return result
+
+    # -- ds:Signature ----------------------------------------------------------
+
+    def _signature(self, sig: etree._Element, state: _State) -> SignatureResult:
+        children = [c for c in sig if isinstance(c.tag, str)]
+        if len(children) < 2 or children[0].tag != f"{{{DS_NS}}}SignedInfo":
+            raise MalformedMessage("ds:Signature must start with SignedInfo")
+        if children[1].tag != f"{{{DS_NS}}}SignatureValue":
+            raise MalformedMessage("ds:Signature has no SignatureValue after SignedInfo")
+        signed_info, sv_el = children[0], children[1]
+        key_info = None
+        for extra in children[2:]:
+            if extra.tag == f"{{{DS_NS}}}KeyInfo" and key_info is None:
+                key_info = extra
+            elif extra.tag != f"{{{DS_NS}}}Object":
+                raise MalformedMessage(f"unexpected {etree.QName(extra).localname} in ds:Signature")
+        si_children = [c for c in signed_info if isinstance(c.tag, str)]
+        if len(si_children) < 3:
+            raise MalformedMessage("SignedInfo needs CanonicalizationMethod, SignatureMethod and a Reference")
+        cm, sm, refs = si_children[0], si_children[1], si_children[2:]
+        if cm.tag != f"{{{DS_NS}}}CanonicalizationMethod" or sm.tag != f"{{{DS_NS}}}SignatureMethod":
+            raise MalformedMessage("SignedInfo must start with CanonicalizationMethod, SignatureMethod")
+        c14n_alg = cm.get("Algorithm")
+        if c14n_alg not in (dsig.EXC_C14N, dsig.EXC_C14N_COMMENTS):
+            raise PolicyViolation(
+                f"SignedInfo canonicalization {c14n_alg} is not allowed (exc-c14n only, BSP R5404)"
+            )
+        sig_uri = sm.get("Algorithm") or ""
+        if sig_uri not in dsig.SIGNATURE_BY_URI:
+            if "hmac" in sig_uri:
+                raise PolicyViolation(
+                    f"HMAC signature method {sig_uri} is not supported (asymmetric signatures only)"
+                )
+            raise PolicyViolation(f"signature algorithm {sig_uri or '(none)'} is not allowed")
+        sig_name = dsig.SIGNATURE_BY_URI[sig_uri][0]
+        if sig_name in dsig.WEAK and not self.allow_sha1:
+            raise PolicyViolation(f"signature algorithm {sig_name} uses SHA-1 (pass allow_sha1 to accept it)")
+        if len(sm):
+            raise PolicyViolation("SignatureMethod parameters (e.g. HMACOutputLength) are not allowed")
+        if len(refs) > self.max_references:
+            raise PolicyViolation(f"signature has {len(refs)} references (limit {self.max_references})")
+        signature_value = dsig.b64decode(sv_el.text, "SignatureValue")
+        cert, chain_extra, public_key, how = self._resolve_key(key_info, state)
+        dsig.verify_bytes(
+            public_key,
+            sig_uri,
+            signature_value,
+            dsig.c14n(signed_info, _inclusive_prefixes(cm), c14n_alg == dsig.EXC_C14N_COMMENTS),
+        )
+        covered: list[tuple[str, etree._Element]] = []
+        digests: list[str] = []
+        for ref in refs:
+            covered.append(self._reference(ref, sig, state, digests))
+        chain: tuple[x509.Certificate, ...] = ()
+        if cert is not None:
+            chain = tuple(self.trust.validate(cert, chain_extra + self.certs, at=state.now))
+        return SignatureResult(
+            sig, tuple(covered), cert, chain, public_key, how, sig_name, tuple(digests), signature_value
+        )
+
+    def _reference(
+        self, ref: etree._Element, sig: etree._Element, state: _State, digests: list[str]
+    ) -> tuple[str, etree._Element]:
+        if ref.tag != f"{{{DS_NS}}}Reference":
+            raise MalformedMessage(f"unexpected {etree.QName(ref).localname} in SignedInfo")
+        uri = ref.get("URI")
+        if uri is None or uri == "":
+            raise PolicyViolation("Reference without a '#id' URI (whole-document references are refused)")
+        m = _ID_URI.match(uri)
+        if not m:
+            raise PolicyViolation(
+                f"Reference URI {uri[:80]!r} points outside the envelope (only '#id' allowed)"
+            )
+        target = state.ids.get(m.group(1))
+        if target is None:
+            raise InvalidSignature(f"Reference {uri[:80]} points at nothing in the message")
+        if _under_object(target):
+            raise InvalidSignature(
+                f"Reference {uri[:80]} points into a ds:Object (signature wrapping refused)"
+            )
+        if target is sig or any(a is target for a in sig.iterancestors()):
+            raise PolicyViolation(
+                f"Reference {uri[:80]} covers its own Signature (enveloped signatures refused)"
+            )
+        kids = [c for c in ref if isinstance(c.tag, str)]
+        tr_el = kids[0] if kids and kids[0].tag == f"{{{DS_NS}}}Transforms" else None
+        rest = kids[1:] if tr_el is not None else kids
+        if (
+            len(rest) != 2
+            or rest[0].tag != f"{{{DS_NS}}}DigestMethod"
+            or rest[1].tag != f"{{{DS_NS}}}DigestValue"
+        ):
+            raise MalformedMessage("Reference must hold Transforms, DigestMethod, DigestValue")
+        prefixes: list[str] | None = None
+        comments = False
+        transforms = [t for t in tr_el if isinstance(t.tag, str)] if tr_el is not None else []
+        if len(transforms) != 1:
+            raise PolicyViolation(
+                f"Reference {uri[:80]} must have exactly one exc-c14n transform (BSP R5416), has {len(transforms)}"
+            )
+        for t in transforms:
+            alg = t.get("Algorithm") or ""
+            if t.tag != f"{{{DS_NS}}}Transform":
+                raise MalformedMessage("unexpected element in Transforms")
+            if alg == dsig.EXC_C14N or alg == dsig.EXC_C14N_COMMENTS:
+                prefixes = _inclusive_prefixes(t)
+                comments = alg == dsig.EXC_C14N_COMMENTS
+            elif alg == STR_TRANSFORM:
+                raise PolicyViolation("STR-Transform references are not supported")
+            else:
+                raise PolicyViolation(
+                    f"disallowed transform {alg[:100]} (XSLT, XPath and others are refused)"
+                )
+        dig_uri = rest[0].get("Algorithm") or ""
+        if dig_uri not in dsig.DIGEST_BY_URI:
+            raise PolicyViolation(f"digest algorithm {dig_uri or '(none)'} is not allowed")
+        dig_name, hl = dsig.DIGEST_BY_URI[dig_uri]
+        if dig_name in dsig.WEAK and not self.allow_sha1:
+            raise PolicyViolation("digest algorithm sha1 is not allowed (pass allow_sha1 to accept it)")
+        expected = dsig.b64decode(rest[1].text, "DigestValue")
+        actual = dsig.digest(dsig.c14n(target, prefixes, comments), hl)
+        if not hmac.compare_digest(expected, actual):
+            what = etree.QName(target).localname
+            raise InvalidSignature(
+                f"digest of {what} ({uri[:80]}) does not match: the signed content was altered"
+            )
+        digests.append(dig_name)
+        return m.group(1), target
+
+    # -- KeyInfo ---------------------------------------------------------------
+
+    def _resolve_key(
+        self, key_info: etree._Element | None, state: _State
+    ) -> tuple[x509.Certificate | None, list[x509.Certificate], Any, str]:
+        """``(certificate, extra chain certs, public key, how)`` from KeyInfo."""
+        if key_info is None:
+            raise UntrustedKey("signature has no KeyInfo: cannot tell who signed")
+        kids = [c for c in key_info if isinstance(c.tag, str)]
+        if len(kids) != 1:
+            raise MalformedMessage("KeyInfo must hold exactly one key reference")
+        ref = kids[0]
+        if ref.tag == f"{{{WSSE_NS}}}SecurityTokenReference":
+            return self._resolve_str(ref, state)
+        if ref.tag == f"{{{DS_NS}}}X509Data":
+            return self._resolve_x509data(ref, state)
+        if ref.tag == f"{{{DS_NS}}}KeyValue":
+            raise UntrustedKey("signature carries a bare KeyValue: a raw key cannot be trusted")
+        raise UntrustedKey(f"unsupported KeyInfo content {etree.QName(ref).localname}")
+
+    def _candidates(self, state: _State) -> list[x509.Certificate]:
+        out = list(self.certs)
+        for certs in state.bsts.values():
+            out.extend(certs[:1])
+        out.extend(self.trust.anchors)
+        return out
+
+    def _resolve_str(self, str_el: etree._Element, state: _State):
+        kids = [c for c in str_el if isinstance(c.tag, str)]
+        if len(kids) != 1:
+            raise MalformedMessage("SecurityTokenReference must hold exactly one reference")
+        ref = kids[0]
+        if ref.tag == f"{{{WSSE_NS}}}Reference":
+            uri = ref.get("URI") or ""
+            m = _ID_URI.match(uri)
+            if not m:
+                raise UntrustedKey(
+                    f"token reference {uri[:80]!r} is not a local '#id' (external tokens refused)"
+                )
+            target = state.ids.get(m.group(1))
+            if target is None:
+                raise UntrustedKey(f"token reference {uri[:80]} points at nothing in the message")
+            if target.tag == f"{{{WSSE_NS}}}BinarySecurityToken":
+                if target.getparent() is None or target.getparent().tag != f"{{{WSSE_NS}}}Security":
+                    raise UntrustedKey("referenced BinarySecurityToken is not in the Security header")
+                certs = parse_bst(target)
+                return certs[0], certs[1:], certs[0].public_key(), "bst"
+            if target.tag in (f"{{{SAML2_NS}}}Assertion", f"{{{SAML1_NS}}}Assertion"):
+                return self._saml_key(target, state)
+            raise UntrustedKey(
+                f"token reference points at a {etree.QName(target).localname}, not a certificate"
+            )
+        if ref.tag == f"{{{WSSE_NS}}}KeyIdentifier":
+            vt = ref.get("ValueType") or ""
+            if vt in SAML_VALUE_TYPES:
+                aid = (ref.text or "").strip()
+                target = state.ids.get(aid)
+                if target is None or target.tag not in (
+                    f"{{{SAML2_NS}}}Assertion",
+                    f"{{{SAML1_NS}}}Assertion",
+                ):
+                    raise UntrustedKey(
+                        f"SAML key identifier {aid[:80]!r} matches no assertion in the message"
+                    )
+                return self._saml_key(target, state)
+            value = dsig.b64decode(ref.text, "KeyIdentifier")
+            if vt == X509V3:
+                try:
+                    cert = x509.load_der_x509_certificate(value)
+                except ValueError:
+                    raise MalformedMessage("X509v3 KeyIdentifier is not a certificate") from None
+                return cert, [], cert.public_key(), "x509-key-identifier"
+            if vt not in (X509SKI, THUMBPRINT_SHA1):
+                raise UntrustedKey(f"unsupported KeyIdentifier ValueType {vt[:120]}")
+            how = "ski" if vt == X509SKI else "thumbprint"
+            cert = find_by_identifier(self._candidates(state), vt, value)
+            if cert is None:
+                raise UntrustedKey(
+                    f"signing certificate named by {how} {base64.b16encode(value).decode()[:40]} is not known "
+                    "(pass it with certs=/--certs)"
+                )
+            return cert, [], cert.public_key(), how
+        if ref.tag == f"{{{DS_NS}}}X509Data":
+            return self._resolve_x509data(ref, state)
+        raise UntrustedKey(f"unsupported SecurityTokenReference {etree.QName(ref).localname}")
+
+    def _resolve_x509data(self, data: etree._Element, state: _State):
+        certs_b64 = data.findall(f"{{{DS_NS}}}X509Certificate")
+        if certs_b64:
+            certs = []
+            for c in certs_b64[:10]:
+                try:
+                    certs.append(x509.load_der_x509_certificate(dsig.b64decode(c.text, "X509Certificate")))
+                except ValueError:
+                    raise MalformedMessage("X509Certificate is not a valid certificate") from None
+            return certs[0], certs[1:], certs[0].public_key(), "x509data"
+        xis = data.find(f"{{{DS_NS}}}X509IssuerSerial")
+        if xis is not None:
+            name = _one(xis, f"{{{DS_NS}}}X509IssuerName", "X509IssuerName")
+            serial_el = _one(xis, f"{{{DS_NS}}}X509SerialNumber", "X509SerialNumber")
+            try:
+                serial = int((serial_el.text or "").strip())  # type: ignore[union-attr]
+            except ValueError:
+                raise MalformedMessage("X509SerialNumber is not a number") from None
+            issuer = (name.text or "").strip()  # type: ignore[union-attr]
+            cert = find_by_issuer_serial(self._candidates(state), issuer, serial)
+            if cert is None:
+                raise UntrustedKey(
+                    f"signing certificate {issuer[:100]} serial {serial} is not known (pass it with certs=/--certs)"
+                )
+            return cert, [], cert.public_key(), "issuer-serial"
+        ski = data.find(f"{{{DS_NS}}}X509SKI")
+        if ski is not None:
+            value = dsig.b64decode(ski.text, "X509SKI")
+            cert = find_by_identifier(self._candidates(state), X509SKI, value)
+            if cert is None:
+                raise UntrustedKey("signing certificate named by X509SKI is not known (pass it with certs=)")
+            return cert, [], cert.public_key(), "ski"
+        raise UntrustedKey("X509Data names no certificate")
+
+    def _saml_key(self, assertion: etree._Element, state: _State):
+        result = self._assertion(assertion, state)
+        if getattr(result, "confirmation", None) != "holder-of-key":
+            raise PolicyViolation("only a holder-of-key SAML assertion can provide the signing key")
+        cert = getattr(result, "confirmation_certificate", None)
+        key = cert.public_key() if cert is not None else getattr(result, "confirmation_key", None)
+        if key is None:
+            raise UntrustedKey("holder-of-key assertion carries no confirmation key")
+        # The key is trusted because the (verified) SAML issuer vouches for it.
+        return None, [], key, "saml"
+
+    # -- policy ----------------------------------------------------------------
+
+    def _enforce_policy(self, state: _State, version: str) -> VerifiedMessage:
+        root = state.root
+        _v, header, body = envelope_parts(root)  # again: decryption may have changed the tree
+        signed: list[etree._Element] = []
+        for s in state.signatures:
+            for _id, el in s.references:
+                if not any(el is e for e in signed):
+                    signed.append(el)
+
+        def is_signed(el: etree._Element | None) -> bool:
+            return el is not None and any(el is e for e in signed)
+
+        fault = self._fault(body, version)
+        if fault is not None and not is_signed(body):
+            raise UnsignedFault(*fault)
+        if self.require and not state.signatures:
+            raise NotSigned("message is not signed (no ds:Signature in the Security header)")
+        parts: list[str] = []
+        if is_signed(body):
+            parts.append("Body")
+        if is_signed(state.timestamp):
+            parts.append("Timestamp")
+        if state.ut is not None and is_signed(state.ut.element):
+            parts.append("UsernameToken")
+        for a_el, _r in state.assertions:
+            if is_signed(a_el):
+                parts.append("Assertion")
+        for el in signed:
+            if header is not None and el.getparent() is header:
+                parts.append(el.tag)
+        for name in self.require:
+            self._check_required(name, state, header, body, is_signed)
+        if self.users is not None and state.ut is None:
+            raise AuthenticationFailed("a UsernameToken is required but the message has none")
+        # Which signature covers the Body decides who "the signer" is.
+        primary = next((s for s in state.signatures if any(e is body for _i, e in s.references)), None)
+        primary = primary or (state.signatures[0] if state.signatures else None)
+        saml = self._check_saml(state, primary, is_signed)
+        self._check_encrypted(state, body)
+        self._check_replay(state)
+        subject = None
+        if saml is not None:
+            subject = getattr(saml, "subject", None)
+        if subject is None and state.ut is not None:
+            subject = state.ut.username
+        if subject is None and primary is not None and primary.certificate is not None:
+            subject = primary.certificate.subject.rfc4514_string()
+        return VerifiedMessage(
+            envelope=root,
+            soap_version=version,
+            signed_elements=tuple(signed),
+            signed_parts=tuple(dict.fromkeys(parts)),
+            signer_certificate=primary.certificate if primary else None,
+            signer_chain=primary.chain if primary else (),
+            username=state.ut.username if state.ut else None,
+            timestamp_created=state.created,
+            timestamp_expires=state.expires,
+            encrypted=list(state.encrypted),
+            saml=saml,
+            subject=subject,
+            signatures=tuple(state.signatures),
+        )
+
+    def _check_required(self, name, state, header, body, is_signed) -> None:
+        if name == "Body":
+            if not is_signed(body):
+                raise NotSigned("the SOAP Body is not covered by the signature (signature wrapping refused)")
+        elif name == "Timestamp":
+            if state.timestamp is None:
+                raise PolicyViolation("a signed Timestamp is required but the message has none")
+            if not is_signed(state.timestamp):
+                raise NotSigned("the Timestamp is not covered by the signature")
+        elif name == "UsernameToken":
+            if state.ut is None:
+                raise PolicyViolation("a signed UsernameToken is required but the message has none")
+            if not is_signed(state.ut.element):
+                raise NotSigned("the UsernameToken is not covered by the signature")
+        elif name == "Assertion":
+            if not state.assertions:
+                raise PolicyViolation("a signed SAML Assertion is required but the message has none")
+            if not all(is_signed(a) for a, _r in state.assertions):
+                raise NotSigned("the SAML Assertion is not covered by the message signature")
+        elif name == "BinarySecurityToken":
+            sec = security_header(state.root, self.actor)
+            bsts = sec.findall(f"{{{WSSE_NS}}}BinarySecurityToken") if sec is not None else []
+            if not bsts or not all(is_signed(b) for b in bsts):
+                raise NotSigned("the BinarySecurityToken is not covered by the signature")
+        else:
+            found = self._headers(header, name)
+            if not found:
+                raise PolicyViolation(f"required signed header {name} is missing")
+            for h in found:
+                if not is_signed(h):
+                    raise NotSigned(f"header {etree.QName(h).localname} is not covered by the signature")
+
+    @staticmethod
+    def _headers(header: etree._Element | None, name: str) -> list[etree._Element]:
+        if header is None:
+            return []
+        if name.startswith("{"):
+            return [h for h in header if h.tag == name]
+        found = [h for h in header if isinstance(h.tag, str) and etree.QName(h).namespace in _WSA]
+        found = [h for h in found if etree.QName(h).localname == name]
+        if found:
+            return found
+        return [
+            h
+            for h in header
+            if isinstance(h.tag, str)
+            and etree.QName(h).localname == name
+            and h.tag != f"{{{WSSE_NS}}}Security"
+        ]
+
+    @staticmethod
+    def _fault(body: etree._Element, version: str) -> tuple[str, str] | None:
+        ns = SOAP_NAMESPACES[version]
+        fault = body.find(f"{{{ns}}}Fault")
+        if fault is None:
+            return None
+        if version == "1.1":
+            code = (fault.findtext("faultcode") or "").strip()
+            reason = (fault.findtext("faultstring") or "").strip()
+        else:
+            code = (fault.findtext(f"{{{ns}}}Code/{{{ns}}}Value") or "").strip()
+            reason = (fault.findtext(f"{{{ns}}}Reason/{{{ns}}}Text") or "").strip()
+        return " ".join(code.split())[:100], " ".join(reason.split())[:200]
+
+    def _check_saml(self, state: _State, primary: SignatureResult | None, is_signed) -> Any:
+        if not state.assertions:
+            return None
+        if len(state.assertions) > 1:
+            raise PolicyViolation("more than one SAML assertion in the Security header")
+        el, result = state.assertions[0]
+        method = getattr(result, "confirmation", "")
+        if method == "sender-vouches":
+            if not is_signed(el) or primary is None or primary.certificate is None:
+                raise NotSigned("sender-vouches assertion must be covered by the sender's message signature")
+        elif method == "holder-of-key":
+            cert = getattr(result, "confirmation_certificate", None)
+            key = cert.public_key() if cert is not None else getattr(result, "confirmation_key", None)
+            if key is None or primary is None or not _same_key(key, primary.public_key):
+                raise PolicyViolation(
+                    "holder-of-key: the message is not signed with the assertion's confirmation key"
+                )
+        return result
+
+    def _check_encrypted(self, state: _State, body: etree._Element) -> None:
+        for name in self.require_encrypted:
+            ok = False
+            for p in state.encrypted:
+                pname = getattr(p, "name", None) or (p if isinstance(p, str) else None)
+                pel = getattr(p, "element", None)
+                if pname == name or (
+                    name == "Body" and pel is not None and (pel is body or pel.getparent() is body)
+                ):
+                    ok = True
+                    break
+            if not ok:
+                raise PolicyViolation(f"{name} is required to be encrypted but was not")
+
+    def _check_replay(self, state: _State) -> None:
+        if self.replay_cache is None:
+            return
+        horizon = state.expires or (state.created or state.now) + dt.timedelta(seconds=self.max_age)
+        horizon = max(horizon, state.now) + dt.timedelta(seconds=2 * self.max_skew)
+        for s in state.signatures:
+            key = "sig:" + hashlib.sha256(s.signature_value).hexdigest()
+            if not self.replay_cache.check_and_store(key, horizon):
+                raise ReplayDetected("this signed message was already accepted (replay)")
+
+
+def _same_key(a: Any, b: Any) -> bool:
+    from cryptography.hazmat.primitives import serialization
+
+    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
+    enc = serialization.Encoding.DER
+    try:
+        return a.public_bytes(enc, fmt) == b.public_bytes(enc, fmt)
+    except AttributeError:
+        return False
+
+
+def verify(
+    envelope: bytes | str | etree._Element, at: dt.datetime | None = None, **kwargs: Any
+) -> VerifiedMessage:
+    """One-shot ``Verifier(**kwargs).verify(envelope, at)``; build a Verifier to
+    verify many (and to keep its replay cache)."""
+    return Verifier(**kwargs).verify(envelope, at=at)
+
+
+__all__ = ["NotSigned", "SignatureResult", "UnsignedFault", "VerifiedMessage", "Verifier", "verify"]
