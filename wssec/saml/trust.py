@@ -5,7 +5,7 @@ SAML federations mostly trust an IdP by its certificate taken from metadata
 accepts both: a signing certificate is trusted when it *is* one of the
 anchors (pinned, compared by DER bytes, never by name) or when a path from it
 to one of the anchors validates (RFC 5280 via ``cryptography.x509.verification``,
-at the instant given).
+at the instant given, by :class:`wssec.trust.TrustStore`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509 import verification
 
 from wssec.errors import UntrustedKey
 from wssec.keys import CertSource, load_certificates
+from wssec.trust import TrustStore
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,20 @@ class SamlTrust:
         self.anchors: tuple[x509.Certificate, ...] = tuple(anchors)
         self.check_pinned_dates = check_pinned_dates
         self._pinned = {_der(c) for c in self.anchors}
+        cas = [c for c in self.anchors if _is_ca(c)]
+        # Path validation is wssec.trust's (shared with the WS-Security Verifier).
+        self._store = TrustStore(cas) if cas else None
 
     @classmethod
-    def of(cls, trust: SamlTrust | CertSource | Iterable[CertSource], **kwargs: bool) -> SamlTrust:
-        """Build from a :class:`SamlTrust`, a certificate, a path/PEM bundle, or a list of them."""
+    def of(
+        cls, trust: SamlTrust | TrustStore | CertSource | Iterable[CertSource], **kwargs: bool
+    ) -> SamlTrust:
+        """Build from a :class:`SamlTrust`, a :class:`wssec.trust.TrustStore`, a
+        certificate, a path/PEM bundle, or a list of them."""
         if isinstance(trust, SamlTrust):
             return trust
+        if isinstance(trust, TrustStore):
+            return cls(trust.anchors, **kwargs)
         return cls(load_certificates(trust), **kwargs)  # type: ignore[arg-type]
 
     def pinned_certificates(self) -> tuple[x509.Certificate, ...]:
@@ -84,28 +92,11 @@ class SamlTrust:
                     f"{leaf.not_valid_after_utc.isoformat()})"
                 )
             return TrustDecision(leaf, True, (leaf,))
-        cas = [c for c in self.anchors if _is_ca(c)]
-        if not cas:
+        if self._store is None:
             raise UntrustedKey(
                 f"signing certificate {leaf.subject.rfc4514_string()} is not one of the pinned certificates"
             )
-        builder = (
-            verification.PolicyBuilder()
-            .store(verification.Store(cas))
-            .time(at)
-            .extension_policies(
-                ca_policy=verification.ExtensionPolicy.webpki_defaults_ca(),
-                ee_policy=verification.ExtensionPolicy.permit_all(),
-            )
-        )
-        try:
-            verified = builder.build_client_verifier().verify(leaf, list(others))
-        except verification.VerificationError as exc:
-            reason = str(exc).split(" (encountered")[0]
-            raise UntrustedKey(
-                f"signing certificate {leaf.subject.rfc4514_string()} does not chain to a trust anchor: {reason}"
-            ) from None
-        return TrustDecision(leaf, False, tuple(verified.chain))
+        return TrustDecision(leaf, False, tuple(self._store.validate(leaf, others, at)))
 
 
 def _is_ca(cert: x509.Certificate) -> bool:

@@ -78,10 +78,7 @@ def _policy(
     allow_sha1: bool,
     check_pinned_dates: bool,
 ) -> _Policy:
-    if isinstance(trust, SamlTrust):
-        saml_trust = trust
-    else:
-        saml_trust = SamlTrust.of(trust, check_pinned_dates=check_pinned_dates)
+    saml_trust = SamlTrust.of(trust, check_pinned_dates=check_pinned_dates)
     audiences = None if audience is None else ((audience,) if isinstance(audience, str) else tuple(audience))
     return _Policy(
         saml_trust,
@@ -471,6 +468,9 @@ def _read2(
     subject = _text_only(name_id, "NameID").strip()
     if not subject:
         raise PolicyViolation("NameID is empty")
+    spnq = name_id.get("SPNameQualifier")
+    if spnq is not None and policy.audiences is not None and spnq not in policy.audiences:
+        raise PolicyViolation(f"NameID SPNameQualifier {spnq!r} is not an accepted audience")
 
     conditions = _one_child(a, ns.q(S, "Conditions"), "Assertion", required=False)
     not_before = not_on_or_after = None
