@@ -26,3 +26,4 @@ def _soap() -> None:
 
 
 # Command modules register themselves here, one line each:
+from wssec import cli_sign as _cli_sign  # noqa: E402,F401
