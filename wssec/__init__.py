@@ -2,6 +2,7 @@
 decrypt, UsernameToken, X.509 and SAML tokens) and SOAP compliance checks."""
 
 from wssec._libcheck import check_libxml_versions as _check_libxml_versions
+from wssec.encryption import Decryptor, EncryptedPart, Encryptor
 from wssec.errors import (
     AuthenticationFailed,
     DecryptionFailed,
@@ -16,6 +17,7 @@ from wssec.errors import (
     WssecError,
 )
 from wssec.safexml import parse_xml
+from wssec.secure import secure
 from wssec.signer import Signer, sign
 from wssec.verifier import VerifiedMessage, Verifier, verify
 
@@ -34,6 +36,10 @@ __all__ = [
     "UntrustedKey",
     "WssecError",
     "parse_xml",
+    "Decryptor",
+    "EncryptedPart",
+    "Encryptor",
+    "secure",
     "Signer",
     "VerifiedMessage",
     "Verifier",

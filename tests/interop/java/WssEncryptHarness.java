@@ -1,0 +1,244 @@
+/*
+ * Interop peer for apisec's XML Encryption: a thin command-line face over
+ * Apache WSS4J 1.6 (with Apache Santuario underneath), used by
+ * tests/interop/test_wss4j_encrypt.py.  It is a test harness, not product code.
+ *
+ *   java WssEncryptHarness protect IN OUT KEYSTORE TRUSTSTORE CIPHER KEYID [PARTS] [KT]
+ *       WSS4J signs the Body with "client" (BST reference, exc-c14n, rsa-sha1)
+ *       then encrypts PARTS for "service" with CIPHER (aes128-cbc, aes256-cbc,
+ *       aes128-gcm, aes256-gcm, tripledes-cbc) and key transport KT
+ *       (rsa-oaep = rsa-oaep-mgf1p, default).  KEYID: issuer-serial, ski, bst,
+ *       thumbprint.  PARTS: comma list of "Body" or "{ns}local" headers
+ *       (encrypted as wsse11:EncryptedHeader).
+ *   java WssEncryptHarness process IN KEYSTORE TRUSTSTORE
+ *       WSS4J processes the Security header with "service"'s private key for
+ *       decryption and the truststore for signature trust, then prints one line
+ *       per result ("ENCRYPTED <qname> content|element <algorithm>",
+ *       "SIGNED <qname>", "SIGNER <subject>") and "BODY <decrypted Body XML>".
+ *       Exit 1 with "FAIL <reason>" when WSS4J refuses the message.
+ *
+ * Keystores are PKCS#12 built with keytool; every password is "changeit".
+ */
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.security.auth.callback.Callback;
+import javax.security.auth.callback.CallbackHandler;
+import javax.xml.parsers.DocumentBuilder;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.transform.OutputKeys;
+import javax.xml.transform.Transformer;
+import javax.xml.transform.TransformerFactory;
+import javax.xml.transform.dom.DOMSource;
+import javax.xml.transform.stream.StreamResult;
+
+import org.apache.ws.security.WSConstants;
+import org.apache.ws.security.WSDataRef;
+import org.apache.ws.security.WSEncryptionPart;
+import org.apache.ws.security.WSPasswordCallback;
+import org.apache.ws.security.WSSConfig;
+import org.apache.ws.security.WSSecurityEngine;
+import org.apache.ws.security.WSSecurityEngineResult;
+import org.apache.ws.security.components.crypto.Merlin;
+import org.apache.ws.security.message.WSSecEncrypt;
+import org.apache.ws.security.message.WSSecHeader;
+import org.apache.ws.security.message.WSSecSignature;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+
+public final class WssEncryptHarness {
+    private static final String PASSWORD = "changeit";
+
+    private WssEncryptHarness() {}
+
+    public static void main(String[] args) throws Exception {
+        try {
+            WSSConfig.init();
+            if (args.length >= 7 && "protect".equals(args[0])) {
+                protect(args);
+            } else if (args.length == 4 && "process".equals(args[0])) {
+                process(args);
+            } else {
+                System.err.println("usage: protect IN OUT KEYSTORE TRUSTSTORE CIPHER KEYID [PARTS] [KT] | process IN KEYSTORE TRUSTSTORE");
+                System.exit(2);
+            }
+        } catch (Exception e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            System.out.println("FAIL " + e.getClass().getSimpleName() + ": " + e.getMessage()
+                + (root != e ? " (cause " + root.getClass().getSimpleName() + ": " + root.getMessage() + ")" : ""));
+            System.exit(1);
+        }
+    }
+
+    private static KeyStore load(String path) throws Exception {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = new FileInputStream(path)) {
+            ks.load(in, PASSWORD.toCharArray());
+        }
+        return ks;
+    }
+
+    private static Merlin crypto(String keystore, String truststore) throws Exception {
+        Merlin merlin = new Merlin();
+        merlin.setKeyStore(load(keystore));
+        merlin.setTrustStore(load(truststore));
+        return merlin;
+    }
+
+    private static Document parse(String path) throws Exception {
+        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+        f.setNamespaceAware(true);
+        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        DocumentBuilder b = f.newDocumentBuilder();
+        try (InputStream in = new FileInputStream(path)) {
+            return b.parse(in);
+        }
+    }
+
+    private static byte[] serialize(Node node) throws Exception {
+        Transformer t = TransformerFactory.newInstance().newTransformer();
+        t.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        t.transform(new DOMSource(node), new StreamResult(out));
+        return out.toByteArray();
+    }
+
+    private static String cipherUri(String name) {
+        switch (name) {
+            case "aes128-cbc": return WSConstants.AES_128;
+            case "aes256-cbc": return WSConstants.AES_256;
+            case "aes128-gcm": return WSConstants.AES_128_GCM;
+            case "aes256-gcm": return WSConstants.AES_256_GCM;
+            case "tripledes-cbc": return WSConstants.TRIPLE_DES;
+            default: throw new IllegalArgumentException("unknown cipher " + name);
+        }
+    }
+
+    private static int keyIdType(String name) {
+        switch (name) {
+            case "issuer-serial": return WSConstants.ISSUER_SERIAL;
+            case "ski": return WSConstants.SKI_KEY_IDENTIFIER;
+            case "bst": return WSConstants.BST_DIRECT_REFERENCE;
+            case "thumbprint": return WSConstants.THUMBPRINT_IDENTIFIER;
+            default: throw new IllegalArgumentException("unknown key identifier " + name);
+        }
+    }
+
+    private static void protect(String[] a) throws Exception {
+        Document doc = parse(a[1]);
+        Merlin crypto = crypto(a[3], a[4]);
+        String soapNs = doc.getDocumentElement().getNamespaceURI();
+        WSSecHeader header = new WSSecHeader();
+        header.setMustUnderstand(true);
+        header.insertSecurityHeader(doc);
+
+        WSSecSignature sign = new WSSecSignature();
+        sign.setUserInfo("client", PASSWORD);
+        sign.setKeyIdentifierType(WSConstants.BST_DIRECT_REFERENCE);
+        List<WSEncryptionPart> signParts = new ArrayList<>();
+        signParts.add(new WSEncryptionPart("Body", soapNs, ""));
+        sign.setParts(signParts);
+        sign.build(doc, crypto, header);
+
+        WSSecEncrypt enc = new WSSecEncrypt();
+        enc.setUserInfo("service");
+        enc.setKeyIdentifierType(keyIdType(a[6]));
+        enc.setSymmetricEncAlgorithm(cipherUri(a[5]));
+        String kt = a.length > 8 ? a[8] : "rsa-oaep";
+        if ("rsa-oaep".equals(kt)) {
+            enc.setKeyEnc(WSConstants.KEYTRANSPORT_RSAOEP);
+        } else if ("rsa-oaep-sha256".equals(kt)) {
+            enc.setKeyEnc(WSConstants.KEYTRANSPORT_RSAOEP);
+            enc.setDigestAlgorithm(WSConstants.SHA256);
+        } else if ("rsa-1_5".equals(kt)) {
+            enc.setKeyEnc(WSConstants.KEYTRANSPORT_RSA15);
+        } else {
+            throw new IllegalArgumentException("unknown key transport " + kt);
+        }
+        List<WSEncryptionPart> encParts = new ArrayList<>();
+        String parts = a.length > 7 && !a[7].isEmpty() ? a[7] : "Body";
+        for (String p : parts.split(",")) {
+            if ("Body".equals(p)) {
+                encParts.add(new WSEncryptionPart("Body", soapNs, "Content"));
+            } else if (p.startsWith("{")) {
+                int end = p.indexOf('}');
+                encParts.add(new WSEncryptionPart(p.substring(end + 1), p.substring(1, end), "Header"));
+            } else {
+                throw new IllegalArgumentException("part must be Body or {ns}local: " + p);
+            }
+        }
+        enc.setParts(encParts);
+        enc.build(doc, crypto, header);
+
+        try (OutputStream out = new FileOutputStream(a[2])) {
+            out.write(serialize(doc));
+        }
+    }
+
+    private static void process(String[] a) throws Exception {
+        Document doc = parse(a[1]);
+        Merlin crypto = crypto(a[2], a[3]);
+        CallbackHandler cb = (Callback[] callbacks) -> {
+            for (Callback c : callbacks) {
+                if (c instanceof WSPasswordCallback) {
+                    ((WSPasswordCallback) c).setPassword(PASSWORD);
+                }
+            }
+        };
+        WSSecurityEngine engine = new WSSecurityEngine();
+        List<WSSecurityEngineResult> results = engine.processSecurityHeader(doc, null, cb, crypto, crypto);
+        if (results == null || results.isEmpty()) {
+            System.out.println("FAIL no security results");
+            System.exit(1);
+        }
+        StringBuilder out = new StringBuilder();
+        for (WSSecurityEngineResult r : results) {
+            int action = (Integer) r.get(WSSecurityEngineResult.TAG_ACTION);
+            @SuppressWarnings("unchecked")
+            List<WSDataRef> refs = (List<WSDataRef>) r.get(WSSecurityEngineResult.TAG_DATA_REF_URIS);
+            if (action == WSConstants.ENCR && refs != null) {
+                for (WSDataRef ref : refs) {
+                    out.append("ENCRYPTED ").append(ref.getName()).append(' ')
+                        .append(ref.isContent() ? "content" : "element").append(' ')
+                        .append(ref.getAlgorithm()).append('\n');
+                }
+                Object kt = r.get(WSSecurityEngineResult.TAG_ENCRYPTED_KEY_TRANSPORT_METHOD);
+                if (kt != null) {
+                    out.append("KEYTRANSPORT ").append(kt).append('\n');
+                }
+            } else if (action == WSConstants.SIGN && refs != null) {
+                for (WSDataRef ref : refs) {
+                    out.append("SIGNED ").append(ref.getName()).append('\n');
+                }
+                X509Certificate cert = (X509Certificate) r.get(WSSecurityEngineResult.TAG_X509_CERTIFICATE);
+                if (cert != null) {
+                    out.append("SIGNER ").append(cert.getSubjectX500Principal().getName()).append('\n');
+                }
+            }
+        }
+        Element env = doc.getDocumentElement();
+        for (Node n = env.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element && "Body".equals(n.getLocalName())) {
+                out.append("BODY ").append(new String(serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
+            }
+            if (n instanceof Element && "Header".equals(n.getLocalName())) {
+                out.append("HEADER ").append(new String(serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
+            }
+        }
+        System.out.print(out);
+    }
+}
