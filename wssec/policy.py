@@ -397,6 +397,25 @@ class PolicySettings:
     encrypt: bool = False
     """True when the policy requires the Body to be encrypted."""
     key_identifier: str = "bst"
+    """How the signing certificate is referenced (``key_identifier`` of the Signer)."""
+    order: str = "sign-then-encrypt"
+    """``encrypt-then-sign`` when the policy says sp:EncryptBeforeSigning
+    (the value :func:`wssec.secure` takes as ``order``)."""
+
+
+_SIG_NAMES = {RSA_SHA1: "rsa-sha1", RSA_SHA256: "rsa-sha256"}
+_DIGEST_NAMES = {SHA1: "sha1", SHA256: "sha256", SHA512: "sha512"}
+_CIPHER_NAMES = {
+    AES128_CBC: "aes128-cbc",
+    AES192_CBC: "aes192-cbc",
+    AES256_CBC: "aes256-cbc",
+    AES128_GCM: "aes128-gcm",
+    AES192_GCM: "aes192-gcm",
+    AES256_GCM: "aes256-gcm",
+    TRIPLEDES_CBC: "tripledes-cbc",
+}
+_KT_NAMES = {RSA_OAEP_MGF1P: "rsa-oaep", RSA_1_5: "rsa-1_5"}
+DEFAULT_TIMESTAMP_TTL = 300
 
 
 def _settings_for(p: Policy) -> PolicySettings:
@@ -405,31 +424,27 @@ def _settings_for(p: Policy) -> PolicySettings:
     parts = p.signed_part_names()
     key_id = p.key_identifier()
     signer: dict[str, Any] = {}
-    verifier: dict[str, Any] = {}
     if sign:
         signer = {
-            "signature_method": suite.asymmetric_signature,
-            "digest_method": suite.digest,
-            "parts": parts,
-            "timestamp": p.include_timestamp,
+            "signature_algorithm": _SIG_NAMES[suite.asymmetric_signature],
+            "digest_algorithm": _DIGEST_NAMES[suite.digest],
+            "sign": parts,
+            "timestamp": DEFAULT_TIMESTAMP_TTL if p.include_timestamp else None,
             "key_identifier": key_id,
         }
-    require: list[str] = list(parts) if sign else []
     encrypt = p.message_security and p.body_encrypted
     encryptor: dict[str, Any] | None = None
     if encrypt:
         encryptor = {
-            "data_algorithm": suite.encryption,
-            "key_transport": suite.asymmetric_key_wrap,
-            "parts": ["Body"],
-            "key_identifier": key_id if key_id != "bst" else "issuer-serial",
+            "encrypt": ["Body"],
+            "cipher": _CIPHER_NAMES[suite.encryption],
+            "key_transport": _KT_NAMES[suite.asymmetric_key_wrap],
         }
-    verifier = {
-        "require": require,
-        "require_encrypted": ["Body"] if encrypt else [],
-        "allowed_signature_methods": [suite.asymmetric_signature],
-        "allowed_digest_methods": [suite.digest],
-    }
+    verifier: dict[str, Any] = {"require": list(parts) if sign else []}
+    if encrypt:
+        verifier["require_encrypted"] = ["Body"]
+    if suite.digest == SHA1 or suite.asymmetric_signature == RSA_SHA1:
+        verifier["allow_sha1"] = True
     return PolicySettings(
         signer=signer,
         encryptor=encryptor,
@@ -437,6 +452,7 @@ def _settings_for(p: Policy) -> PolicySettings:
         sign=sign,
         encrypt=encrypt,
         key_identifier=key_id,
+        order="encrypt-then-sign" if p.encrypt_before_signing else "sign-then-encrypt",
     )
 
 
