@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+from compare.cliutil import EXIT_FAILED, EXIT_OK, FailOn, InputError, read_input
 
 app = typer.Typer(
     name="compare",
@@ -19,3 +24,142 @@ app = typer.Typer(
 @app.callback()
 def _compare() -> None:
     """Side-by-side SOAP/REST assessments."""
+
+
+FORMAT_HELP = (
+    "Report formats, comma-separated or repeated: text, md, html, json, sarif, junit, or all. "
+    "With --output every format is written into the folder (text as report.txt); "
+    "without it, exactly one format is printed to stdout."
+)
+
+
+def _emit(assessment, output: Path | None, formats: list[str], fail_on: str | None) -> int:
+    """Write/print the reports and return the gate's exit code."""
+    from rich.console import Console
+
+    from compare.reporters import FORMATS, render, write_reports
+    from compare.reporters._common import gate
+    from compare.reporters.terminal import print_report
+
+    threshold = fail_on or assessment.fail_on
+    assessment.fail_on = threshold
+    if output is not None:
+        written = write_reports(assessment, output, formats)
+        print_report(assessment, Console(), fail_on=threshold, findings=True)
+        for fmt, path in written.items():
+            print(f"wrote {fmt:5} {path}")
+    else:
+        if len(formats) != 1:
+            raise InputError(
+                f"without --output only one --format can go to stdout (got {', '.join(formats)}); "
+                f"add -o DIR to write {', '.join(FORMATS[f] for f in formats)}"
+            )
+        if formats[0] == "text":
+            print_report(assessment, Console(), fail_on=threshold)
+        else:
+            import sys
+
+            sys.stdout.write(render(assessment, formats[0]))
+    return EXIT_FAILED if gate(assessment, threshold) else EXIT_OK
+
+
+@app.command("run")
+def run(
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="Targets file (apisec.toml, or .yaml/.yml). Default: ./apisec.toml if present.",
+    ),
+    soap: list[str] = typer.Option(
+        [], "--soap", help="A SOAP target: WSDL file/URL or endpoint URL (repeatable)."
+    ),
+    rest: list[str] = typer.Option(
+        [], "--rest", help="A REST target: base URL or OpenAPI file (repeatable)."
+    ),
+    tls: list[str] = typer.Option(
+        [], "--tls", help="A TLS endpoint HOST:PORT graded on its own (repeatable)."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Folder to write the reports into."),
+    formats: list[str] = typer.Option(["text"], "--format", "-f", help=FORMAT_HELP),
+    fail_on: FailOn | None = typer.Option(
+        None,
+        "--fail-on",
+        help="Exit 1 when a check fails at or above this severity (default: the targets file's, else high). "
+        "With --baseline only new problems count.",
+    ),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="A previous assessment.json: mark findings new/fixed/unchanged."
+    ),
+    show_raw: bool = typer.Option(
+        False, "--show-raw", help="Keep each probe's raw request/response (secrets redacted) in the reports."
+    ),
+    concurrency: int | None = typer.Option(None, "--concurrency", min=1, max=64, help="Checks run at once."),
+    timeout: float | None = typer.Option(None, "--timeout", min=1, help="Seconds one check may take."),
+    progress: bool | None = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar on stderr (default: only on a terminal)."
+    ),
+) -> None:
+    """Assess SOAP and REST targets side by side and write the reports.
+
+    Targets come from the targets file (-c) and/or --soap/--rest/--tls.
+    Exit codes: 0 no failing check at or above --fail-on, 1 the gate
+    tripped, 2 bad input (targets file, options, unwritable output).
+    """
+    from dataclasses import replace
+
+    from compare.baseline import apply_baseline, load_baseline
+    from compare.config import Targets, load_targets, targets_from_cli
+    from compare.engine import assess
+    from compare.reporters import parse_formats
+
+    fmts = parse_formats(formats)
+    if config is None and Path("apisec.toml").is_file() and not (soap or rest or tls):
+        config = Path("apisec.toml")
+    targets = load_targets(config) if config is not None else Targets()
+    targets = targets.merged(targets_from_cli(soap, rest, tls))
+    if not targets:
+        raise InputError("nothing to assess: give -c apisec.toml or at least one --soap/--rest/--tls target")
+    settings = targets.settings
+    settings = replace(
+        settings,
+        show_raw=show_raw or settings.show_raw,
+        concurrency=concurrency or settings.concurrency,
+        timeout=timeout or settings.timeout,
+    )
+    targets = replace(targets, settings=settings)
+    previous = load_baseline(baseline) if baseline is not None else None
+    assessment = assess(targets, progress=progress)
+    if previous is not None:
+        assessment = apply_baseline(assessment, previous)
+    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None)
+    raise typer.Exit(code)
+
+
+@app.command("report")
+def report(
+    assessment_file: Path = typer.Argument(..., help="An assessment.json written by 'apisec compare run'."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Folder to write the reports into."),
+    formats: list[str] = typer.Option(["text"], "--format", "-f", help=FORMAT_HELP),
+    fail_on: FailOn | None = typer.Option(
+        None, "--fail-on", help="Exit 1 when a check failed at or above this severity (default: as recorded)."
+    ),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="A previous assessment.json: mark findings new/fixed/unchanged."
+    ),
+) -> None:
+    """Re-render a saved assessment in other formats (no target is contacted)."""
+    from compare.baseline import apply_baseline, load_baseline
+    from compare.engine import Assessment
+    from compare.reporters import parse_formats
+
+    fmts = parse_formats(formats)
+    data = read_input(assessment_file, what="assessment")
+    try:
+        assessment = Assessment.from_dict(json.loads(data))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{assessment_file} is not an apisec assessment: {exc}") from None
+    if baseline is not None:
+        assessment = apply_baseline(assessment, load_baseline(baseline))
+    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None)
+    raise typer.Exit(code)

@@ -1,0 +1,839 @@
+"""Run both sides' checks over a set of targets and collect an :class:`Assessment`.
+
+Habits borrowed from sslyze's scanner:
+
+* every check is a *job* (one check function against one target), and a
+  job that raises, times out or whose function does not exist becomes an
+  ``error`` finding — never a crash of the whole assessment;
+* jobs that open many connections to one endpoint (TLS scans, rate-limit
+  probes) declare an *exclusive* key (``host:port``) so at most one of them
+  hammers a server at a time, while other jobs keep running concurrently;
+* work is bounded: ``settings.concurrency`` jobs at once, each with
+  ``settings.timeout`` seconds.
+
+The engine knows the side libraries only through the agreed function names
+(``wssec.checks.check_wsdl``, ``rest.tls.check``, …).  A function that is not
+installed yields a ``compare.check-unavailable`` error finding naming it, so
+a report says exactly which part of an assessment did not run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from compare.config import RestTarget, SoapTarget, Target, Targets, TlsTarget
+from compare.findings import (
+    TOOL_NAME,
+    Dimension,
+    Finding,
+    Side,
+    Status,
+    __version__,
+    finding,
+    redact,
+    register,
+    to_json_document,
+)
+
+UNAVAILABLE = register(
+    "compare.check-unavailable",
+    "The check this target needs is available in this installation",
+    side="rest",
+    dimension="observability",
+    severity="medium",
+    references=(),
+    remediation="Install an apisec build that ships the named check function, then re-run the assessment.",
+).check_id
+
+CHECK_ERROR = register(
+    "compare.check-error",
+    "The check ran to completion",
+    side="rest",
+    dimension="observability",
+    severity="medium",
+    references=(),
+    remediation=(
+        "Read the evidence: an unreachable target, unreadable material or a check that crashed. "
+        "Fix the target or the targets file; report a crash with --debug output."
+    ),
+).check_id
+
+TIMEOUT = register(
+    "compare.check-timeout",
+    "The check finished within the configured time",
+    side="rest",
+    dimension="observability",
+    severity="medium",
+    references=(),
+    remediation="Raise settings.timeout in the targets file, or make the target answer faster.",
+).check_id
+
+NOT_CONFIGURED = register(
+    "compare.check-not-configured",
+    "Every check applicable to the target is configured",
+    side="rest",
+    dimension="observability",
+    severity="info",
+    references=(),
+    remediation="Add the missing material (named in the evidence) to the target in the targets file.",
+).check_id
+
+
+# ---------------------------------------------------------------- jobs
+
+
+@dataclass(frozen=True)
+class Job:
+    """One check function against one target."""
+
+    name: str
+    """Short id of the job kind, e.g. ``soap.wsdl``, ``rest.tls``."""
+    target: str
+    """Name of the configured target."""
+    side: Side
+    dimension: Dimension
+    """Where an ``error`` of this job lands in the matrix."""
+    func: str
+    """``module:function`` of the agreed check entry point."""
+    call: Callable[[Callable[..., Any]], Any]
+    """Calls the resolved function with the target's material (resolving
+    secrets only now, inside the worker)."""
+    locus: str
+    """What the job looks at (URL, file, host:port) — the target of error findings."""
+    exclusive: str | None = None
+    """Jobs sharing this key never run at the same time (aggressive scans)."""
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """How one job went: for timing tables and for telling errors apart."""
+
+    job: str
+    target: str
+    func: str
+    seconds: float
+    outcome: str
+    """``ok``, ``error``, ``timeout`` or ``unavailable``."""
+    findings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "target": self.target,
+            "func": self.func,
+            "seconds": round(self.seconds, 3),
+            "outcome": self.outcome,
+            "findings": self.findings,
+        }
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What a report needs to know about a target (no secrets: references only)."""
+
+    name: str
+    side: Side
+    group: str
+    kind: str
+    """``soap``, ``rest`` or ``tls`` (a TLS target may speak for either side)."""
+    location: str
+    documents: tuple[str, ...] = ()
+    """Local WSDL/OpenAPI/sample files: SARIF anchors results to these."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "side": self.side.value,
+            "group": self.group,
+            "kind": self.kind,
+            "location": self.location,
+            "documents": list(self.documents),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TargetInfo:
+        return cls(
+            name=str(d["name"]),
+            side=Side(d["side"]),
+            group=str(d.get("group", "default")),
+            kind=str(d.get("kind", d["side"])),
+            location=str(d.get("location", "")),
+            documents=tuple(d.get("documents", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finding plus where it came from in this assessment."""
+
+    finding: Finding
+    target: str
+    """Configured target name (stable across runs, unlike ephemeral URLs)."""
+    job: str
+    baseline: str | None = None
+    """``new``, ``fixed`` or ``unchanged`` when compared with a baseline."""
+
+    def to_dict(self, fingerprint: str | None = None) -> dict[str, Any]:
+        d = self.finding.to_dict()
+        d["target_name"] = self.target
+        d["job"] = self.job
+        if fingerprint:
+            d["fingerprint"] = fingerprint
+        if self.baseline:
+            d["baseline"] = self.baseline
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Result:
+        return cls(
+            finding=Finding.from_dict(d),
+            target=str(d.get("target_name") or d.get("target", "")),
+            job=str(d.get("job", "")),
+            baseline=d.get("baseline"),
+        )
+
+
+@dataclass
+class Assessment:
+    """Everything one run found, in a form every reporter renders."""
+
+    targets: list[TargetInfo]
+    results: list[Result]
+    runs: list[JobRun] = field(default_factory=list)
+    started: str = ""
+    duration_s: float = 0.0
+    source: str | None = None
+    """Targets file the run was configured from."""
+    fail_on: str = "high"
+    baseline: dict[str, Any] | None = None
+    """Summary of a baseline comparison (counts and the fixed findings)."""
+    tool_version: str = __version__
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [r.finding for r in self.results]
+
+    def target(self, name: str) -> TargetInfo | None:
+        return next((t for t in self.targets if t.name == name), None)
+
+    def matrix(self) -> dict[str, Any]:
+        from compare.matrix import build_matrix
+
+        return build_matrix(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report: the findings model plus matrix and run details."""
+        doc = to_json_document(
+            self.findings,
+            [t.location for t in self.targets],
+            matrix=self.matrix(),
+            assessment={
+                "started": self.started,
+                "duration_s": round(self.duration_s, 3),
+                "source": self.source,
+                "fail_on": self.fail_on,
+                "targets": [t.to_dict() for t in self.targets],
+                "runs": [r.to_dict() for r in self.runs],
+            },
+        )
+        doc["version"] = self.tool_version
+        from compare.baseline import fingerprints
+
+        fps = fingerprints(self.results)
+        doc["findings"] = [r.to_dict(fp) for r, fp in zip(self.results, fps, strict=True)]
+        if self.baseline is not None:
+            doc["baseline"] = self.baseline
+        return doc
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Assessment:
+        """Read a JSON report back (``apisec compare report``, ``--baseline``)."""
+        if doc.get("tool") != TOOL_NAME or not isinstance(doc.get("findings"), list):
+            raise ValueError("not an apisec assessment (missing tool/findings)")
+        meta = doc.get("assessment") or {}
+        results = [Result.from_dict(f) for f in doc["findings"]]
+        targets = [TargetInfo.from_dict(t) for t in meta.get("targets", [])]
+        known = {t.name for t in targets}
+        for r in results:  # a plain findings document (no assessment block) still renders
+            if r.target not in known:
+                known.add(r.target)
+                targets.append(
+                    TargetInfo(r.target, r.finding.side, "default", r.finding.side.value, r.target)
+                )
+        runs = [
+            JobRun(
+                job=str(r.get("job", "")),
+                target=str(r.get("target", "")),
+                func=str(r.get("func", "")),
+                seconds=float(r.get("seconds", 0.0)),
+                outcome=str(r.get("outcome", "ok")),
+                findings=int(r.get("findings", 0)),
+            )
+            for r in meta.get("runs", [])
+        ]
+        return cls(
+            targets=targets,
+            results=results,
+            runs=runs,
+            started=str(meta.get("started", "")),
+            duration_s=float(meta.get("duration_s", 0.0)),
+            source=meta.get("source"),
+            fail_on=str(meta.get("fail_on", "high")),
+            baseline=doc.get("baseline"),
+            tool_version=str(doc.get("version", __version__)),
+        )
+
+
+# ---------------------------------------------------------------- planning
+
+
+def _is_url(s: str | None) -> bool:
+    return bool(s) and urlsplit(s).scheme in ("http", "https")
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _read(path: Path | str) -> bytes:
+    return Path(path).read_bytes()
+
+
+def _load_document(loc: str, ca_file: Path | None) -> Any:
+    """An OpenAPI document as a mapping (file or URL, JSON or YAML)."""
+    if _is_url(loc):
+        import requests
+
+        resp = requests.get(loc, timeout=15, verify=str(ca_file) if ca_file else True)
+        resp.raise_for_status()
+        text = resp.text
+    else:
+        text = Path(loc).read_text(encoding="utf-8")
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def wsdl_soap_address(wsdl: str) -> str | None:
+    """The endpoint a local WSDL declares (soap:address or soap12:address)."""
+    if _is_url(wsdl):
+        return None
+    from wssec.safexml import parse_xml
+
+    try:
+        root = parse_xml(Path(wsdl).read_bytes())
+    except Exception:  # noqa: BLE001 - the WSDL check itself reports a bad WSDL
+        return None
+    for ns in ("http://schemas.xmlsoap.org/wsdl/soap/", "http://schemas.xmlsoap.org/wsdl/soap12/"):
+        for el in root.iter(f"{{{ns}}}address"):
+            loc = el.get("location")
+            if loc:
+                return loc
+    return None
+
+
+def _tls_job(target: str, side: Side, host: str, port: int, *, hostname: str | None, profile: str,
+             ca_file: Path | None, client_cert: Path | None = None, client_key: Path | None = None,
+             name: str = "tls") -> Job:  # fmt: skip
+    def call(fn: Callable[..., Any]) -> Any:
+        return fn(
+            host,
+            port,
+            hostname=hostname,
+            profile=profile,
+            ca_file=str(ca_file) if ca_file else None,
+            client_cert=str(client_cert) if client_cert else None,
+            client_key=str(client_key) if client_key else None,
+            side=side.value,
+        )
+
+    return Job(
+        name=f"{side.value}.{name}",
+        target=target,
+        side=side,
+        dimension=Dimension.PROTOCOLS,
+        func="rest.tls:check",
+        call=call,
+        locus=f"{host}:{port}",
+        exclusive=f"{host}:{port}",
+    )
+
+
+def _not_configured(target: str, side: Side, dimension: Dimension, locus: str, what: str) -> Finding:
+    return finding(NOT_CONFIGURED, Status.SKIP, locus, what, side=side, dimension=dimension)
+
+
+def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding]]:
+    """The jobs one SOAP target needs, and skip findings for what cannot run."""
+    jobs: list[Job] = []
+    skipped: list[Finding] = []
+    side = Side.SOAP
+    if t.wsdl:
+        wsdl = t.wsdl
+        jobs.append(
+            Job(
+                "soap.wsdl",
+                t.name,
+                side,
+                Dimension.ENCRYPTION,
+                "wssec.checks:check_wsdl",
+                lambda fn: fn(wsdl),
+                wsdl,
+            )  # fmt: skip
+        )
+    if t.sample_request:
+        sample_path = t.sample_request
+        jobs.append(
+            Job(
+                "soap.message",
+                t.name,
+                side,
+                Dimension.ENCRYPTION,
+                "wssec.checks:check_message",
+                lambda fn: fn(_read(sample_path), target=str(sample_path)),
+                str(sample_path),
+            )  # fmt: skip
+        )
+    endpoint = t.endpoint or (wsdl_soap_address(t.wsdl) if t.wsdl else None)
+    if endpoint and t.profile.live:
+        if t.sample_request and t.signing_key and t.signing_cert:
+            key, cert, trust, sample_path = t.signing_key, t.signing_cert, t.trust, t.sample_request
+            ep = endpoint
+
+            def probe(fn: Callable[..., Any]) -> Any:
+                return fn(ep, _read(sample_path), str(key), str(cert),
+                          trust=str(trust) if trust else None, record_raw=show_raw)  # fmt: skip
+
+            jobs.append(
+                Job("soap.probe", t.name, side, Dimension.TOKEN_AUTH, "wssec.checks:probe_service", probe, ep)
+            )
+        else:
+            missing = [n for n, v in (("sample_request", t.sample_request), ("signing_key", t.signing_key),
+                                      ("signing_cert", t.signing_cert)) if not v]  # fmt: skip
+            skipped.append(
+                _not_configured(
+                    t.name,
+                    side,
+                    Dimension.TOKEN_AUTH,
+                    endpoint,
+                    f"live WS-Security probe not run: target has no {', '.join(missing)}",
+                )  # fmt: skip
+            )
+        if urlsplit(endpoint).scheme == "https":
+            host, port = _host_port(endpoint)
+            jobs.append(
+                _tls_job(
+                    t.name, side, host, port, hostname=None, profile=t.profile.tls_profile, ca_file=t.ca_file
+                )
+            )
+    return jobs, skipped
+
+
+def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding]]:
+    """The jobs one REST target needs, and skip findings for what cannot run."""
+    jobs: list[Job] = []
+    skipped: list[Finding] = []
+    side = Side.REST
+    ca = str(t.ca_file) if t.ca_file else None
+    if t.openapi:
+        spec_loc = t.openapi
+        jobs.append(
+            Job(
+                "rest.openapi",
+                t.name,
+                side,
+                Dimension.ACCESS_CONTROL,
+                "rest.openapi:audit",
+                lambda fn: fn(_load_document(spec_loc, t.ca_file)),
+                spec_loc,
+            )  # fmt: skip
+        )
+    live = t.profile.live
+    if t.base_url and live:
+        base = t.base_url
+
+        def http(fn: Callable[..., Any]) -> Any:
+            headers = {k: v.resolve() for k, v in t.headers.items()} or None
+            token = t.token.resolve() if t.token else None
+            spec = _load_document(t.openapi, t.ca_file) if t.openapi else None
+            roles = _load_roles(t.roles) if t.roles else None
+            return fn(base, headers=headers, token=token, openapi=spec, roles=roles,
+                      rate_limit_probe=t.profile.rate_limit_probe, ca_file=ca, record_raw=show_raw)  # fmt: skip
+
+        host, port = _host_port(base)
+        jobs.append(
+            Job(
+                "rest.http",
+                t.name,
+                side,
+                Dimension.ACCESS_CONTROL,
+                "rest.http:check",
+                http,
+                base,
+                exclusive=f"http:{host}:{port}" if t.profile.rate_limit_probe else None,
+            )  # fmt: skip
+        )
+        if t.token:
+            url = urljoin(base.rstrip("/") + "/", t.probe_path.lstrip("/")) if t.probe_path else base
+
+            def jwt(fn: Callable[..., Any]) -> Any:
+                pub = t.public_key.read_bytes() if t.public_key else None
+                return fn(url, t.token.resolve(), public_key=pub, ca_file=ca)
+
+            jobs.append(Job("rest.jwt", t.name, side, Dimension.TOKEN_AUTH, "rest.jwt:probe", jwt, url))
+        else:
+            skipped.append(
+                _not_configured(
+                    t.name,
+                    side,
+                    Dimension.TOKEN_AUTH,
+                    base,
+                    "JWT probes not run: target has no token reference",
+                )  # fmt: skip
+            )
+    if t.oauth_issuer and live:
+        issuer = t.oauth_issuer
+
+        def oauth(fn: Callable[..., Any]) -> Any:
+            secret = t.client_secret.resolve() if t.client_secret else None
+            return fn(issuer, ca_file=ca, client_id=t.client_id, client_secret=secret)
+
+        jobs.append(Job("rest.oauth", t.name, side, Dimension.TOKEN_AUTH, "rest.oauth:check", oauth, issuer))
+    if live:
+        seen: set[tuple[str, int]] = set()
+        for url in (t.base_url, t.oauth_issuer):
+            if url and urlsplit(url).scheme == "https":
+                host, port = _host_port(url)
+                if (host, port) in seen:
+                    continue
+                seen.add((host, port))
+                jobs.append(
+                    _tls_job(
+                        t.name,
+                        side,
+                        host,
+                        port,
+                        hostname=None,
+                        profile=t.profile.tls_profile,
+                        ca_file=t.ca_file,
+                        name="tls" if url == t.base_url else "tls-issuer",
+                    )  # fmt: skip
+                )
+    return jobs, skipped
+
+
+def plan_tls(t: TlsTarget) -> list[Job]:
+    return [
+        _tls_job(
+            t.name,
+            t.side,
+            t.host,
+            t.port,
+            hostname=t.hostname,
+            profile=t.profile.tls_profile,
+            ca_file=t.ca_file,
+            client_cert=t.client_cert,
+            client_key=t.client_key,
+        )  # fmt: skip
+    ]
+
+
+def _load_roles(path: Path) -> Any:
+    """Roles file (YAML/JSON): secret references inside are resolved here, at run time."""
+    import yaml
+
+    from compare.config import SecretRef
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    def resolve(v: Any) -> Any:
+        if isinstance(v, str) and v.startswith(("env:", "file:")):
+            return SecretRef(v, path.parent).resolve()
+        if isinstance(v, dict):
+            return {k: resolve(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [resolve(x) for x in v]
+        return v
+
+    return resolve(data)
+
+
+def target_info(t: Target) -> TargetInfo:
+    if isinstance(t, SoapTarget):
+        docs = tuple(
+            d for d in (t.wsdl, str(t.sample_request) if t.sample_request else None) if d and not _is_url(d)
+        )
+        return TargetInfo(t.name, Side.SOAP, t.group, "soap", t.location, docs)
+    if isinstance(t, RestTarget):
+        docs = tuple(d for d in (t.openapi,) if d and not _is_url(d))
+        return TargetInfo(t.name, Side.REST, t.group, "rest", t.location, docs)
+    return TargetInfo(t.name, t.side, t.group, "tls", t.location, ())
+
+
+def plan(targets: Targets) -> tuple[list[Job], list[Result]]:
+    """Every job of an assessment, plus skip results for checks that cannot run."""
+    jobs: list[Job] = []
+    skipped: list[Result] = []
+    show_raw = targets.settings.show_raw
+    for t in targets.soap:
+        j, s = plan_soap(t, show_raw=show_raw)
+        jobs += j
+        skipped += [Result(f, t.name, "plan") for f in s]
+    for t in targets.rest:
+        j, s = plan_rest(t, show_raw=show_raw)
+        jobs += j
+        skipped += [Result(f, t.name, "plan") for f in s]
+    for t in targets.tls:
+        jobs += plan_tls(t)
+    return jobs, skipped
+
+
+# ---------------------------------------------------------------- running
+
+
+def resolve_check(func: str) -> Callable[..., Any] | None:
+    """Import ``module:function``; None when this installation lacks it."""
+    module, _, attr = func.partition(":")
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    fn = getattr(mod, attr, None)
+    return fn if callable(fn) else None
+
+
+def _error(job: Job, check_id: str, evidence: str) -> Finding:
+    return finding(check_id, Status.ERROR, job.locus, evidence, side=job.side, dimension=job.dimension)
+
+
+def _normalise(job: Job, out: Any, seconds: float, show_raw: bool) -> list[Finding]:
+    """Check output → findings on the job's side, timed, raw kept only on request."""
+    if out is None:
+        return []
+    if isinstance(out, Finding):
+        out = [out]
+    items = list(out)
+    bad = [type(x).__name__ for x in items if not isinstance(x, Finding)]
+    if bad:
+        raise TypeError(f"{job.func} returned {bad[0]} instead of Finding objects")
+    share = seconds * 1000.0 / max(len(items), 1)
+    fixed: list[Finding] = []
+    for f in items:
+        raw: tuple[dict[str, Any], ...] = ()
+        if show_raw and f.raw:
+            raw = tuple(_redact_raw(r) for r in f.raw)
+        fixed.append(
+            replace(
+                f,
+                side=job.side,
+                evidence=redact(f.evidence),
+                duration_ms=f.duration_ms if f.duration_ms is not None else share,
+                raw=raw,
+            )
+        )
+    return fixed
+
+
+def _redact_raw(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_raw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_raw(v) for v in value]
+    return value
+
+
+def run_job(job: Job, *, show_raw: bool = False) -> tuple[list[Finding], JobRun]:
+    """Run one job; any failure becomes an ``error`` finding (never raises)."""
+    t0 = time.perf_counter()
+    fn = resolve_check(job.func)
+    if fn is None:
+        module, _, attr = job.func.partition(":")
+        f = _error(job, UNAVAILABLE, f"check {module}.{attr} is not available in this installation; "
+                                     f"{job.name} was not assessed")  # fmt: skip
+        return [f], JobRun(job.name, job.target, job.func, time.perf_counter() - t0, "unavailable", 1)
+    try:
+        out = job.call(fn)
+        seconds = time.perf_counter() - t0
+        findings = _normalise(job, out, seconds, show_raw)
+        return findings, JobRun(job.name, job.target, job.func, seconds, "ok", len(findings))
+    except Exception as exc:  # noqa: BLE001 - sslyze habit: a failing plugin is a result
+        seconds = time.perf_counter() - t0
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        f = _error(job, CHECK_ERROR, f"{job.name} could not complete: {what}")
+        return [replace(f, duration_ms=seconds * 1000.0)], JobRun(
+            job.name, job.target, job.func, seconds, "error", 1
+        )
+
+
+ProgressCallback = Callable[[Job, JobRun], None]
+
+
+def run_jobs(
+    jobs: list[Job],
+    *,
+    concurrency: int = 4,
+    timeout: float = 120.0,
+    show_raw: bool = False,
+    on_done: ProgressCallback | None = None,
+) -> list[tuple[list[Finding], JobRun]]:
+    """Run jobs on at most ``concurrency`` daemon threads, in the given order.
+
+    A job still running after ``timeout`` seconds is recorded as a timeout
+    error and abandoned (its thread is a daemon and cannot block exit); a
+    replacement worker keeps the pool at its size.  Jobs with the same
+    ``exclusive`` key are serialised.
+    """
+    n = len(jobs)
+    results: list[tuple[list[Finding], JobRun] | None] = [None] * n
+    pending: queue.Queue[int] = queue.Queue()
+    for i in range(n):
+        pending.put(i)
+    done: queue.Queue[tuple[int, tuple[list[Finding], JobRun]]] = queue.Queue()
+    locks: dict[str, threading.Lock] = {j.exclusive: threading.Lock() for j in jobs if j.exclusive}
+    started: dict[int, float] = {}
+    state = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            try:
+                i = pending.get_nowait()
+            except queue.Empty:
+                return
+            job = jobs[i]
+            lock = locks.get(job.exclusive) if job.exclusive else None
+            if lock is not None:
+                lock.acquire()
+            try:
+                with state:
+                    started[i] = time.monotonic()
+                outcome = run_job(job, show_raw=show_raw)
+            finally:
+                if lock is not None:
+                    lock.release()
+            done.put((i, outcome))
+
+    def spawn() -> None:
+        threading.Thread(target=worker, name="apisec-check", daemon=True).start()
+
+    for _ in range(max(1, min(concurrency, n))):
+        spawn()
+    finished = 0
+    while finished < n:
+        try:
+            i, outcome = done.get(timeout=0.1)
+            if results[i] is None:
+                results[i] = outcome
+                finished += 1
+                if on_done:
+                    on_done(jobs[i], outcome[1])
+        except queue.Empty:
+            pass
+        now = time.monotonic()
+        with state:
+            overdue = [i for i, t in started.items() if results[i] is None and now - t > timeout]
+        for i in overdue:
+            job = jobs[i]
+            f = _error(job, TIMEOUT, f"{job.name} did not finish within {timeout:g}s and was abandoned")
+            run = JobRun(job.name, job.target, job.func, now - started[i], "timeout", 1)
+            results[i] = ([f], run)
+            finished += 1
+            if on_done:
+                on_done(job, run)
+            spawn()  # the stuck thread keeps its slot; give the pool a new one
+            # a stuck exclusive job keeps its lock: later jobs of that endpoint
+            # would wait forever, so they get a fresh lock (the endpoint is hung anyway)
+            if job.exclusive:
+                locks[job.exclusive] = threading.Lock()
+    return [r for r in results if r is not None]
+
+
+def assess(
+    targets: Targets,
+    *,
+    progress: bool | None = None,
+    on_done: ProgressCallback | None = None,
+) -> Assessment:
+    """Run the static and live checks of both sides over ``targets``.
+
+    ``progress``: show a rich progress bar on stderr (default: only when
+    stderr is a terminal).  Never raises for a failing check: errors are
+    findings.
+    """
+    s = targets.settings
+    jobs, skipped = plan(targets)
+    started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    t0 = time.perf_counter()
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    show_bar = console.is_terminal if progress is None else progress
+    if show_bar and jobs:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            TextColumn("[bold]assessing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("", total=len(jobs))
+
+            def tick(job: Job, run: JobRun) -> None:
+                bar.update(task, advance=1, description=f"{job.target} {job.name} ({run.outcome})")
+                if on_done:
+                    on_done(job, run)
+
+            outcomes = run_jobs(jobs, concurrency=s.concurrency, timeout=s.timeout, show_raw=s.show_raw,
+                                on_done=tick)  # fmt: skip
+    else:
+        outcomes = run_jobs(jobs, concurrency=s.concurrency, timeout=s.timeout, show_raw=s.show_raw,
+                            on_done=on_done)  # fmt: skip
+    results: list[Result] = []
+    runs: list[JobRun] = []
+    for job, (findings, run) in zip(jobs, outcomes, strict=True):
+        results += [Result(f, job.target, job.name) for f in findings]
+        runs.append(run)
+    results += skipped
+    return Assessment(
+        targets=[target_info(t) for t in targets.all()],
+        results=results,
+        runs=runs,
+        started=started_at,
+        duration_s=time.perf_counter() - t0,
+        source=targets.source,
+        fail_on=s.fail_on,
+    )
+
+
+__all__ = [
+    "Assessment",
+    "CHECK_ERROR",
+    "Job",
+    "JobRun",
+    "NOT_CONFIGURED",
+    "Result",
+    "TIMEOUT",
+    "TargetInfo",
+    "UNAVAILABLE",
+    "assess",
+    "plan",
+    "resolve_check",
+    "run_job",
+    "run_jobs",
+]

@@ -1,0 +1,224 @@
+"""The side-by-side matrix: per dimension, what the SOAP and the REST service
+actually do, how strong that is, and which checks fail — from measured
+findings, not from the textbook.
+
+The textbook column (:data:`MODEL`) says which mechanism each security model
+*uses* for a dimension; every number, every "observed" line and every
+failing check next to it comes from this assessment's findings.  Targets are
+compared within their ``group`` (e.g. the demo's ``secure`` pair and its
+``legacy`` pair), so a secure SOAP service is never averaged with a legacy
+one.
+
+Scoring, kept deliberately simple so a reader can redo it by hand: every
+``pass``/``fail``/``warn`` finding weighs by severity (critical 10, high 5,
+medium 3, low 1, info 0.5); a pass earns its weight, a warn half, a fail
+nothing; ``error`` and ``skip`` are not evidence either way and are counted
+separately.  Score = 100 × earned / total.  Strength: *weak* below 60 or
+with any critical failure, *strong* at 85 or more with no high or critical
+failure, *moderate* otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from compare.findings import Dimension, Finding, Severity, Side, Status
+
+if TYPE_CHECKING:
+    from compare.engine import Assessment
+
+CORE_DIMENSIONS = (Dimension.ENCRYPTION, Dimension.ACCESS_CONTROL, Dimension.TOKEN_AUTH, Dimension.PROTOCOLS)
+DIMENSIONS = (*CORE_DIMENSIONS, Dimension.RESILIENCE, Dimension.OBSERVABILITY)
+
+DIMENSION_LABELS = {
+    Dimension.ENCRYPTION: "Encryption",
+    Dimension.ACCESS_CONTROL: "Authorization & access control",
+    Dimension.TOKEN_AUTH: "Token-based authentication",
+    Dimension.PROTOCOLS: "Security protocols",
+    Dimension.RESILIENCE: "Resilience",
+    Dimension.OBSERVABILITY: "Observability",
+}
+
+MODEL: dict[Side, dict[Dimension, str]] = {
+    Side.SOAP: {
+        Dimension.ENCRYPTION: "XML Encryption of Body/headers (WS-Security), end to end through intermediaries",
+        Dimension.ACCESS_CONTROL: "Signed identity (X.509/SAML) in the message; policy per operation (WS-Policy)",
+        Dimension.TOKEN_AUTH: "WS-Security tokens: UsernameToken, X.509 BinarySecurityToken, SAML assertions",
+        Dimension.PROTOCOLS: "WS-Security 1.1, XML-DSig/XML-Enc, WS-Policy; optional TLS underneath",
+        Dimension.RESILIENCE: "Timestamps and nonces against replay; hardened XML parsing (no DTD/entities)",
+        Dimension.OBSERVABILITY: "SOAP Faults; what the WSDL and faults disclose",
+    },
+    Side.REST: {
+        Dimension.ENCRYPTION: "TLS on the transport, hop by hop (terminated at each proxy)",
+        Dimension.ACCESS_CONTROL: "OAuth 2.0 scopes/roles checked per route; object-level authorization",
+        Dimension.TOKEN_AUTH: "Bearer tokens: OAuth 2.0 access tokens, JWT (JWS) validated by the API",
+        Dimension.PROTOCOLS: "TLS 1.2/1.3, HTTP security headers, CORS",
+        Dimension.RESILIENCE: "Rate limiting (429/Retry-After), bounded request sizes",
+        Dimension.OBSERVABILITY: "Error bodies, server banners and what the API discloses",
+    },
+}
+
+WEIGHT = {
+    Severity.CRITICAL: 10.0,
+    Severity.HIGH: 5.0,
+    Severity.MEDIUM: 3.0,
+    Severity.LOW: 1.0,
+    Severity.INFO: 0.5,
+}
+
+
+def score(findings: Iterable[Finding]) -> int | None:
+    """0–100 from pass/warn/fail findings weighted by severity; None without evidence."""
+    earned = total = 0.0
+    for f in findings:
+        w = WEIGHT[f.severity]
+        if f.status is Status.PASS:
+            earned += w
+            total += w
+        elif f.status is Status.WARN:
+            earned += w / 2
+            total += w
+        elif f.status is Status.FAIL:
+            total += w
+    if total == 0:
+        return None
+    return round(100 * earned / total)
+
+
+def strength(findings: list[Finding], value: int | None) -> str:
+    if value is None:
+        return "not assessed"
+    fails = [f for f in findings if f.status is Status.FAIL]
+    if value < 60 or any(f.severity is Severity.CRITICAL for f in fails):
+        return "weak"
+    if value >= 85 and not any(f.severity.rank >= Severity.HIGH.rank for f in fails):
+        return "strong"
+    return "moderate"
+
+
+def _counts(findings: Iterable[Finding]) -> dict[str, int]:
+    out = {s.value: 0 for s in Status}
+    for f in findings:
+        out[f.status.value] += 1
+    return out
+
+
+def cell(side: Side, dimension: Dimension, findings: list[Finding], targets: list[str]) -> dict[str, Any]:
+    """One side's facts for one dimension."""
+    value = score(findings)
+    failing = sorted(
+        (f for f in findings if f.status in (Status.FAIL, Status.WARN)),
+        key=lambda f: (-f.severity.rank, f.status is not Status.FAIL, f.check_id),
+    )
+    observed = list(dict.fromkeys(f.title for f in findings if f.status is Status.PASS))
+    return {
+        "mechanism": MODEL[side][dimension],
+        "targets": targets,
+        "score": value,
+        "strength": strength(findings, value),
+        "counts": _counts(findings),
+        "observed": observed,
+        "failing": [
+            {
+                "check_id": f.check_id,
+                "title": f.title,
+                "status": f.status.value,
+                "severity": f.severity.value,
+                "target": f.target,
+            }
+            for f in failing
+        ],
+        "errors": [
+            {"check_id": f.check_id, "target": f.target, "evidence": f.evidence}
+            for f in findings
+            if f.status is Status.ERROR
+        ],
+    }
+
+
+def verdict(dimension: Dimension, soap: dict[str, Any], rest: dict[str, Any]) -> str:
+    """A short sentence comparing the two cells."""
+    s, r = soap["score"], rest["score"]
+    if s is None and r is None:
+        return "not assessed on either side"
+    if s is None or r is None:
+        side, c = ("REST", rest) if s is None else ("SOAP", soap)
+        return f"only {side} assessed: {c['strength']} ({c['score']}/100)"
+
+    def worst(c: dict[str, Any]) -> str:
+        fails = [x for x in c["failing"] if x["status"] == "fail"] or c["failing"]
+        return f"{fails[0]['check_id']} ({fails[0]['severity']})" if fails else ""
+
+    if abs(s - r) < 10 and soap["strength"] == rest["strength"]:
+        tail = ""
+        if soap["failing"] or rest["failing"]:
+            tail = "; open: " + ", ".join(x for x in (worst(soap), worst(rest)) if x)
+        return f"on par, both {soap['strength']} (SOAP {s} / REST {r}){tail}"
+    better, worse, wc = ("SOAP", "REST", rest) if s > r else ("REST", "SOAP", soap)
+    if s == r:
+        better, worse, wc = ("SOAP", "REST", rest) if soap["strength"] == "strong" else ("REST", "SOAP", soap)
+    why = worst(wc)
+    return f"{better} stronger ({max(s, r)} vs {min(s, r)})" + (f": {worse} fails {why}" if why else "")
+
+
+def build_matrix(assessment: Assessment) -> dict[str, Any]:
+    """The matrix of an assessment, grouped by target group, as plain JSON data."""
+    info = {t.name: t for t in assessment.targets}
+    groups: dict[str, list[str]] = {}
+    for t in assessment.targets:
+        groups.setdefault(t.group, []).append(t.name)
+    for r in assessment.results:  # results whose target is not described still count
+        if r.target not in info:
+            groups.setdefault("default", []).append(r.target)
+    out_groups = []
+    for group, names in groups.items():
+        members = set(names)
+        res = [r for r in assessment.results if r.target in members]
+        by_side = {side: [r.finding for r in res if r.finding.side is side] for side in Side}
+        side_targets = {
+            side: sorted(
+                {r.target for r in res if r.finding.side is side}
+                | {n for n in names if n in info and info[n].side is side}
+            )  # fmt: skip
+            for side in Side
+        }
+        rows = []
+        for dim in DIMENSIONS:
+            cells = {
+                side: cell(side, dim, [f for f in by_side[side] if f.dimension is dim], side_targets[side])
+                for side in Side
+            }
+            rows.append(
+                {
+                    "dimension": dim.value,
+                    "label": DIMENSION_LABELS[dim],
+                    "core": dim in CORE_DIMENSIONS,
+                    "soap": cells[Side.SOAP],
+                    "rest": cells[Side.REST],
+                    "verdict": verdict(dim, cells[Side.SOAP], cells[Side.REST]),
+                }
+            )
+        sides = {}
+        for side in Side:
+            value = score(by_side[side])
+            sides[side.value] = {
+                "targets": side_targets[side],
+                "score": value,
+                "strength": strength(by_side[side], value),
+                "counts": _counts(by_side[side]),
+            }
+        out_groups.append({"group": group, "sides": sides, "rows": rows, "verdict": _overall(sides)})
+    return {"dimensions": [d.value for d in DIMENSIONS], "groups": out_groups}
+
+
+def _overall(sides: dict[str, dict[str, Any]]) -> str:
+    s, r = sides["soap"]["score"], sides["rest"]["score"]
+    if s is None or r is None:
+        return "one side only" if (s is not None or r is not None) else "nothing assessed"
+    if abs(s - r) < 5:
+        return f"SOAP and REST on par overall ({s} / {r})"
+    return f"{'SOAP' if s > r else 'REST'} stronger overall ({max(s, r)} vs {min(s, r)})"
+
+
+__all__ = ["CORE_DIMENSIONS", "DIMENSIONS", "DIMENSION_LABELS", "MODEL", "build_matrix", "score", "strength"]
