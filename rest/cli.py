@@ -25,3 +25,4 @@ def _rest() -> None:
 
 
 # Command modules register themselves here, one line each:
+from rest.jwt import cli as _jwt_cli  # noqa: E402,F401

@@ -114,7 +114,7 @@ class JWKSClient:
                 if resp.status_code != 200:
                     raise TargetUnreachable(f"JWKS fetch from {self.url} answered HTTP {resp.status_code}")
                 body = resp.raw.read(self.max_bytes + 1, decode_content=True)
-                headers = dict(resp.headers)
+                headers = requests.structures.CaseInsensitiveDict(resp.headers)
         except requests.exceptions.SSLError as exc:
             raise TargetUnreachable(
                 f"JWKS fetch from {self.url}: TLS verification failed ({_short(exc)})"

@@ -261,6 +261,10 @@ class KeySet:
             raise BadInput(f"{where}: mixes public and private keys")
         if any(isinstance(k, Mapping) and k.get("kty") == "oct" for k in raw) and len(raw) > 1 and kinds:
             raise BadInput(f"{where}: mixes symmetric and asymmetric keys")
+        if not trusted:
+            for i, item in enumerate(raw):
+                if isinstance(item, Mapping) and any(m in item for m in _JWK_PRIVATE_MEMBERS):
+                    raise BadInput(f"{where} key #{i}: a published key contains private members")
         seen: set[str] = set()
         keys = []
         for i, item in enumerate(raw):

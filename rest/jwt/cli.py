@@ -1,0 +1,226 @@
+"""``apisec rest jwt verify|inspect|probe``: the CLI face of :mod:`rest.jwt`.
+
+Only argument handling lives here: files are read with
+:func:`compare.cliutil.read_input`, secrets come from environment variables
+(never argv), and errors carry their exit code (0 valid, 1 refused or a
+failed check, 2 input error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+
+import typer
+
+from compare.cliutil import (
+    FAIL_ON_OPTION,
+    FORMAT_OPTION,
+    FailOn,
+    InputError,
+    OutputFormat,
+    emit_findings,
+    exit_with,
+    print_json,
+    read_input,
+)
+from rest.cli import app as rest_app
+from rest.errors import BadInput, TokenRejected
+
+app = typer.Typer(
+    name="jwt",
+    help=(
+        "JWT validation by RFC 8725, untrusted inspection, and forged-token probes against a live API "
+        "(alg none, stripped/tampered signatures, HS/RS key confusion, embedded jwk, jku, kid injection, "
+        "weak HMAC secrets, psychic ECDSA signatures, and white-box claim checks)."
+    ),
+    no_args_is_help=True,
+)
+rest_app.add_typer(app, name="jwt")
+
+
+def _token_arg(token: str) -> str:
+    """TOKEN may be '-' (stdin) or '@FILE' so it need not appear in argv/ps."""
+    if token == "-":
+        return sys.stdin.read().strip()
+    if token.startswith("@"):
+        return read_input(token[1:], what="token").decode("utf-8", "replace").strip()
+    return token.strip()
+
+
+def _parse_at(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--at must be UNIX seconds or ISO 8601, got {value!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def _secret_from_env(var: str) -> bytes:
+    value = os.environ.get(var)
+    if value is None:
+        raise InputError(f"environment variable {var} is not set")
+    if not value:
+        raise InputError(f"environment variable {var} is empty")
+    return value.encode("utf-8")
+
+
+@app.command("verify")
+def verify_cmd(
+    token: str = typer.Argument(..., help="The JWT, '-' to read it from stdin, or @FILE."),
+    public_key: str | None = typer.Option(None, "--public-key", help="PEM public key or certificate file."),
+    jwks: str | None = typer.Option(None, "--jwks", help="JWKS URL (https) or local JWKS file."),
+    secret_env: str | None = typer.Option(
+        None, "--secret-env", help="Name of the environment variable holding the HMAC secret (never on argv)."
+    ),
+    algorithm: list[str] | None = typer.Option(
+        None,
+        "--algorithm",
+        help="Allowed algorithm (repeatable). Default from the key: RS256, ES*, EdDSA or HS256.",
+    ),
+    audience: list[str] | None = typer.Option(None, "--audience", help="This API's audience (repeatable)."),
+    issuer: str | None = typer.Option(None, "--issuer", help="The trusted issuer (exact match)."),
+    typ: str | None = typer.Option(None, "--typ", help="Required header typ, e.g. at+jwt (RFC 9068)."),
+    at: str | None = typer.Option(
+        None, "--at", help="Validate as of UNIX seconds or ISO 8601 (naive = UTC)."
+    ),
+    leeway: float = typer.Option(0, "--leeway", help="Clock skew allowed for exp/nbf/iat, seconds."),
+    max_age: float | None = typer.Option(
+        None, "--max-age", help="Refuse tokens whose iat is older, seconds."
+    ),
+    ca_file: str | None = typer.Option(None, "--ca-file", help="CA bundle for fetching --jwks over HTTPS."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Validate TOKEN: exit 0 valid (claims printed), 1 refused (one-line reason), 2 input error."""
+    from rest.jwt.jwks import JWKSClient, load_jwks_source
+    from rest.jwt.keys import key_from_pem
+    from rest.jwt.validator import Validator
+
+    sources = [s for s in (public_key, jwks, secret_env) if s]
+    if len(sources) != 1:
+        raise InputError("give exactly one of --public-key, --jwks, --secret-env")
+    kwargs: dict = {}
+    default_algs: tuple[str, ...] = ("RS256",)
+    if public_key:
+        vk = key_from_pem(read_input(public_key, what="public key"), where="--public-key")
+        kwargs["keys"] = vk
+        default_algs = vk.algorithms()[:1] if vk.kind != "RSA" else ("RS256",)
+    elif jwks:
+        src = load_jwks_source(jwks, ca_file=ca_file)
+        if isinstance(src, JWKSClient):
+            kwargs["jwks_client"] = src
+        else:
+            kwargs["keys"] = src
+            kinds = {k.kind for k in src.keys}
+            if kinds and all(k.startswith("EC") for k in kinds):
+                default_algs = tuple(sorted({a for k in src.keys for a in k.algorithms()}))
+    else:
+        assert secret_env
+        kwargs["keys"] = _secret_from_env(secret_env)
+        default_algs = ("HS256",)
+    algs = tuple(algorithm) if algorithm else default_algs
+    when = _parse_at(at)
+    validator = Validator(
+        algorithms=algs,
+        audience=list(audience) if audience else None,
+        issuer=issuer,
+        typ=typ,
+        leeway=leeway,
+        max_age=max_age,
+        **kwargs,
+    )
+    tok = _token_arg(token)
+    try:
+        claims = validator.validate(tok, at=when)
+    except TokenRejected as exc:
+        if fmt is OutputFormat.json:
+            print(json.dumps({"valid": False, "reason": str(exc)}))
+            exit_with(1)
+        raise
+    if fmt is OutputFormat.json:
+        print_json({"valid": True, "claims": claims})
+    else:
+        print("valid: signature and claims accepted")
+        print_json(claims)
+
+
+@app.command("inspect")
+def inspect_cmd(
+    token: str = typer.Argument(..., help="The JWT, '-' to read it from stdin, or @FILE."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Decode TOKEN WITHOUT verifying it, and list warnings (alg none, weak alg,
+    long lifetime, missing exp/aud, sensitive-looking claims)."""
+    from rest.jwt.inspect import NOT_VERIFIED, inspect_token
+
+    try:
+        result = inspect_token(_token_arg(token))
+    except TokenRejected as exc:
+        raise BadInput(str(exc)) from None
+    doc = result.to_dict()
+    if fmt is OutputFormat.json:
+        print_json(doc)
+        return
+    print(f"!! {NOT_VERIFIED}")
+    print("header:")
+    print_json(doc["header"])
+    print("claims:")
+    print_json(doc["claims"])
+    for name, iso in doc["times"].items():
+        print(f"  {name}: {iso}")
+    print(f"signature: {doc['signature_bytes']} bytes")
+    if doc["warnings"]:
+        print("warnings:")
+        for w in doc["warnings"]:
+            print(f"  - {w}")
+    else:
+        print("warnings: none")
+
+
+@app.command("probe")
+def probe_cmd(
+    url: str = typer.Argument(..., help="The protected endpoint, e.g. https://api.example/me"),
+    token: str | None = typer.Option(
+        None, "--token", help="A VALID token the API accepts ('-' stdin, @FILE)."
+    ),
+    token_env: str | None = typer.Option(None, "--token-env", help="Read the valid token from this env var."),
+    public_key: str | None = typer.Option(
+        None, "--public-key", help="The API's PEM verification key (enables jwt.key-confusion)."
+    ),
+    signing_key: str | None = typer.Option(
+        None, "--signing-key", help="The issuer's PEM private key: white-box claim checks, YOUR OWN API only."
+    ),
+    header: str = typer.Option(
+        "Authorization", "--header", help="Header carrying the token (Bearer for Authorization)."
+    ),
+    method: str = typer.Option("GET", "--method", help="HTTP method of the probed request."),
+    ca_file: str | None = typer.Option(None, "--ca-file", help="CA bundle to trust for an https URL."),
+    wordlist: str | None = typer.Option(None, "--wordlist", help="Extra HMAC secrets to try, one per line."),
+    fmt: OutputFormat = FORMAT_OPTION,
+    fail_on: FailOn = FAIL_ON_OPTION,
+) -> None:
+    """Send the valid token, then forged variants; a forgery answered like the
+    valid token fails its check.  Exit 1 when a check fails at/above --fail-on."""
+    from rest.jwt.probe import probe
+
+    if bool(token) == bool(token_env):
+        raise InputError("give exactly one of --token or --token-env")
+    tok = _token_arg(token) if token else _secret_from_env(str(token_env)).decode()
+    pub = read_input(public_key, what="public key") if public_key else None
+    priv = read_input(signing_key, what="signing key") if signing_key else None
+    words = (
+        read_input(wordlist, what="wordlist").decode("utf-8", "replace").splitlines() if wordlist else None
+    )
+    findings = probe(url, tok, pub, priv, header=header, method=method, ca_file=ca_file, wordlist=words)
+    code = emit_findings(findings, fmt, targets=[url], fail_on=fail_on, title=f"JWT probes: {url}")
+    exit_with(code)

@@ -1,0 +1,316 @@
+"""Live forged-token probes: send the forgeries of :mod:`rest.jwt.forge` to
+an API and turn its answers into findings.
+
+Method (the contract of ``apisec rest jwt probe``):
+
+1. The valid token must be answered 2xx (the *baseline*), and the same
+   request without a token must not be: otherwise nothing can be concluded
+   and the probe stops with an input error.
+2. Each forged variant is sent once.  A variant answered with the
+   baseline's status is *accepted*: its check ``fail``s.  All variants
+   refused: ``pass``.  A check that cannot apply (no public key given, not an
+   HS token, no signing key) is ``skip``; transport failures are ``error``.
+3. ``jwt.jku-injection`` serves the attacker JWKS on an ephemeral
+   127.0.0.1 port for the duration of that one check; a fetch of it is
+   reported even when the token is then refused (the API makes requests to
+   attacker-chosen URLs: ``warn``).
+
+Tokens never appear in findings: evidence names variants and HTTP statuses.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import requests
+from cryptography.hazmat.primitives import serialization
+
+from compare.findings import Finding, Status, finding
+from rest.errors import BadInput, TargetUnreachable
+from rest.jwt import checks as _checks  # noqa: F401  (registers the ids)
+from rest.jwt import forge
+from rest.jwt.forge import Baseline, Forgery
+from rest.jwt.wordlist import WORDS
+
+
+@dataclass(frozen=True)
+class Answer:
+    variant: str
+    status: int | None
+    error: str | None = None
+
+
+class _Sender:
+    def __init__(self, url: str, header: str, method: str, ca_file: str | None, timeout: float) -> None:
+        self.url, self.header, self.method = url, header, method.upper()
+        self.verify: bool | str = ca_file or True
+        self.timeout = timeout
+        self.count = 0
+
+    def value(self, token: str) -> str:
+        return f"Bearer {token}" if self.header.lower() == "authorization" else token
+
+    def send(self, token: str | None) -> int:
+        headers = {"Accept": "application/json, */*"}
+        if token is not None:
+            headers[self.header] = self.value(token)
+        self.count += 1
+        try:
+            # a fresh connection per request: keep-alive + delayed ACK costs ~40 ms
+            # per request on loopback, and each forgery should be judged on its own
+            resp = requests.request(
+                self.method,
+                self.url,
+                headers=headers,
+                timeout=self.timeout,
+                verify=self.verify,
+                allow_redirects=False,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise TargetUnreachable(f"TLS to {self.url} failed: {_line(exc)}") from None
+        except requests.exceptions.RequestException as exc:
+            raise TargetUnreachable(f"cannot reach {self.url}: {_line(exc)}") from None
+        resp.close()
+        return resp.status_code
+
+
+def _line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
+class JWKSHost:
+    """A tiny real HTTP server on 127.0.0.1:<ephemeral> serving one JWKS.
+
+    Lives for one ``with`` block; counts fetches so the probe can tell an API
+    that dereferences ``jku`` even when it then refuses the token."""
+
+    def __init__(self, document: dict[str, Any], host: str = "127.0.0.1") -> None:
+        body = json.dumps(document).encode()
+        hits: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                return
+
+        self.hits = hits
+        self._server = ThreadingHTTPServer((host, 0), Handler)
+        self._server.daemon_threads = True
+        port = self._server.server_address[1]
+        self.url = f"http://{host}:{port}/.well-known/jwks.json"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> JWKSHost:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def _load_public(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.encode()
+    if isinstance(value, bytes):
+        from rest.jwt.keys import key_from_pem
+
+        return key_from_pem(value, where="--public-key").key
+    return value
+
+
+def _load_private(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.encode()
+    if isinstance(value, bytes):
+        try:
+            return serialization.load_pem_private_key(value, password=None)
+        except (ValueError, TypeError):
+            raise BadInput("--signing-key: not an unencrypted PEM private key") from None
+    return value
+
+
+def _judge(
+    check_id: str, target: str, answers: Sequence[Answer], baseline: int, ms: float, note: str = ""
+) -> Finding:
+    errors = [a for a in answers if a.error]
+    accepted = [a for a in answers if a.status == baseline]
+    refused = [a for a in answers if a.status is not None and a.status != baseline]
+    if accepted:
+        ev = f"accepted like the baseline (HTTP {baseline}): " + "; ".join(a.variant for a in accepted)
+        if refused:
+            ev += " | refused: " + "; ".join(f"{a.variant} ({a.status})" for a in refused)
+        return finding(check_id, Status.FAIL, target, ev + note, duration_ms=ms)
+    if errors and not refused:
+        return finding(
+            check_id,
+            Status.ERROR,
+            target,
+            "; ".join(f"{a.variant}: {a.error}" for a in errors),
+            duration_ms=ms,
+        )
+    ev = "all refused: " + "; ".join(f"{a.variant} ({a.status})" for a in refused)
+    return finding(check_id, Status.PASS, target, ev + note, duration_ms=ms)
+
+
+def probe(
+    url: str,
+    token: str,
+    public_key: Any = None,
+    signing_key: Any = None,
+    header: str = "Authorization",
+    method: str = "GET",
+    ca_file: str | None = None,
+    *,
+    timeout: float = 10.0,
+    wordlist: Iterable[str] | None = None,
+    only: Sequence[str] | None = None,
+) -> list[Finding]:
+    """Probe ``url`` with forged variants of the valid ``token``.
+
+    ``public_key``/``signing_key``: PEM bytes/str or key objects (the
+    signing key makes the white-box claim checks possible: use it only on
+    your own API).  Raises :class:`rest.errors.BadInput` when the baseline
+    rules are not met and :class:`rest.errors.TargetUnreachable` when the
+    API cannot be reached at all."""
+    if not url.startswith(("http://", "https://")):
+        raise BadInput(f"not an http(s) URL: {url}")
+    base = Baseline.parse(token)
+    pub = _load_public(public_key)
+    priv = _load_private(signing_key)
+    sender = _Sender(url, header, method, ca_file, timeout)
+    target = url
+
+    baseline = sender.send(token)
+    if not 200 <= baseline < 300:
+        raise BadInput(
+            f"the valid token is answered HTTP {baseline}; probes need a token the API accepts (2xx)"
+        )
+    anonymous = sender.send(None)
+    if 200 <= anonymous < 300:
+        raise BadInput(
+            f"the request without a token is answered HTTP {anonymous}; the endpoint does not require a token"
+        )
+
+    def run(forgeries: Sequence[Forgery]) -> list[Answer]:
+        out = []
+        for f in forgeries:
+            try:
+                out.append(Answer(f.variant, sender.send(f.token)))
+            except TargetUnreachable as exc:
+                out.append(Answer(f.variant, None, str(exc)))
+        return out
+
+    findings: list[Finding] = []
+
+    def simple(check_id: str, build: Callable[[], Sequence[Forgery]]) -> None:
+        if only and check_id not in only:
+            return
+        t0 = time.perf_counter()
+        answers = run(build())
+        findings.append(_judge(check_id, target, answers, baseline, (time.perf_counter() - t0) * 1000))
+
+    simple("jwt.none-alg", lambda: forge.none_alg(base))
+    simple("jwt.unsigned", lambda: forge.unsigned(base))
+    simple("jwt.tampered-payload", lambda: forge.tampered_payload(base))
+    if pub is not None:
+        simple("jwt.key-confusion", lambda: forge.key_confusion(base, pub))
+    elif not only or "jwt.key-confusion" in only:
+        findings.append(
+            finding(
+                "jwt.key-confusion", Status.SKIP, target, "needs --public-key (the API's verification key)"
+            )
+        )
+    simple("jwt.embedded-jwk", lambda: forge.embedded_jwk(base))
+
+    if not only or "jwt.jku-injection" in only:
+        t0 = time.perf_counter()
+        with JWKSHost(forge.jku_document(base)) as host:
+            answers = run(forge.jku_injection(base, host.url))
+            hits = len(host.hits)
+        ms = (time.perf_counter() - t0) * 1000
+        note = f" (the API fetched the attacker JWKS {hits}x)" if hits else ""
+        f = _judge("jwt.jku-injection", target, answers, baseline, ms, note)
+        if f.status is Status.PASS and hits:
+            f = finding("jwt.jku-injection", Status.WARN, target,
+                        f"token refused, but the API fetched the attacker-chosen jku URL {hits}x (SSRF)", duration_ms=ms)  # fmt: skip
+        findings.append(f)
+
+    simple("jwt.kid-injection", lambda: forge.kid_injection(base))
+
+    if not only or "jwt.weak-secret" in only:
+        t0 = time.perf_counter()
+        if not base.alg.startswith("HS"):
+            findings.append(
+                finding(
+                    "jwt.weak-secret", Status.SKIP, target, f"baseline is {base.alg or 'unsigned'}, not HMAC"
+                )
+            )
+        else:
+            words = list(WORDS) + [w for w in (wordlist or ()) if w]
+            hit = forge.crack_hmac(base, words)
+            ms = (time.perf_counter() - t0) * 1000
+            if hit:
+                idx, word = hit
+                findings.append(finding("jwt.weak-secret", Status.FAIL, target,
+                    f"the {base.alg} secret is a wordlist entry (#{idx + 1}, {len(word)} characters); anyone can mint tokens",
+                    duration_ms=ms))  # fmt: skip
+            else:
+                findings.append(finding("jwt.weak-secret", Status.PASS, target,
+                    f"secret not among {len(words)} known weak secrets", duration_ms=ms))  # fmt: skip
+
+    simple("jwt.psychic-signature", lambda: forge.psychic_signature(base))
+
+    wb_ids = [c for c in forge.WHITE_BOX if not only or c in only]
+    if wb_ids:
+        if priv is None:
+            for c in wb_ids:
+                findings.append(
+                    finding(
+                        c, Status.SKIP, target, "white-box check: needs --signing-key (your own API only)"
+                    )
+                )
+        else:
+            t0 = time.perf_counter()
+            try:
+                control, variants = forge.white_box(base, priv)
+            except BadInput as exc:
+                for c in wb_ids:
+                    findings.append(finding(c, Status.ERROR, target, str(exc)))
+                variants = []
+                control = None
+            if control is not None:
+                ctl = run([control])[0]
+                if ctl.status != baseline:
+                    for c in wb_ids:
+                        findings.append(finding(c, Status.ERROR, target,
+                            f"a fresh token signed with --signing-key is answered {ctl.status or ctl.error}, "
+                            f"not {baseline}: the key is not the API's"))  # fmt: skip
+                else:
+                    for v in variants:
+                        if v.check_id in wb_ids:
+                            ans = run([v])
+                            ms = (time.perf_counter() - t0) * 1000
+                            findings.append(_judge(v.check_id, target, ans, baseline, ms))
+                            t0 = time.perf_counter()
+    return findings

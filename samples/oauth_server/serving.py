@@ -1,0 +1,77 @@
+"""Run an ASGI app under a real uvicorn on 127.0.0.1 in a background thread.
+
+Tests and ``apisec demo`` need real servers on ephemeral ports (several
+suites run at once), optionally over TLS, that start fast and stop cleanly.
+The socket is bound here (port 0 → the kernel picks a free port) and handed
+to uvicorn, so the URL is known before the first request.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+
+@dataclass
+class RunningServer:
+    """A live server: ``.url`` (no trailing slash) and ``.stop()``."""
+
+    url: str
+    host: str
+    port: int
+    _server: uvicorn.Server = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        """Stop now: open keep-alive connections are not waited for."""
+        self._server.should_exit = True
+        self._server.force_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_asgi(
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: tuple[str | Path, str | Path] | None = None,
+    *,
+    startup_timeout: float = 15.0,
+) -> RunningServer:
+    """Start ``app`` and return once it accepts connections."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    real_port = sock.getsockname()[1]
+    kwargs: dict[str, Any] = {}
+    if tls is not None:
+        kwargs = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])}
+    config = uvicorn.Config(
+        app, host=host, port=real_port, log_level="warning", access_log=False, lifespan="off", **kwargs
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"uvicorn:{real_port}"
+    )
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"server on {host}:{real_port} did not start")
+        time.sleep(0.02)
+    scheme = "https" if tls else "http"
+    return RunningServer(f"{scheme}://{host}:{real_port}", host, real_port, server, thread)

@@ -1,0 +1,172 @@
+"""JWKS client against a real HTTPS server (uvicorn, test-PKI certificate):
+Cache-Control with floor and ceiling, rate-limited refetch on unknown kid,
+custom CA bundle, proxy and timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import jwt as pyjwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from apisec_samples.oauth_server.serving import serve_asgi
+from rest.errors import BadInput, TargetUnreachable, TokenRejected
+from rest.jwt import JWKSClient, Validator
+from rest.jwt.forge import public_jwk
+from rest.jwt.jwks import cache_seconds
+
+
+class State:
+    def __init__(self):
+        self.keys = {"k1": rsa.generate_private_key(public_exponent=65537, key_size=2048)}
+        self.cache_control = "max-age=300"
+        self.hits = 0
+
+    def doc(self):
+        return {"keys": [public_jwk(k, kid) for kid, k in self.keys.items()]}
+
+
+@pytest.fixture(scope="module")
+def jwks_server(pki):
+    state = State()
+
+    async def jwks(request: Request) -> Response:
+        state.hits += 1
+        return Response(json.dumps(state.doc()), headers={"Cache-Control": state.cache_control},
+                        media_type="application/jwk-set+json")  # fmt: skip
+
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(2)
+        return Response("{}")
+
+    app = Starlette(routes=[Route("/jwks", jwks), Route("/slow", slow)])
+    handle = serve_asgi(app, tls=(pki.service.cert_path, pki.service.key_path))
+    handle.extra["state"] = state
+    yield handle
+    handle.stop()
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def _client(server, pki, **kw):
+    return JWKSClient(server.url + "/jwks", ca_file=str(pki.ca_path), **kw)
+
+
+def test_custom_ca_bundle_required(jwks_server, pki):
+    with pytest.raises(TargetUnreachable, match="TLS"):
+        JWKSClient(jwks_server.url + "/jwks").get_keys()
+    assert len(_client(jwks_server, pki).get_keys()) >= 1
+
+
+def test_http_refused_by_default():
+    with pytest.raises(BadInput, match="https"):
+        JWKSClient("http://127.0.0.1:1/jwks")
+
+
+def test_cache_control_honoured_with_floor_and_ceiling(jwks_server, pki):
+    state = jwks_server.extra["state"]
+    clock = Clock()
+    state.cache_control = "max-age=300"
+    c = _client(jwks_server, pki, clock=clock, min_ttl=10, max_ttl=3600)
+    c.get_keys(), c.get_keys()
+    assert c.fetch_count == 1
+    clock.t += 299
+    c.get_keys()
+    assert c.fetch_count == 1
+    clock.t += 2
+    c.get_keys()
+    assert c.fetch_count == 2
+    # ceiling: a week-long max-age is capped
+    state.cache_control = "public, max-age=604800"
+    clock.t += 400
+    c.get_keys()
+    assert c.fetch_count == 3 and c.ttl_remaining == 3600
+    # floor: no-store still caches for min_ttl (no fetch per request)
+    state.cache_control = "no-store"
+    clock.t += 3601
+    c.get_keys()
+    c.get_keys()
+    assert c.fetch_count == 4 and c.ttl_remaining == 10
+
+
+def test_cache_seconds_parsing():
+    now = time.time()
+    assert cache_seconds({"Cache-Control": "max-age=60", "Age": "20"}, now=now, default=5) == 40
+    assert cache_seconds({"Cache-Control": "no-cache"}, now=now, default=5) == 0
+    assert cache_seconds({}, now=now, default=5) == 5
+    assert cache_seconds({"Expires": "Thu, 01 Jan 1970 00:00:00 GMT"}, now=now, default=5) == 0
+
+
+def test_unknown_kid_refetch_is_rate_limited(jwks_server, pki):
+    state = jwks_server.extra["state"]
+    state.cache_control = "max-age=3600"
+    clock = Clock()
+    c = _client(jwks_server, pki, clock=clock, refetch_interval=30)
+    v = Validator(jwks_client=c, algorithms=("RS256",), require=())
+    tok1 = pyjwt.encode({"sub": "a"}, state.keys["k1"], algorithm="RS256", headers={"kid": "k1"})
+    assert v.validate(tok1)["sub"] == "a"
+    assert c.fetch_count == 1
+    # rotation: k2 appears; a token with k2 triggers one refetch (interval elapsed)
+    state.keys["k2"] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    tok2 = pyjwt.encode({"sub": "b"}, state.keys["k2"], algorithm="RS256", headers={"kid": "k2"})
+    clock.t += 31
+    assert v.validate(tok2)["sub"] == "b"
+    assert c.fetch_count == 2
+    # attacker floods random kids: no refetch inside the interval
+    for i in range(20):
+        bogus = pyjwt.encode({"sub": "x"}, state.keys["k1"], algorithm="RS256", headers={"kid": f"rnd{i}"})
+        with pytest.raises(TokenRejected, match="kid"):
+            v.validate(bogus)
+    assert c.fetch_count == 2
+    clock.t += 31
+    with pytest.raises(TokenRejected):
+        v.validate(bogus)
+    assert c.fetch_count == 3
+
+
+def test_timeout(jwks_server, pki):
+    c = JWKSClient(jwks_server.url + "/slow", ca_file=str(pki.ca_path), timeout=(1.0, 0.3))
+    t0 = time.monotonic()
+    with pytest.raises(TargetUnreachable):
+        c.get_keys()
+    assert time.monotonic() - t0 < 1.5
+
+
+def test_proxy_is_used(jwks_server, pki):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = s.getsockname()[1]
+    s.close()
+    c = _client(jwks_server, pki, proxies={"https": f"http://127.0.0.1:{dead}"}, timeout=2)
+    with pytest.raises(TargetUnreachable):
+        c.get_keys()
+
+
+def test_private_keys_in_jwks_refused(pki):
+    state = State()
+
+    async def leak(request: Request) -> Response:
+        from jwt.algorithms import RSAAlgorithm
+
+        return Response(json.dumps({"keys": [json.loads(RSAAlgorithm.to_jwk(state.keys["k1"]))]}))
+
+    with serve_asgi(
+        Starlette(routes=[Route("/jwks", leak)]), tls=(pki.service.cert_path, pki.service.key_path)
+    ) as h:
+        with pytest.raises(BadInput, match="private"):
+            JWKSClient(h.url + "/jwks", ca_file=str(pki.ca_path)).get_keys()

@@ -1,0 +1,108 @@
+"""Probes against the real flawed API (uvicorn on 127.0.0.1): each flaw is
+found on its route, nothing fails on the correct route."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from apisec_samples.jwt_api import serve
+from compare.findings import Status
+from rest.errors import BadInput
+from rest.jwt import probe
+
+WHITE_BOX = {"jwt.expired", "jwt.not-yet-valid", "jwt.wrong-audience", "jwt.wrong-issuer", "jwt.missing-exp"}
+
+# route -> the checks that must fail there (and, where the flaw is narrow, the only ones)
+EXPECTED = {
+    "/flaw/none-alg": {"jwt.none-alg"},
+    "/flaw/key-confusion": {"jwt.key-confusion"},
+    "/flaw/claims-ignored": {"jwt.expired", "jwt.wrong-audience", "jwt.wrong-issuer", "jwt.missing-exp"},
+    "/flaw/embedded-jwk": {"jwt.embedded-jwk"},
+    "/flaw/jku": {"jwt.jku-injection"},
+    "/flaw/kid": {"jwt.kid-injection"},
+    "/flaw/weak-secret": {"jwt.weak-secret"},
+    "/flaw/psychic": {"jwt.psychic-signature"},
+}
+SIGNATURE_IGNORED = {"jwt.unsigned", "jwt.tampered-payload", "jwt.none-alg", "jwt.psychic-signature"}
+
+
+@pytest.fixture(scope="module")
+def api():
+    handle = serve()
+    yield handle
+    handle.stop()
+
+
+def _run(api, route, **kw):
+    a = api.extra["api"]
+    kw.setdefault("public_key", a.public_pem)
+    if route not in ("/flaw/weak-secret", "/flaw/kid", "/flaw/psychic"):
+        kw.setdefault("signing_key", a.private_pem)
+    return probe(api.url + route, a.token_for(route), **kw)
+
+
+def _failed(findings):
+    return {f.check_id for f in findings if f.status is Status.FAIL}
+
+
+def test_correct_route_has_no_failure(api):
+    findings = _run(api, "/secure")
+    by = {f.check_id: f for f in findings}
+    assert _failed(findings) == set()
+    # every probe really ran (pass), except weak-secret which needs an HS token
+    assert {c for c, f in by.items() if f.status is Status.PASS} == set(by) - {"jwt.weak-secret"}
+    assert by["jwt.weak-secret"].status is Status.SKIP
+    assert len(by) == 14
+    assert all(f.side.value == "rest" and f.dimension.value == "token-auth" for f in findings)
+
+
+@pytest.mark.parametrize("route", sorted(EXPECTED))
+def test_each_flaw_found_on_its_route(api, route):
+    failed = _failed(_run(api, route))
+    assert failed == EXPECTED[route]
+
+
+def test_signature_not_checked_fails_everything_signature_related(api):
+    failed = _failed(_run(api, "/flaw/unsigned"))
+    assert SIGNATURE_IGNORED | {"jwt.key-confusion", "jwt.embedded-jwk", "jwt.kid-injection"} <= failed
+
+
+def test_jku_fetch_is_visible_in_evidence(api):
+    f = next(f for f in _run(api, "/flaw/jku") if f.check_id == "jwt.jku-injection")
+    assert "fetched the attacker JWKS" in f.evidence
+
+
+def test_evidence_never_holds_tokens(api):
+    a = api.extra["api"]
+    token = a.token_for("/flaw/none-alg")
+    findings = probe(api.url + "/flaw/none-alg", token, public_key=a.public_pem, signing_key=a.private_pem)
+    text = json.dumps([f.to_dict() for f in findings])
+    assert token.split(".")[1] not in text and token.split(".")[2] not in text
+    assert "eyJ" not in text
+
+
+def test_key_confusion_skipped_without_public_key(api):
+    a = api.extra["api"]
+    findings = probe(api.url + "/flaw/key-confusion", a.token_for("/flaw/key-confusion"))
+    by = {f.check_id: f.status for f in findings}
+    assert by["jwt.key-confusion"] is Status.SKIP
+    assert all(by[c] is Status.SKIP for c in WHITE_BOX)
+
+
+def test_wrong_signing_key_is_an_error_not_a_verdict(api):
+    from apisec_samples.jwt_api.app import JwtApi
+
+    a = api.extra["api"]
+    other = JwtApi(rsa_key=__import__("rest.jwt.forge", fromlist=["x"]).attacker_key("RSA"))
+    findings = probe(api.url + "/secure", a.token_for("/secure"), signing_key=other.private_pem)
+    assert {f.status for f in findings if f.check_id in WHITE_BOX} == {Status.ERROR}
+
+
+def test_baseline_rules(api):
+    a = api.extra["api"]
+    with pytest.raises(BadInput, match="valid token is answered HTTP 401"):
+        probe(api.url + "/secure", a.token_for("/flaw/weak-secret"))
+    with pytest.raises(BadInput, match="not a compact JWS"):
+        probe(api.url + "/secure", "not-a-token")
