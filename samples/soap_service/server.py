@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 log = logging.getLogger("apisec_samples.server")
 CONNECTION_TIMEOUT = 10.0
@@ -47,7 +47,33 @@ class _Server(ThreadingMixIn, WSGIServer):
         log.debug("connection from %s failed", client_address, exc_info=True)
 
 
+class _QuietServerHandler(ServerHandler):
+    # No "WSGIServer/0.2 CPython/3.x" banner: versions help attackers only.
+    server_software = "apisec-sample"
+
+    def log_exception(self, exc_info: Any) -> None:
+        log.error("unhandled exception in the WSGI app", exc_info=exc_info)
+
+
 class _Handler(WSGIRequestHandler):
+    server_version = "apisec-sample"
+    sys_version = ""
+
+    def handle(self) -> None:
+        """One request, as the stdlib does, with the quiet handler above."""
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        handler = _QuietServerHandler(
+            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
+        )
+        handler.request_handler = self
+        handler.run(self.server.get_app())
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s " + format, self.address_string(), *args)
 
