@@ -104,6 +104,11 @@ def _counts(findings: Iterable[Finding]) -> dict[str, int]:
     return out
 
 
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def cell(side: Side, dimension: Dimension, findings: list[Finding], targets: list[str]) -> dict[str, Any]:
     """One side's facts for one dimension."""
     value = score(findings)
@@ -111,7 +116,15 @@ def cell(side: Side, dimension: Dimension, findings: list[Finding], targets: lis
         (f for f in findings if f.status in (Status.FAIL, Status.WARN)),
         key=lambda f: (-f.severity.rank, f.status is not Status.FAIL, f.check_id),
     )
-    observed = list(dict.fromkeys(f.title for f in findings if f.status is Status.PASS))
+    # what the service was seen doing: a pass's evidence states the fact
+    # ("algorithm suite(s): Basic256Sha256"); titles name the problem checked for
+    observed = list(
+        dict.fromkeys(
+            _short(f.evidence) if f.evidence else f"{f.check_id}: ok"
+            for f in findings
+            if f.status is Status.PASS
+        )  # fmt: skip
+    )
     return {
         "mechanism": MODEL[side][dimension],
         "targets": targets,
