@@ -26,6 +26,7 @@ def _soap() -> None:
 
 
 # Command modules register themselves here, one line each:
+from wssec import cli_check as _cli_check  # noqa: E402,F401
 from wssec import cli_encrypt as _cli_encrypt  # noqa: E402,F401
 from wssec import cli_saml as _cli_saml  # noqa: E402,F401
 from wssec import cli_sign as _cli_sign  # noqa: E402,F401

@@ -1,0 +1,154 @@
+"""``apisec soap check``: SOAP compliance findings from a WSDL, a captured
+message or a running service.
+
+Parses arguments, calls :mod:`wssec.checks`, prints findings (text or JSON)
+and maps the outcome to the exit-code contract: 0 when no check fails at or
+above ``--fail-on``, 1 when one does, 2 for unusable input (unreadable
+files, a WSDL that cannot be fetched or parsed, a live baseline that the
+service refuses).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from compare.cliutil import (
+    FAIL_ON_OPTION,
+    FORMAT_OPTION,
+    FailOn,
+    InputError,
+    OutputFormat,
+    atomic_write,
+    emit_findings,
+    exit_with,
+    read_input,
+)
+from compare.findings import Finding, dumps
+from wssec.checks.fetch import is_url
+from wssec.cli import app
+
+
+@app.command("check")
+def check_command(
+    wsdl: str | None = typer.Option(
+        None,
+        "--wsdl",
+        metavar="FILE|URL",
+        help="Static checks of the WSDL's WS-SecurityPolicy (no-security-policy, weak-algorithm-suite, "
+        "no-timestamp, body-not-signed, body-not-encrypted, plaintext-password, http-endpoint).",
+    ),
+    message: str | None = typer.Option(
+        None,
+        "--message",
+        metavar="FILE",
+        help="Judge a captured SOAP message against WS-I Basic Security Profile 1.1 rules "
+        "(one finding per rule, wssec.bsp-rNNNN).",
+    ),
+    url: str | None = typer.Option(
+        None,
+        "--url",
+        metavar="URL",
+        help="Probe a running service: a properly signed baseline must be accepted, then each probe "
+        "(unsigned, untrusted, tampered, wrapped, replayed, expired, DTD, malformed, plain HTTP) must be refused.",
+    ),
+    sample: Path | None = typer.Option(
+        None, "--sample", metavar="REQUEST.xml", help="With --url: a request the service accepts when signed."
+    ),
+    key: Path | None = typer.Option(
+        None, "--key", metavar="KEY.pem", help="With --url: the client's private key the service trusts."
+    ),
+    cert: Path | None = typer.Option(
+        None, "--cert", metavar="CERT.pem", help="With --url: the client's certificate."
+    ),
+    trust: Path | None = typer.Option(
+        None,
+        "--trust",
+        metavar="CA.pem",
+        help="With --url: CA certificate(s) for the service's TLS certificate.",
+    ),
+    encrypt_cert: Path | None = typer.Option(
+        None,
+        "--encrypt-cert",
+        metavar="CERT.pem",
+        help="With --url: encrypt probe Bodies to this service certificate (default: the certificate the "
+        "WSDL publishes, when its policy requires encryption).",
+    ),
+    soap_action: str | None = typer.Option(
+        None, "--soap-action", help="With --url: SOAPAction to send (default: from the service's WSDL)."
+    ),
+    timeout: float = typer.Option(
+        10.0, "--timeout", min=0.5, max=120.0, help="Per-request timeout, seconds."
+    ),
+    show_raw: bool = typer.Option(
+        False, "--show-raw", help="Keep redacted request/response excerpts in the JSON findings."
+    ),
+    output: str | None = typer.Option(
+        None, "-o", "--output", help="Also write the JSON findings document to this file (atomically)."
+    ),
+    fmt: OutputFormat = FORMAT_OPTION,
+    fail_on: FailOn = FAIL_ON_OPTION,
+) -> None:
+    """Check a SOAP service's security: its WSDL policy, a captured message, or the live service.
+
+    Exit 0 when nothing fails at or above --fail-on, 1 when something does,
+    2 when the input cannot be used.
+    """
+    if not (wsdl or message or url):
+        raise InputError("give --wsdl FILE|URL, --message FILE or --url URL (with --sample, --key, --cert)")
+    url_only = {"--sample": sample, "--key": key, "--cert": cert}
+    if url is None:
+        extra = [k for k, v in {**url_only, "--trust": trust, "--encrypt-cert": encrypt_cert}.items() if v]
+        if extra:
+            raise InputError(f"{', '.join(extra)} only apply to --url")
+    else:
+        missing = [k for k, v in url_only.items() if v is None]
+        if missing:
+            raise InputError(f"--url needs {', '.join(missing)}")
+        if not is_url(url):
+            raise InputError(f"--url must be an http(s) URL: {url}")
+        for what, path in (("trust", trust), ("encrypt-cert", encrypt_cert)):
+            if path is not None and not path.is_file():
+                raise InputError(f"{what} file not found: {path}")
+
+    findings: list[Finding] = []
+    targets: list[str] = []
+    if wsdl:
+        from wssec.checks import check_wsdl
+
+        if not is_url(wsdl) and not Path(wsdl).is_file():
+            raise InputError(f"WSDL file not found: {wsdl}")
+        findings.extend(check_wsdl(wsdl))
+        targets.append(wsdl)
+    if message:
+        from wssec.checks import check_message
+
+        findings.extend(check_message(read_input(message, what="message"), target=message))
+        targets.append(message)
+    if url:
+        from wssec.checks import probe_service
+        from wssec.keys import load_certificates, load_private_key
+
+        assert sample is not None and key is not None and cert is not None
+        sample_bytes = read_input(sample, what="sample request")
+        key_obj = load_private_key(read_input(key, what="key"))
+        certs = load_certificates(read_input(cert, what="certificate"))
+        findings.extend(
+            probe_service(
+                url,
+                sample_bytes,
+                key_obj,
+                certs,
+                trust=str(trust) if trust else None,
+                record_raw=show_raw,
+                encrypt_cert=str(encrypt_cert) if encrypt_cert else None,
+                soap_action=soap_action,
+                timeout=timeout,
+            )
+        )
+        targets.append(url)
+    if output:
+        atomic_write(output, dumps(findings, targets) + "\n")
+    code = emit_findings(findings, fmt, targets=targets, fail_on=fail_on, title="apisec soap check")
+    exit_with(code)
