@@ -17,6 +17,13 @@
  *       "SIGNED <qname>", "SIGNER <subject>") and "BODY <decrypted Body XML>".
  *       Exit 1 with "FAIL <reason>" when WSS4J refuses the message.
  *
+ *   java WssEncryptHarness santuario IN KEYSTORE
+ *       Bypasses WSS4J (whose 1.6 algorithm list lacks xmlenc11#rsa-oaep) and
+ *       uses Apache Santuario's XMLCipher directly: unwraps every
+ *       xenc:EncryptedKey with "service"'s private key (OAEP digest/MGF read
+ *       from the EncryptionMethod) and decrypts the EncryptedData its
+ *       ReferenceList names; prints "KEYTRANSPORT <uri>" and the Body.
+ *
  * Keystores are PKCS#12 built with keytool; every password is "changeit".
  */
 
@@ -27,7 +34,9 @@ import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.Key;
 import java.security.KeyStore;
+import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,9 +62,12 @@ import org.apache.ws.security.components.crypto.Merlin;
 import org.apache.ws.security.message.WSSecEncrypt;
 import org.apache.ws.security.message.WSSecHeader;
 import org.apache.ws.security.message.WSSecSignature;
+import org.apache.xml.security.encryption.EncryptedKey;
+import org.apache.xml.security.encryption.XMLCipher;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
 
 public final class WssEncryptHarness {
     private static final String PASSWORD = "changeit";
@@ -69,6 +81,8 @@ public final class WssEncryptHarness {
                 protect(args);
             } else if (args.length == 4 && "process".equals(args[0])) {
                 process(args);
+            } else if (args.length == 3 && "santuario".equals(args[0])) {
+                santuario(args);
             } else {
                 System.err.println("usage: protect IN OUT KEYSTORE TRUSTSTORE CIPHER KEYID [PARTS] [KT] | process IN KEYSTORE TRUSTSTORE");
                 System.exit(2);
@@ -237,6 +251,51 @@ public final class WssEncryptHarness {
             }
             if (n instanceof Element && "Header".equals(n.getLocalName())) {
                 out.append("HEADER ").append(new String(serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
+            }
+        }
+        System.out.print(out);
+    }
+
+    private static void santuario(String[] a) throws Exception {
+        Document doc = parse(a[1]);
+        PrivateKey key = (PrivateKey) load(a[2]).getKey("service", PASSWORD.toCharArray());
+        String xenc = "http://www.w3.org/2001/04/xmlenc#";
+        NodeList eks = doc.getElementsByTagNameNS(xenc, "EncryptedKey");
+        List<Element> ekList = new ArrayList<>();
+        for (int i = 0; i < eks.getLength(); i++) {
+            ekList.add((Element) eks.item(i));
+        }
+        StringBuilder out = new StringBuilder();
+        for (Element ekEl : ekList) {
+            NodeList refs = ekEl.getElementsByTagNameNS(xenc, "DataReference");
+            List<Element> targets = new ArrayList<>();
+            for (int i = 0; i < refs.getLength(); i++) {
+                String id = ((Element) refs.item(i)).getAttribute("URI").substring(1);
+                NodeList eds = doc.getElementsByTagNameNS(xenc, "EncryptedData");
+                for (int j = 0; j < eds.getLength(); j++) {
+                    Element ed = (Element) eds.item(j);
+                    if (id.equals(ed.getAttribute("Id"))) {
+                        targets.add(ed);
+                    }
+                }
+            }
+            for (Element ed : targets) {
+                Element method = (Element) ed.getElementsByTagNameNS(xenc, "EncryptionMethod").item(0);
+                XMLCipher unwrap = XMLCipher.getInstance();
+                unwrap.init(XMLCipher.UNWRAP_MODE, key);
+                EncryptedKey ek = unwrap.loadEncryptedKey(doc, ekEl);
+                Key session = unwrap.decryptKey(ek, method.getAttribute("Algorithm"));
+                XMLCipher cipher = XMLCipher.getInstance();
+                cipher.init(XMLCipher.DECRYPT_MODE, session);
+                cipher.doFinal(doc, ed);
+            }
+            out.append("KEYTRANSPORT ").append(
+                ((Element) ekEl.getElementsByTagNameNS(xenc, "EncryptionMethod").item(0)).getAttribute("Algorithm")).append('\n');
+        }
+        Element env = doc.getDocumentElement();
+        for (Node n = env.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element && "Body".equals(n.getLocalName())) {
+                out.append("BODY ").append(new String(serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
             }
         }
         System.out.print(out);
