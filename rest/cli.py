@@ -25,4 +25,5 @@ def _rest() -> None:
 
 
 # Command modules register themselves here, one line each:
+from rest.http import cli as _cli_http  # noqa: E402,F401
 from rest.jwt import cli as _jwt_cli  # noqa: E402,F401

@@ -1,0 +1,369 @@
+"""Load an OpenAPI 3.0/3.1 document safely, validate it with
+openapi-spec-validator, and expose the parts the security audit and the live
+per-operation probes need.
+
+Why not ``yaml.safe_load`` + dict walking:
+
+* the contract is validated against the official OpenAPI JSON Schemas first
+  (openapi-spec-validator), so the audit never reasons about a document the
+  spec itself rejects;
+* ``$ref`` is resolved by jsonschema-path/referencing, the resolver the
+  validator itself uses, so a scheme or path item behind a ``$ref`` is seen
+  exactly as tools see it;
+* resolution is **confined**: no network (a ``$ref`` to
+  ``http://169.254.169.254/…`` is refused, not fetched) and local files only
+  inside the spec's own folder;
+* YAML is read with the safe loader and a cap on aliases (a "billion laughs"
+  document is refused before anything walks it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import yaml
+from jsonschema_path import SchemaPath
+from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator, OpenAPIV32SpecValidator
+
+from rest.errors import BadInput
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+STATE_CHANGING = frozenset({"post", "put", "patch", "delete"})
+MAX_SPEC_BYTES = 32 * 1024 * 1024
+MAX_YAML_ALIASES = 256
+
+
+class _BoundedSafeLoader(yaml.SafeLoader):
+    """SafeLoader that refuses documents with an unreasonable number of aliases."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D401 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_YAML_ALIASES} YAML aliases (alias bomb?)")
+        return super().compose_node(parent, index)
+
+
+def parse_document(data: bytes, *, name: str = "spec") -> Any:
+    """JSON or YAML bytes → Python data (JSON first: it is stricter and faster)."""
+    if len(data) > MAX_SPEC_BYTES:
+        raise BadInput(f"{name} is larger than {MAX_SPEC_BYTES} bytes")
+    text = data.decode("utf-8-sig", "strict") if data else ""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    try:
+        return yaml.load(text, Loader=_BoundedSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise BadInput(f"{name} is not valid YAML: {reason}") from None
+
+
+class _ConfinedFileHandler:
+    """``file://`` resolver for relative ``$ref``s that stays inside one folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def __call__(self, uri: str) -> Any:
+        parsed = urlparse(uri)
+        if parsed.scheme != "file":
+            raise BadInput(f"$ref {uri!r} is not a local file; apisec never fetches remote references")
+        path = Path(unquote(parsed.path)).resolve()
+        if not path.is_relative_to(self.root):
+            raise BadInput(f"$ref {uri!r} points outside the spec's folder")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise BadInput(f"$ref {uri!r} cannot be read: {exc.strerror or exc}") from None
+        return json.loads(json.dumps(parse_document(data, name=path.name)))
+
+
+@dataclass(frozen=True)
+class SecurityScheme:
+    """One entry of ``components.securitySchemes`` (``$ref`` resolved)."""
+
+    name: str
+    type: str
+    scheme: str = ""
+    """For ``type: http``: ``basic``, ``bearer``, … (lower-cased)."""
+    location: str = ""
+    """For ``type: apiKey``: ``header``, ``query`` or ``cookie``."""
+    param_name: str = ""
+    """For ``type: apiKey``: the header/query/cookie name."""
+    flows: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """For ``type: oauth2``: flow name → flow object."""
+    openid_url: str = ""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str
+    required: bool
+    example: Any = None
+    schema_type: str = ""
+    schema_format: str = ""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation with its *effective* security (operation-level, else global)."""
+
+    method: str
+    path: str
+    pointer: str
+    """JSON pointer of the operation in the document (for finding targets)."""
+    operation_id: str
+    security: tuple[Mapping[str, tuple[str, ...]], ...] | None
+    """Effective requirements; ``None`` when neither the operation nor the
+    document declares any."""
+    security_declared_on_operation: bool
+    parameters: tuple[Parameter, ...]
+    servers: tuple[str, ...]
+    responses: tuple[str, ...]
+
+    @property
+    def state_changing(self) -> bool:
+        return self.method in STATE_CHANGING
+
+    @property
+    def public(self) -> bool:
+        """No credentials needed: no requirement, ``[]``, or an empty ``{}`` alternative."""
+        return not self.security or any(len(req) == 0 for req in self.security)
+
+
+@dataclass(frozen=True)
+class OpenAPIDocument:
+    """A validated OpenAPI 3.x document, reduced to what security checks need."""
+
+    source: str
+    version: str
+    servers: tuple[str, ...]
+    security: tuple[Mapping[str, tuple[str, ...]], ...] | None
+    schemes: Mapping[str, SecurityScheme]
+    operations: tuple[Operation, ...]
+    data: Mapping[str, Any]
+
+
+def _pointer(*parts: str) -> str:
+    return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _read(sp: SchemaPath, default: Any = None) -> Any:
+    try:
+        return sp.read_value() if sp.exists() else default
+    except (KeyError, TypeError):
+        return default
+
+
+def _str(sp: SchemaPath, key: str) -> str:
+    value = _read(sp / key, "")
+    return value if isinstance(value, str) else ""
+
+
+def _requirements(sp: SchemaPath) -> tuple[Mapping[str, tuple[str, ...]], ...]:
+    out = []
+    for req in sp:
+        entry: dict[str, tuple[str, ...]] = {}
+        for name in req.keys():
+            scopes = _read(req / name, [])
+            entry[str(name)] = tuple(str(s) for s in scopes) if isinstance(scopes, list) else ()
+        out.append(entry)
+    return tuple(out)
+
+
+def _servers(sp: SchemaPath) -> tuple[str, ...]:
+    if not sp.exists():
+        return ()
+    urls = []
+    for server in sp:
+        url = _str(server, "url")
+        variables = server / "variables"
+        if variables.exists():
+            for var in variables.keys():
+                default = _read(variables / var / "default", "")
+                url = url.replace("{" + str(var) + "}", str(default))
+        urls.append(url)
+    return tuple(urls)
+
+
+def _parameter(p: SchemaPath) -> Parameter:
+    schema = p / "schema"
+    example = _read(p / "example")
+    stype = sformat = ""
+    if schema.exists():
+        stype = _str(schema, "type")
+        sformat = _str(schema, "format")
+        for key in ("example", "default"):
+            if example is None:
+                example = _read(schema / key)
+        if example is None:
+            enum = _read(schema / "enum")
+            if isinstance(enum, list) and enum:
+                example = enum[0]
+            examples = _read(schema / "examples")
+            if example is None and isinstance(examples, list) and examples:
+                example = examples[0]
+    if example is None and (p / "examples").exists():
+        for ex in (p / "examples").keys():
+            example = _read(p / "examples" / ex / "value")
+            break
+    return Parameter(
+        name=_str(p, "name"),
+        location=_str(p, "in"),
+        required=bool(_read(p / "required", False)),
+        example=example,
+        schema_type=stype,
+        schema_format=sformat,
+    )
+
+
+def _validator_for(data: Mapping[str, Any]) -> type:
+    version = data.get("openapi")
+    if not isinstance(version, str):
+        if "swagger" in data:
+            raise BadInput("Swagger 2.0 documents are not supported; convert to OpenAPI 3.0/3.1 first")
+        raise BadInput("not an OpenAPI document: no 'openapi' version field")
+    if version.startswith("3.0."):
+        return OpenAPIV30SpecValidator
+    if version.startswith("3.1."):
+        return OpenAPIV31SpecValidator
+    if version.startswith("3.2."):
+        return OpenAPIV32SpecValidator
+    raise BadInput(f"unsupported OpenAPI version {version!r} (3.0.x, 3.1.x or 3.2.x)")
+
+
+def load_spec(spec: str | Path | Mapping[str, Any]) -> OpenAPIDocument:
+    """Read, validate and index an OpenAPI document.
+
+    ``spec`` is a file path (JSON or YAML) or an already parsed mapping.
+    Any problem (unreadable, not OpenAPI 3, schema-invalid, unresolvable or
+    remote ``$ref``) raises :class:`rest.errors.BadInput` with one line.
+    """
+    if isinstance(spec, Mapping):
+        data: Any = json.loads(json.dumps(spec))
+        source = str(data.get("info", {}).get("title", "spec")) if isinstance(data, dict) else "spec"
+        root = Path.cwd()
+        base_uri = ""
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise BadInput(f"OpenAPI spec not found: {path}")
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise BadInput(f"cannot read OpenAPI spec {path}: {exc.strerror or exc}") from None
+        data = parse_document(raw, name=f"OpenAPI spec {path.name}")
+        source = str(path)
+        root = path.resolve().parent
+        base_uri = path.resolve().as_uri()
+    if not isinstance(data, dict):
+        raise BadInput("OpenAPI spec must be a mapping at the top level")
+    validator_cls = _validator_for(data)
+    handlers = {"file": _ConfinedFileHandler(root)}
+    try:
+        sp = SchemaPath.from_dict(data, base_uri=base_uri, handlers=handlers)
+        errors = list(validator_cls(sp).iter_errors())
+    except BadInput:
+        raise
+    except Exception as exc:  # referencing.Unresolvable and friends
+        raise BadInput(f"OpenAPI spec has an unresolvable $ref: {_one_line(exc)}") from None
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in getattr(first, "path", ())) or "(root)"
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise BadInput(
+            f"invalid OpenAPI {data['openapi']} document at {where}: {_one_line(first.message)}{more}"
+        )
+    try:
+        return _index(sp, data, source)
+    except BadInput:
+        raise
+    except Exception as exc:
+        raise BadInput(f"OpenAPI spec cannot be indexed: {_one_line(exc)}") from None
+
+
+def _one_line(exc: Any) -> str:
+    return " ".join(str(exc).split())[:240]
+
+
+def _index(sp: SchemaPath, data: Mapping[str, Any], source: str) -> OpenAPIDocument:
+    global_security = _requirements(sp / "security") if (sp / "security").exists() else None
+    global_servers = _servers(sp / "servers")
+    schemes: dict[str, SecurityScheme] = {}
+    schemes_sp = sp / "components" / "securitySchemes"
+    if schemes_sp.exists():
+        for name in schemes_sp.keys():
+            s = schemes_sp / name
+            flows: dict[str, Mapping[str, Any]] = {}
+            if (s / "flows").exists():
+                for flow in (s / "flows").keys():
+                    value = _read(s / "flows" / flow, {})
+                    flows[str(flow)] = value if isinstance(value, dict) else {}
+            schemes[str(name)] = SecurityScheme(
+                name=str(name),
+                type=_str(s, "type"),
+                scheme=_str(s, "scheme").lower(),
+                location=_str(s, "in"),
+                param_name=_str(s, "name"),
+                flows=flows,
+                openid_url=_str(s, "openIdConnectUrl"),
+            )
+    operations: list[Operation] = []
+    paths = sp / "paths"
+    if paths.exists():
+        for path in paths.keys():
+            item = paths / path
+            path_params = (
+                [_parameter(p) for p in item / "parameters"] if (item / "parameters").exists() else []
+            )
+            path_servers = _servers(item / "servers")
+            for method in HTTP_METHODS:
+                op = item / method
+                if not op.exists():
+                    continue
+                params = {(p.name, p.location): p for p in path_params}
+                if (op / "parameters").exists():
+                    for p in op / "parameters":
+                        prm = _parameter(p)
+                        params[(prm.name, prm.location)] = prm
+                declared = (op / "security").exists()
+                security = _requirements(op / "security") if declared else global_security
+                responses = (
+                    tuple(str(k) for k in (op / "responses").keys()) if (op / "responses").exists() else ()
+                )
+                operations.append(
+                    Operation(
+                        method=method,
+                        path=str(path),
+                        pointer=_pointer("paths", str(path), method),
+                        operation_id=_str(op, "operationId"),
+                        security=security,
+                        security_declared_on_operation=declared,
+                        parameters=tuple(params.values()),
+                        servers=_servers(op / "servers") or path_servers or global_servers,
+                        responses=responses,
+                    )
+                )
+    return OpenAPIDocument(
+        source=source,
+        version=str(data.get("openapi")),
+        servers=global_servers,
+        security=global_security,
+        schemes=schemes,
+        operations=tuple(operations),
+        data=data,
+    )
