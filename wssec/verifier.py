@@ -463,6 +463,9 @@ class Verifier:
         if len(refs) > self.max_references:
             raise PolicyViolation(f"signature has {len(refs)} references (limit {self.max_references})")
         signature_value = dsig.b64decode(sv_el.text, "SignatureValue")
+        # Structural checks on every Reference before any crypto: a hostile
+        # SignedInfo is refused for what it is, and costs no RSA operation.
+        checked = [self._reference(ref, sig, state) for ref in refs]
         cert, chain_extra, public_key, how = self._resolve_key(key_info, state)
         dsig.verify_bytes(
             public_key,
@@ -472,8 +475,15 @@ class Verifier:
         )
         covered: list[tuple[str, etree._Element]] = []
         digests: list[str] = []
-        for ref in refs:
-            covered.append(self._reference(ref, sig, state, digests))
+        for ref_id, target, prefixes, comments, dig_name, hl, expected in checked:
+            actual = dsig.digest(dsig.c14n(target, prefixes, comments), hl)
+            if not hmac.compare_digest(expected, actual):
+                what = etree.QName(target).localname
+                raise InvalidSignature(
+                    f"digest of {what} (#{ref_id}) does not match: the signed content was altered"
+                )
+            covered.append((ref_id, target))
+            digests.append(dig_name)
         chain: tuple[x509.Certificate, ...] = ()
         if cert is not None:
             chain = tuple(self.trust.validate(cert, chain_extra + self.certs, at=state.now))
@@ -481,9 +491,8 @@ class Verifier:
             sig, tuple(covered), cert, chain, public_key, how, sig_name, tuple(digests), signature_value
         )
 
-    def _reference(
-        self, ref: etree._Element, sig: etree._Element, state: _State, digests: list[str]
-    ) -> tuple[str, etree._Element]:
+    def _reference(self, ref: etree._Element, sig: etree._Element, state: _State) -> tuple:
+        """Check one Reference's shape and resolve its target (no digest yet)."""
         if ref.tag != f"{{{DS_NS}}}Reference":
             raise MalformedMessage(f"unexpected {etree.QName(ref).localname} in SignedInfo")
         uri = ref.get("URI")
@@ -541,14 +550,7 @@ class Verifier:
         if dig_name in dsig.WEAK and not self.allow_sha1:
             raise PolicyViolation("digest algorithm sha1 is not allowed (pass allow_sha1 to accept it)")
         expected = dsig.b64decode(rest[1].text, "DigestValue")
-        actual = dsig.digest(dsig.c14n(target, prefixes, comments), hl)
-        if not hmac.compare_digest(expected, actual):
-            what = etree.QName(target).localname
-            raise InvalidSignature(
-                f"digest of {what} ({uri[:80]}) does not match: the signed content was altered"
-            )
-        digests.append(dig_name)
-        return m.group(1), target
+        return m.group(1), target, prefixes, comments, dig_name, hl, expected
 
     # -- KeyInfo ---------------------------------------------------------------
 
