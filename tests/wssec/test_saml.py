@@ -273,7 +273,7 @@ def test_nested_assertion_refused(idp, pki) -> None:
     root = idp.issue_element("alice", audience=SP, sign=False)
     inner = idp.issue_element("admin", audience=SP)
     etree.SubElement(root, f"{{{S2}}}Advice").append(inner)
-    with pytest.raises(MalformedMessage, match="nested"):
+    with pytest.raises(InvalidSignature, match="nested"):
         _v(_resign(root, root, pki), pki)
 
 

@@ -11,7 +11,8 @@ python3-saml's wrapping vectors) have nowhere to hide the genuine content:
 * every ID is unique in the whole document;
 * a Response may only hold assertions as direct children, a bare assertion
   none at all; an Assertion anywhere else (Extensions, Status, Object,
-  another assertion, ...) is refused;
+  another assertion, ...) is refused (InvalidSignature: what would be read
+  is not what is signed, so it is a refusal, exit 1, not unusable input);
 * a ds:Signature may only be the direct child of the Response or of one of
   its assertions; a Signature anywhere else is refused;
 * one assertion per Response unless ``allow_multiple``;
@@ -200,7 +201,7 @@ def _check_assertion_shape(assertion: etree._Element) -> None:
         if el is assertion or el is own_sig:
             continue
         what = etree.QName(el).localname
-        raise MalformedMessage(
+        raise InvalidSignature(
             f"{what} nested inside an assertion at {_where(el)} (signature wrapping refused)"
         )
 
@@ -222,7 +223,7 @@ def _verify_response(
         if el.tag == _ENCRYPTED:
             raise PolicyViolation("encrypted assertions are not supported (decrypt first)")
         if el.getparent() is not root:
-            raise MalformedMessage(
+            raise InvalidSignature(
                 f"Assertion at {_where(el)} is not a direct child of the Response (wrapping refused)"
             )
         if (el.tag == _A2) != v2:
@@ -231,7 +232,7 @@ def _verify_response(
     for sig in root.iter(_SIG):
         parent = sig.getparent()
         if parent is not root and parent not in assertions:
-            raise MalformedMessage(
+            raise InvalidSignature(
                 f"Signature at {_where(sig)} signs neither the Response nor an assertion (wrapping refused)"
             )
     if not assertions:
