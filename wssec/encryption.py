@@ -225,7 +225,6 @@ class Encryptor:
     def encrypt_tree(self, root: etree._Element) -> list[str]:
         """Encrypt in place; returns the Ids of the EncryptedData written."""
         version, header, body = envelope_parts(root)
-        id_map(root)  # refuse duplicate ids before adding ours
         security = security_header(root, self.actor, create=True)
         targets = self._targets(root, header, body, security)
         key = os.urandom(self.cipher.key_size)
