@@ -118,16 +118,18 @@ def sign_bytes(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, algorithm: s
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
-def verify_bytes(public_key: object, algorithm_uri: str, signature: bytes, data: bytes) -> None:
+def verify_bytes(
+    public_key: object, algorithm_uri: str, signature: bytes, data: bytes, *, min_rsa_bits: int = MIN_RSA_BITS
+) -> None:
     """Raise :class:`InvalidSignature` unless ``signature`` is valid."""
     name, h, kind = SIGNATURE_BY_URI[algorithm_uri]
     try:
         if kind == "rsa":
             if not isinstance(public_key, rsa.RSAPublicKey):
                 raise PolicyViolation(f"signature algorithm {name} does not match the signer's key type")
-            if public_key.key_size < MIN_RSA_BITS:
+            if public_key.key_size < min_rsa_bits:
                 raise PolicyViolation(
-                    f"signer's RSA key has {public_key.key_size} bits (need >= {MIN_RSA_BITS})"
+                    f"signer's RSA key has {public_key.key_size} bits (need >= {min_rsa_bits})"
                 )
             public_key.verify(signature, data, padding.PKCS1v15(), h())
             return

@@ -241,6 +241,7 @@ class Verifier:
         max_age: float = 300,
         max_references: int = 32,
         max_signatures: int = 4,
+        min_rsa_bits: int = 2048,
     ) -> None:
         """
         trust: CA (or pinned) certificates signer certificates must chain to.
@@ -265,6 +266,7 @@ class Verifier:
         actor: the SOAP actor/role whose Security header to process.
         max_age: how old a Timestamp/UsernameToken without Expires may be.
         max_references / max_signatures: bounds against hostile SignedInfo.
+        min_rsa_bits: smallest RSA signer key accepted (1024 only for legacy peers).
         """
         self.trust = trust if isinstance(trust, TrustStore) else TrustStore(list(trust))
         self.certs: list[x509.Certificate] = load_certificates(list(certs)) if certs else []
@@ -283,6 +285,7 @@ class Verifier:
         self.actor = actor
         self.max_references = max_references
         self.max_signatures = max_signatures
+        self.min_rsa_bits = min_rsa_bits
         self._decryptor: Any = None
 
     # -- entry point -----------------------------------------------------------
@@ -472,6 +475,7 @@ class Verifier:
             sig_uri,
             signature_value,
             dsig.c14n(signed_info, _inclusive_prefixes(cm), c14n_alg == dsig.EXC_C14N_COMMENTS),
+            min_rsa_bits=self.min_rsa_bits,
         )
         covered: list[tuple[str, etree._Element]] = []
         digests: list[str] = []
@@ -561,9 +565,29 @@ class Verifier:
         if key_info is None:
             raise UntrustedKey("signature has no KeyInfo: cannot tell who signed")
         kids = [c for c in key_info if isinstance(c.tag, str)]
-        if len(kids) != 1:
-            raise MalformedMessage("KeyInfo must hold exactly one key reference")
-        ref = kids[0]
+        if not kids:
+            raise UntrustedKey("KeyInfo is empty: cannot tell who signed")
+        if len(kids) > 4:
+            raise MalformedMessage("KeyInfo holds too many key references")
+        if len(kids) == 1:
+            return self._resolve_one(kids[0], state)
+        # Several references (e.g. an STR and a ds:X509Data): use those that
+        # resolve, and refuse if they name different keys.
+        found, errors = [], []
+        for ref in kids:
+            try:
+                found.append(self._resolve_one(ref, state))
+            except UntrustedKey as exc:
+                errors.append(exc)
+        if not found:
+            raise errors[0]
+        first = found[0]
+        for other in found[1:]:
+            if not _same_key(first[2], other[2]):
+                raise UntrustedKey("KeyInfo references name different keys")
+        return first
+
+    def _resolve_one(self, ref: etree._Element, state: _State):
         if ref.tag == f"{{{WSSE_NS}}}SecurityTokenReference":
             return self._resolve_str(ref, state)
         if ref.tag == f"{{{DS_NS}}}X509Data":
