@@ -216,6 +216,7 @@ class Prober:
             hdrs.update(headers)
         retries = 0
         wait = 0.5
+        stale_retry = False
         while True:
             start = time.perf_counter()
             try:
@@ -240,6 +241,13 @@ class Prober:
                 raise TargetUnreachable(
                     f"TLS handshake with {self.redactor(url)} failed: {_reason(exc)}"
                 ) from None
+            except requests.exceptions.ConnectionError as exc:
+                if not stale_retry and "Connection aborted" in str(exc):
+                    # a kept-alive connection the server had closed (e.g. after a 500):
+                    # one retry on a fresh connection, as browsers do
+                    stale_retry = True
+                    continue
+                raise TargetUnreachable(f"cannot reach {self.redactor(url)}: {_reason(exc)}") from None
             except requests.exceptions.RequestException as exc:
                 raise TargetUnreachable(f"cannot reach {self.redactor(url)}: {_reason(exc)}") from None
             finally:

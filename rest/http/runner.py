@@ -102,6 +102,17 @@ def check(
     )
     try:
         baseline = prober.send("GET", url, note="baseline")
+        upgraded: list[Finding] = []
+        if url.lower().startswith("http://") and baseline.status in (301, 302, 307, 308):
+            location = baseline.header("Location")
+            if location.lower().startswith("https://"):
+                # The cleartext URL only redirects: that is the pass of http.plain-http;
+                # every other probe belongs to the HTTPS URL it points to.
+                upgraded.append(
+                    finding(ids.PLAIN_HTTP, Status.PASS, url, f"{baseline.status} redirect to {location}")
+                )
+                url = _validate_url(location)
+                baseline = prober.send("GET", url, note="baseline (after redirect)")
         if credentials and not baseline.ok:
             raise BadInput(
                 f"baseline GET {redactor(url)} with the given credentials answered {baseline.status}, not 2xx; "
@@ -124,7 +135,7 @@ def check(
         if matrix is not None:
             steps.append((ids.BOLA, lambda: run_matrix(matrix, url, prober)))
         steps.append((ids.RATE_LIMIT, lambda: check_rate_limit(ctx, rate_limit_probe)))
-        findings: list[Finding] = []
+        findings: list[Finding] = list(upgraded)
         for check_id, step in steps:
             findings.extend(_run_step(check_id, step, ctx, record_raw))
         return findings

@@ -96,19 +96,15 @@ class PolicyMiddleware:
         if self.limiter is not None:
             client = scope.get("client") or ("?", 0)
             ok, remaining, reset = self.limiter.hit(str(client[0]))
-            policy = f"{cfg.rate_limit};w={int(cfg.rate_window) or 1}"
-            extra += [
-                ("RateLimit-Policy", policy),
-                ("RateLimit", f"limit={cfg.rate_limit}, remaining={remaining}, reset={math.ceil(reset)}"),
-            ]
+            if cfg.rate_limit_headers:
+                policy = f"{cfg.rate_limit};w={int(cfg.rate_window) or 1}"
+                extra += [
+                    ("RateLimit-Policy", policy),
+                    ("RateLimit", f"limit={cfg.rate_limit}, remaining={remaining}, reset={math.ceil(reset)}"),
+                ]
             if not ok:
-                await respond(
-                    JSONResponse(
-                        {"error": "too_many_requests"},
-                        status_code=429,
-                        headers={"Retry-After": str(max(1, math.ceil(reset)))},
-                    )
-                )
+                retry = {"Retry-After": str(max(1, math.ceil(reset)))} if cfg.rate_limit_headers else {}
+                await respond(JSONResponse({"error": "too_many_requests"}, status_code=429, headers=retry))
                 return
         method = scope["method"].upper()
         if method in ("TRACE", "TRACK"):

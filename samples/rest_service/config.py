@@ -28,6 +28,8 @@ class ServiceConfig:
     rate_limit: int | None = 40
     """Requests per client per :attr:`rate_window`; ``None`` disables throttling."""
     rate_window: float = 2.0
+    rate_limit_headers: bool = True
+    """Send Retry-After and RateLimit headers with 429 (off: a bare 429)."""
     leaky_errors: bool = False
     """Debug mode: tracebacks, file paths and versions in error bodies."""
     server_banner: str | None = None
