@@ -1,0 +1,140 @@
+"""SAML tokens carried in WS-Security, end to end: wssec.Signer(saml=…) →
+wssec.Verifier(saml_trust=…), which calls wssec.saml.verify_element."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from lxml import etree
+
+from wssec.errors import InvalidSignature, PolicyViolation, UntrustedKey
+from wssec.safexml import parse_xml
+from wssec.saml import Issuer
+from wssec.signer import Signer
+from wssec.verifier import Verifier
+
+SVC = "urn:service"
+S2 = "urn:oasis:names:tc:SAML:2.0:assertion"
+S1 = "urn:oasis:names:tc:SAML:1.0:assertion"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+ENVELOPE = (
+    b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header/>'
+    b'<soap:Body><m:Transfer xmlns:m="urn:bank"><m:amount>10</m:amount></m:Transfer></soap:Body></soap:Envelope>'
+)
+
+
+@pytest.fixture(scope="module")
+def sts(pki) -> Issuer:
+    return Issuer(pki.service.key, pki.service.cert, "https://sts.example")
+
+
+@pytest.fixture(scope="module")
+def verifier(pki) -> Verifier:
+    return Verifier(trust=[pki.ca.cert], saml_trust=[pki.ca.cert], saml_audience=SVC)
+
+
+def _assertion(sts, pki, confirmation: str, version: str = "2.0", subject: str = "alice") -> bytes:
+    hok = pki.client.cert if confirmation == "holder-of-key" else None
+    return sts.issue(
+        subject,
+        audience=SVC,
+        confirmation=confirmation,
+        confirmation_cert=hok,
+        attributes={"role": "payer"},
+        saml_version=version,
+    )
+
+
+@pytest.mark.parametrize("version", ["2.0", "1.1"])
+@pytest.mark.parametrize("confirmation", ["bearer", "sender-vouches", "holder-of-key"])
+def test_round_trip_reports_subject(sts, pki, verifier, confirmation, version) -> None:
+    token = _assertion(sts, pki, confirmation, version)
+    signer = Signer(pki.client.key, pki.client.cert, saml=token, sign=("Body", "Timestamp", "Assertion"))
+    result = verifier.verify(signer.sign(ENVELOPE))
+    assert result.subject == "alice"
+    assert result.saml.subject == "alice" and result.saml.confirmation == confirmation
+    assert result.saml.version == version
+    assert result.saml.attributes == {"role": ["payer"]}
+    # the assertion the SAML layer verified is the node in the message, and it is signed
+    assert result.saml.element.getparent().tag == f"{{{WSSE}}}Security"
+    assert any(el is result.saml.element for el in result.signed_elements)
+
+
+def test_sender_vouches_requires_message_signature_over_assertion(sts, pki, verifier) -> None:
+    token = _assertion(sts, pki, "sender-vouches")
+    msg = Signer(pki.client.key, pki.client.cert, saml=token, sign=("Body", "Timestamp")).sign(ENVELOPE)
+    with pytest.raises(PolicyViolation, match="sender-vouches"):
+        verifier.verify(msg)
+
+
+def test_holder_of_key_signature_uses_confirmation_key(sts, pki, verifier) -> None:
+    token = _assertion(sts, pki, "holder-of-key")
+    msg = Signer(pki.client.key, pki.client.cert, saml=token).sign(ENVELOPE)
+    sec = parse_xml(msg).find(f".//{{{WSSE}}}Security")
+    # KeyInfo names the assertion (SAML token profile KeyIdentifier), no BinarySecurityToken
+    ki = sec.find("{http://www.w3.org/2000/09/xmldsig#}Signature/{http://www.w3.org/2000/09/xmldsig#}KeyInfo")
+    key_id = ki.find(f".//{{{WSSE}}}KeyIdentifier")
+    assert key_id is not None and key_id.get("ValueType").endswith("#SAMLID")
+    assert key_id.text == parse_xml(token).get("ID")
+    assert verifier.verify(msg).saml.confirmation_certificate == pki.client.cert
+
+
+def test_holder_of_key_signed_with_another_key_refused(sts, pki, verifier) -> None:
+    """The presenter holds the service key, not the client key the IdP confirmed."""
+    token = _assertion(sts, pki, "holder-of-key")
+    msg = Signer(pki.service.key, pki.service.cert, saml=token).sign(ENVELOPE)
+    with pytest.raises((InvalidSignature, PolicyViolation)):
+        verifier.verify(msg)
+
+
+def test_assertion_from_untrusted_issuer_refused(pki, verifier) -> None:
+    rogue = Issuer(pki.rogue.key, pki.rogue.cert, "https://rogue-sts")
+    token = rogue.issue("alice", audience=SVC, confirmation="sender-vouches")
+    msg = Signer(pki.client.key, pki.client.cert, saml=token, sign=("Body", "Timestamp", "Assertion")).sign(
+        ENVELOPE
+    )
+    with pytest.raises(UntrustedKey):
+        verifier.verify(msg)
+
+
+def test_assertion_for_another_audience_refused(sts, pki, verifier) -> None:
+    token = sts.issue("alice", audience="urn:other-service", confirmation="sender-vouches")
+    msg = Signer(pki.client.key, pki.client.cert, saml=token, sign=("Body", "Timestamp", "Assertion")).sign(
+        ENVELOPE
+    )
+    with pytest.raises(PolicyViolation, match="audience"):
+        verifier.verify(msg)
+
+
+def test_assertion_without_saml_trust_refused(sts, pki) -> None:
+    token = _assertion(sts, pki, "bearer")
+    msg = Signer(pki.client.key, pki.client.cert, saml=token).sign(ENVELOPE)
+    with pytest.raises(PolicyViolation, match="saml_trust"):
+        Verifier(trust=[pki.ca.cert]).verify(msg)
+
+
+def test_tampered_assertion_in_header_refused(sts, pki, verifier) -> None:
+    """The message signature does not cover a bearer assertion here, so only
+    the IdP's own signature protects the subject: it must be checked."""
+    token = _assertion(sts, pki, "bearer")
+    msg = Signer(pki.client.key, pki.client.cert, saml=token).sign(ENVELOPE)
+    assert verifier.verify(msg).subject == "alice"
+    with pytest.raises(InvalidSignature):
+        verifier.verify(msg.replace(b">alice<", b">admin<"))
+
+
+def test_wrapped_assertion_in_header_refused(sts, pki, verifier) -> None:
+    """XSW inside the Security header: an evil unsigned assertion wrapping the
+    signed one (XSW4 shape) is refused by the SAML processor."""
+    token = _assertion(sts, pki, "bearer")
+    msg = parse_xml(Signer(pki.client.key, pki.client.cert, saml=token).sign(ENVELOPE))
+    genuine = msg.find(f".//{{{WSSE}}}Security/{{{S2}}}Assertion")
+    evil = copy.deepcopy(genuine)
+    evil.remove(evil.find("{http://www.w3.org/2000/09/xmldsig#}Signature"))
+    evil.set("ID", "_evil")
+    evil.find(f"{{{S2}}}Subject/{{{S2}}}NameID").text = "admin"
+    genuine.addprevious(evil)
+    evil.append(genuine)
+    with pytest.raises((InvalidSignature, PolicyViolation)):
+        verifier.verify(etree.tostring(msg))
