@@ -856,18 +856,29 @@ class Verifier:
         return result
 
     def _check_encrypted(self, state: _State, body: etree._Element) -> None:
+        # --- encryption policy (H2, issue 4): "Body" means the whole Body content:
+        # a content part whose element IS this Body (node identity), or every
+        # element child of the Body decrypted as an element part, nothing beside.
         for name in self.require_encrypted:
-            ok = False
-            for p in state.encrypted:
-                pname = getattr(p, "name", None) or (p if isinstance(p, str) else None)
-                pel = getattr(p, "element", None)
-                if pname == name or (
-                    name == "Body" and pel is not None and (pel is body or pel.getparent() is body)
-                ):
-                    ok = True
-                    break
+            if name == "Body":
+                parts = state.encrypted
+                ok = any(
+                    getattr(p, "kind", "") == "content" and getattr(p, "element", None) is body for p in parts
+                )
+                if not ok:
+                    done = [getattr(p, "element", None) for p in parts if getattr(p, "kind", "") == "element"]
+                    children = [c for c in body if isinstance(c.tag, str)]
+                    ok = (
+                        bool(children)
+                        and not (body.text or "").strip()
+                        and all(not (c.tail or "").strip() for c in children)
+                        and all(any(c is d for d in done) for c in children)
+                    )
+            else:
+                ok = any(getattr(p, "name", None) == name for p in state.encrypted)
             if not ok:
                 raise PolicyViolation(f"{name} is required to be encrypted but was not")
+        # --- end encryption policy
 
     def _check_replay(self, state: _State) -> None:
         if self.replay_cache is None:

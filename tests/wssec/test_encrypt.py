@@ -400,3 +400,18 @@ def test_encryptor_message_errors(svc) -> None:
         Encryptor(svc.cert_path, encrypt=[f"{{{SOAP11}}}Header"]).encrypt(MSG)
     with pytest.raises(ValueError, match="not declared"):
         Encryptor(svc.cert_path, encrypt=["zz:Account"]).encrypt(MSG)
+
+
+def test_require_encrypted_body_means_all_of_the_body(pki, svc) -> None:
+    """Encrypting one child of a two-child Body does not make "the Body" encrypted;
+    encrypting every child (as elements) or the content does."""
+    two = MSG.replace(b"</soap:Body>", b'<m:Extra xmlns:m="urn:example:bank">plain</m:Extra></soap:Body>')
+    v = wssec.Verifier(trust=[pki.ca.cert_path], decrypt_key=svc.key_path, require=(), require_encrypted=("Body",))
+    one = Encryptor(svc.cert_path, encrypt=["{urn:example:bank}GetBalance"]).encrypt(two)
+    with pytest.raises(PolicyViolation, match="Body is required to be encrypted"):
+        v.verify(one)
+    both = Encryptor(
+        svc.cert_path, encrypt=["{urn:example:bank}GetBalance", "{urn:example:bank}Extra"]
+    ).encrypt(two)
+    assert [p.kind for p in v.verify(both).encrypted] == ["element", "element"]
+    assert v.verify(Encryptor(svc.cert_path).encrypt(two)).encrypted[0].name == "Body"
