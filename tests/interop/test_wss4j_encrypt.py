@@ -278,3 +278,20 @@ def test_apisec_rsa_oaep_sha256_santuario_decrypts(wss4j, pki, tmp_path) -> None
     lines = _wss4j_process(wss4j, tmp_path, data, mode="santuario")
     assert "KEYTRANSPORT http://www.w3.org/2009/xmlenc11#rsa-oaep" in lines
     assert SECRET.decode() in next(line for line in lines if line.startswith("BODY "))
+
+
+def test_apisec_encrypted_signature_wss4j_processes(wss4j, pki, tmp_path) -> None:
+    """Sign-then-encrypt with the Signature encrypted too (EncryptSignature:
+    hides the Body's digest from plaintext-guessing)."""
+    signer = wssec.Signer(pki.client.key_path, pki.client.cert_path)
+    sig = "{http://www.w3.org/2000/09/xmldsig#}Signature"
+    encryptor = wssec.Encryptor(pki.service.cert_path, encrypt=("Body", sig))
+    data = wssec.secure(MSG, signer=signer, encryptor=encryptor)
+    assert b"DigestValue" not in data and SECRET not in data
+    lines = _wss4j_process(wss4j, tmp_path, data)
+    assert f"ENCRYPTED {sig} element http://www.w3.org/2009/xmlenc11#aes256-gcm" in lines
+    assert f"SIGNED {SOAP_BODY}" in lines
+    result = wssec.Verifier(
+        trust=[pki.ca.cert_path], decrypt_key=pki.service.key_path, require_encrypted=("Body", sig)
+    ).verify(data)
+    assert "Body" in result.signed_parts

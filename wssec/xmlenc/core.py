@@ -25,7 +25,7 @@ import base64
 import binascii
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -271,7 +271,10 @@ def unwrap_key(
     """
     kt = key_transport(ek)
     if kt.uri == alg.RSA_1_5 and not allow_rsa15:
-        raise UnsupportedAlgorithm("rsa-1_5")
+        raise UnsupportedAlgorithm(
+            "rsa-1_5 key transport refused: PKCS#1 v1.5 decryption is open to Bleichenbacher's "
+            "attack (pass allow_rsa15=True only for legacy peers)"
+        )
     data = cipher_value(ek)
     if kt.uri in alg.KEY_WRAPS:
         if kek is None:
@@ -391,9 +394,6 @@ def replace_with_plaintext(ed: etree._Element, plaintext: bytes) -> list[etree._
 
 
 # ---------------------------------------------------------------- generic keys
-
-
-KeyLookup = Callable[[str], bytes | None]
 
 
 def resolve_key(
