@@ -171,7 +171,7 @@ def verify_command(
     try:
         result = verify(
             data,
-            trust=[Path(t) if not t.lstrip().startswith("-----BEGIN") else t for t in trust],
+            trust=list(trust),
             audience=audience or None,
             at=when,
             recipient=recipient,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 
 import pytest
 import xmlsec
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from wssec.errors import (
@@ -153,6 +155,16 @@ def test_keyinfo_without_certificate_uses_pinned_key(idp, pki) -> None:
     assert _v(data, pki, trust=pki.service.cert).subject == "alice"
     with pytest.raises(InvalidSignature):
         _v(data, pki)  # the CA's own key did not sign it
+
+
+def test_keyinfo_certificate_swapped_for_a_trusted_one(pki) -> None:
+    """Signed by the rogue key, KeyInfo claiming the trusted service certificate:
+    the trusted certificate's key must be the one that verifies (it does not)."""
+    root = parse_xml(Issuer(pki.rogue.key, pki.rogue.cert, "urn:idp").issue("alice", audience=SP))
+    cert_el = root.find(f"{{{DS}}}Signature/{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate")
+    cert_el.text = base64.b64encode(pki.service.cert.public_bytes(serialization.Encoding.DER)).decode()
+    with pytest.raises(InvalidSignature, match="does not verify"):
+        _v(etree.tostring(root), pki)
 
 
 def test_no_trust_anchors(idp) -> None:
