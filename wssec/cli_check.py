@@ -99,7 +99,7 @@ def check_command(
         raise InputError("give --wsdl FILE|URL, --message FILE or --url URL (with --sample, --key, --cert)")
     url_only = {"--sample": sample, "--key": key, "--cert": cert}
     if url is None:
-        extra = [k for k, v in {**url_only, "--trust": trust, "--encrypt-cert": encrypt_cert}.items() if v]
+        extra = [k for k, v in {**url_only, "--encrypt-cert": encrypt_cert}.items() if v]
         if extra:
             raise InputError(f"{', '.join(extra)} only apply to --url")
     else:
@@ -108,9 +108,9 @@ def check_command(
             raise InputError(f"--url needs {', '.join(missing)}")
         if not is_url(url):
             raise InputError(f"--url must be an http(s) URL: {url}")
-        for what, path in (("trust", trust), ("encrypt-cert", encrypt_cert)):
-            if path is not None and not path.is_file():
-                raise InputError(f"{what} file not found: {path}")
+    for what, path in (("trust", trust), ("encrypt-cert", encrypt_cert)):
+        if path is not None and not path.is_file():
+            raise InputError(f"{what} file not found: {path}")
 
     findings: list[Finding] = []
     targets: list[str] = []
@@ -119,7 +119,7 @@ def check_command(
 
         if not is_url(wsdl) and not Path(wsdl).is_file():
             raise InputError(f"WSDL file not found: {wsdl}")
-        findings.extend(check_wsdl(wsdl))
+        findings.extend(check_wsdl(wsdl, verify=str(trust) if trust else True))
         targets.append(wsdl)
     if message:
         from wssec.checks import check_message

@@ -268,3 +268,20 @@ def request_xml_path():
     from importlib import resources
 
     return resources.files("apisec_samples.soap_service").joinpath("request.xml")
+
+
+def test_wsdl_of_running_services(apisec, services, pki) -> None:
+    from wssec.checks import check_wsdl
+    from wssec.checks.fetch import FetchError
+
+    secure = {
+        f.check_id: f.status.value
+        for f in check_wsdl(services["secure"].wsdl_url, verify=str(pki.ca.cert_path))
+    }
+    assert "fail" not in secure.values() and secure["wssec.http-endpoint"] == "pass"
+    legacy = {f.check_id: f.status.value for f in check_wsdl(services["legacy"].wsdl_url)}
+    assert legacy["wssec.http-endpoint"] == "fail" and legacy["wssec.weak-algorithm-suite"] == "fail"
+    with pytest.raises(FetchError, match="SSLError"):  # a private CA must be named
+        check_wsdl(services["secure"].wsdl_url)
+    r = apisec("soap", "check", "--wsdl", services["secure"].wsdl_url, "--trust", str(pki.ca.cert_path))
+    assert r.exit_code == 0, r.stdout + r.stderr
