@@ -1,0 +1,314 @@
+"""OAuth 2.0 authorization-server checks from metadata (RFC 8414, RFC 9700).
+
+Each check reads the metadata document; a field that is absent is judged by
+its RFC 8414 §2 default (``grant_types_supported`` defaults to
+authorization_code + implicit, ``token_endpoint_auth_methods_supported`` to
+client_secret_basic, an absent ``code_challenge_methods_supported`` means no
+PKCE).  The ids are registered here once; :mod:`rest.oauth.live` adds the
+``oauth.token-*`` ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from typing import Any
+
+from compare.findings import Finding, Status, finding, register
+from rest.errors import BadInput, TargetUnreachable
+from rest.oauth.metadata import Metadata, get_json
+
+_T, _P = "token-auth", "protocols"
+BCP = "RFC 9700"
+
+register("oauth.issuer-mismatch", "Metadata issuer differs from the issuer URL", side="rest", dimension=_T,
+         severity="high", references=("RFC 8414 §3.3", f"{BCP} §4.4"),
+         remediation="Publish metadata whose 'issuer' is identical to the issuer identifier clients use.")  # fmt: skip
+register("oauth.insecure-endpoint", "An authorization-server endpoint is not https", side="rest", dimension=_P,
+         severity="high", references=("RFC 8414 §2", "RFC 6749 §3.1, §3.2", f"{BCP} §2"),
+         remediation="Serve every endpoint (and the issuer, jwks_uri) over https only.")  # fmt: skip
+register("oauth.implicit-grant", "Implicit grant offered (tokens in the front channel)", side="rest",
+         dimension=_T, severity="high", references=(f"{BCP} §2.1.2",),
+         remediation="Remove 'implicit' and token-bearing response types; use code + PKCE.")  # fmt: skip
+register("oauth.password-grant", "Resource owner password credentials grant offered", side="rest",
+         dimension=_T, severity="high", references=(f"{BCP} §2.4",),
+         remediation="Remove the password grant; migrate clients to code + PKCE or client credentials.")  # fmt: skip
+register("oauth.pkce-s256", "PKCE with S256 not advertised, or 'plain' offered", side="rest", dimension=_T,
+         severity="high", references=(f"{BCP} §2.1.1", "RFC 7636 §4.2", "RFC 8414 §2"),
+         remediation="Advertise code_challenge_methods_supported: [\"S256\"] and require PKCE.")  # fmt: skip
+register("oauth.none-signing-alg", "Signing algorithm 'none' advertised", side="rest", dimension=_T,
+         severity="high", references=("RFC 8414 §2", "RFC 8725 §3.1"),
+         remediation="Remove 'none' from every *_signing_alg_values_supported list.")  # fmt: skip
+register("oauth.client-auth-none", "Unauthenticated clients accepted at the token endpoint", side="rest",
+         dimension=_T, severity="medium", references=("RFC 6749 §2.1", f"{BCP} §2.5"),
+         remediation="Allow 'none' only for public clients and only with PKCE S256 enforced.")  # fmt: skip
+register("oauth.weak-client-auth", "Only shared-secret client authentication offered", side="rest",
+         dimension=_T, severity="low", references=(f"{BCP} §2.5", "RFC 7523 §2.2", "RFC 8705 §2"),
+         remediation="Offer private_key_jwt or mTLS (tls_client_auth) client authentication.")  # fmt: skip
+register("oauth.jwks", "Published JWKS exposes private, symmetric or weak keys", side="rest", dimension=_T,
+         severity="critical", references=("RFC 7517 §5", "RFC 7518 §3.3, §6", "RFC 8725 §3.5"),
+         remediation="Publish only public signing keys (RSA >= 2048 bits, P-256/384/521) with unique kids.")  # fmt: skip
+register("oauth.iss-parameter", "Authorization responses do not carry 'iss' (mix-up defence)", side="rest",
+         dimension=_T, severity="low", references=("RFC 9207", f"{BCP} §4.4"),
+         remediation="Add iss to authorization responses and advertise authorization_response_iss_parameter_supported.")  # fmt: skip
+register("oauth.par", "Pushed authorization requests (PAR) not offered", side="rest", dimension=_T,
+         severity="info", references=("RFC 9126", f"{BCP} §2.1"),
+         remediation="Offer a pushed_authorization_request_endpoint (and require it for confidential clients).")  # fmt: skip
+
+_STRONG_AUTH = {"private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"}
+_SHARED_SECRET = {"client_secret_basic", "client_secret_post", "client_secret_jwt"}
+_JOSE_CURVES = {"P-256", "P-384", "P-521", "Ed25519", "Ed448"}
+_PRIVATE = ("d", "p", "q", "dp", "dq", "qi", "oth")
+
+
+def _list(md: Metadata, name: str, default: list[str] | None = None) -> list[str] | None:
+    v = md.get(name)
+    if v is None:
+        return default
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+def issuer_mismatch(md: Metadata) -> Finding:
+    got = md.get("issuer")
+    if got == md.issuer_url:
+        return finding(
+            "oauth.issuer-mismatch", Status.PASS, md.issuer_url, f"issuer matches ({md.kind} at {md.url})"
+        )
+    if got is None:
+        return finding(
+            "oauth.issuer-mismatch", Status.FAIL, md.issuer_url, f"metadata at {md.url} has no 'issuer'"
+        )
+    hint = " (differs only by a trailing slash)" if str(got).rstrip("/") == md.issuer_url.rstrip("/") else ""
+    return finding("oauth.issuer-mismatch", Status.FAIL, md.issuer_url,
+                   f"metadata issuer is {got!r}, expected {md.issuer_url!r}{hint}")  # fmt: skip
+
+
+def insecure_endpoints(md: Metadata) -> Finding:
+    bad: list[str] = []
+    if not md.issuer_url.startswith("https://"):
+        bad.append(f"issuer {md.issuer_url}")
+    if not md.url.startswith("https://"):
+        bad.append(f"metadata document {md.url}")
+    for k, v in md.doc.items():
+        if (
+            (k.endswith("_endpoint") or k in ("jwks_uri", "issuer"))
+            and isinstance(v, str)
+            and not v.startswith("https://")
+        ):
+            bad.append(f"{k} {v}")
+    aliases = md.get("mtls_endpoint_aliases")
+    if isinstance(aliases, dict):
+        bad += [
+            f"mtls alias {k} {v}"
+            for k, v in aliases.items()
+            if isinstance(v, str) and not v.startswith("https://")
+        ]
+    bad = list(dict.fromkeys(bad))
+    if bad:
+        return finding("oauth.insecure-endpoint", Status.FAIL, md.issuer_url, "not https: " + "; ".join(bad))
+    return finding(
+        "oauth.insecure-endpoint", Status.PASS, md.issuer_url, "issuer, metadata and all endpoints are https"
+    )
+
+
+def implicit_grant(md: Metadata) -> Finding:
+    rts = _list(md, "response_types_supported", []) or []
+    token_rts = [rt for rt in rts if "token" in rt.split()]
+    explicit = md.get("grant_types_supported")
+    grant_types = _list(md, "grant_types_supported", ["authorization_code", "implicit"]) or []
+    if token_rts or (explicit is not None and "implicit" in grant_types):
+        parts = []
+        if token_rts:
+            parts.append("response types " + ", ".join(token_rts))
+        if explicit is not None and "implicit" in grant_types:
+            parts.append("grant_types_supported lists implicit")
+        return finding("oauth.implicit-grant", Status.FAIL, md.issuer_url, "; ".join(parts))
+    if explicit is None:
+        return finding("oauth.implicit-grant", Status.WARN, md.issuer_url,
+                       "grant_types_supported omitted: its RFC 8414 default includes implicit "
+                       "(no token response type is listed); list the grants explicitly")  # fmt: skip
+    return finding(
+        "oauth.implicit-grant", Status.PASS, md.issuer_url, "no implicit grant or token response type"
+    )
+
+
+def password_grant(md: Metadata) -> Finding:
+    grant_types = _list(md, "grant_types_supported", ["authorization_code", "implicit"]) or []
+    if "password" in grant_types:
+        return finding(
+            "oauth.password-grant", Status.FAIL, md.issuer_url, "grant_types_supported lists password"
+        )
+    return finding("oauth.password-grant", Status.PASS, md.issuer_url, "password grant not offered")
+
+
+def _code_flow(md: Metadata) -> bool:
+    grant_types = _list(md, "grant_types_supported", ["authorization_code", "implicit"]) or []
+    rts = _list(md, "response_types_supported", []) or []
+    return "authorization_code" in grant_types or any("code" in rt.split() for rt in rts)
+
+
+def pkce_s256(md: Metadata) -> Finding:
+    if not _code_flow(md):
+        return finding("oauth.pkce-s256", Status.SKIP, md.issuer_url, "no authorization-code flow offered")
+    methods = _list(md, "code_challenge_methods_supported")
+    if methods is None:
+        return finding("oauth.pkce-s256", Status.FAIL, md.issuer_url,
+                       "code_challenge_methods_supported omitted: RFC 8414 reads that as no PKCE support")  # fmt: skip
+    problems = []
+    if "S256" not in methods:
+        problems.append("S256 not offered")
+    if "plain" in methods:
+        problems.append("'plain' offered (the verifier travels in clear)")
+    if problems:
+        return finding(
+            "oauth.pkce-s256", Status.FAIL, md.issuer_url, "; ".join(problems) + f" (methods: {methods})"
+        )
+    return finding("oauth.pkce-s256", Status.PASS, md.issuer_url, f"PKCE methods: {methods}")
+
+
+def none_signing_alg(md: Metadata) -> Finding:
+    bad = [k for k, v in md.doc.items()
+           if k.endswith("_alg_values_supported") and "signing" in k and isinstance(v, list)
+           and any(str(a).lower() == "none" for a in v)]  # fmt: skip
+    if bad:
+        return finding(
+            "oauth.none-signing-alg", Status.FAIL, md.issuer_url, "'none' listed in " + ", ".join(bad)
+        )
+    return finding(
+        "oauth.none-signing-alg", Status.PASS, md.issuer_url, "no signing algorithm list contains 'none'"
+    )
+
+
+def client_auth_none(md: Metadata, pkce: Finding) -> Finding:
+    fields = [k for k in md.doc if k.endswith("_endpoint_auth_methods_supported")] or []
+    token_methods = _list(md, "token_endpoint_auth_methods_supported", ["client_secret_basic"]) or []
+    offenders = [
+        k for k in fields if k != "token_endpoint_auth_methods_supported" and "none" in (_list(md, k) or [])
+    ]
+    if offenders:
+        return finding("oauth.client-auth-none", Status.FAIL, md.issuer_url,
+                       "'none' accepted at " + ", ".join(o.replace("_auth_methods_supported", "") for o in offenders))  # fmt: skip
+    if "none" in token_methods:
+        if pkce.status is Status.PASS:
+            return finding("oauth.client-auth-none", Status.WARN, md.issuer_url,
+                           "public clients may use the token endpoint without authentication; PKCE S256 is offered "
+                           "(make sure it is required for them)")  # fmt: skip
+        return finding("oauth.client-auth-none", Status.FAIL, md.issuer_url,
+                       "token endpoint accepts unauthenticated clients and PKCE S256 is not in force")  # fmt: skip
+    return finding(
+        "oauth.client-auth-none", Status.PASS, md.issuer_url, f"token endpoint auth methods: {token_methods}"
+    )
+
+
+def weak_client_auth(md: Metadata) -> Finding:
+    methods = _list(md, "token_endpoint_auth_methods_supported", ["client_secret_basic"]) or []
+    strong = sorted(set(methods) & _STRONG_AUTH)
+    if strong:
+        return finding(
+            "oauth.weak-client-auth", Status.PASS, md.issuer_url, f"asymmetric client auth offered: {strong}"
+        )
+    shared = sorted(set(methods) & _SHARED_SECRET)
+    default = " (RFC 8414 default)" if md.get("token_endpoint_auth_methods_supported") is None else ""
+    return finding("oauth.weak-client-auth", Status.WARN, md.issuer_url,
+                   f"only shared-secret client authentication: {shared or methods}{default}")  # fmt: skip
+
+
+def _b64len(v: Any) -> int:
+    try:
+        return len(base64.urlsafe_b64decode(str(v) + "=" * (-len(str(v)) % 4)))
+    except (ValueError, TypeError):
+        return 0
+
+
+def jwks_problems(doc: Any) -> list[str]:
+    """Problems of a published JWKS; never echoes key material."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("keys"), list):
+        return ["not a JWKS (no 'keys' array)"]
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, k in enumerate(doc["keys"]):
+        if not isinstance(k, dict):
+            out.append(f"key #{i} is not an object")
+            continue
+        name = f"key #{i}" + (f" (kid {k['kid']!r})" if isinstance(k.get("kid"), str) else "")
+        if isinstance(k.get("kid"), str):
+            seen[k["kid"]] = seen.get(k["kid"], 0) + 1
+        kty = k.get("kty")
+        if any(m in k for m in _PRIVATE):
+            out.append(f"{name} publishes PRIVATE key members")
+        if kty == "oct":
+            out.append(f"{name} is a symmetric (oct) secret")
+        elif kty == "RSA":
+            bits = _b64len(k.get("n")) * 8
+            if bits < 2048:
+                out.append(f"{name} is RSA {bits} bits (< 2048)")
+            if (
+                k.get("e") is not None
+                and int.from_bytes(base64.urlsafe_b64decode(str(k["e"]) + "=="), "big") < 3
+            ):
+                out.append(f"{name} has a degenerate public exponent")
+        elif kty in ("EC", "OKP"):
+            if k.get("crv") not in _JOSE_CURVES:
+                out.append(f"{name} uses curve {k.get('crv')!r}")
+        else:
+            out.append(f"{name} has unknown kty {kty!r}")
+    out += [f"kid {kid!r} used by {n} keys" for kid, n in seen.items() if n > 1]
+    return out
+
+
+def jwks(md: Metadata, ca_file: str | None, timeout: Any) -> Finding:
+    uri = md.get("jwks_uri")
+    if not isinstance(uri, str):
+        return finding("oauth.jwks", Status.SKIP, md.issuer_url, "no jwks_uri in metadata")
+    try:
+        status, doc, _ = get_json(uri, ca_file=ca_file, timeout=timeout)
+    except (TargetUnreachable, BadInput) as exc:
+        return finding("oauth.jwks", Status.ERROR, md.issuer_url, str(exc))
+    if status != 200:
+        return finding("oauth.jwks", Status.ERROR, md.issuer_url, f"jwks_uri answered HTTP {status}")
+    problems = jwks_problems(doc)
+    if problems:
+        return finding("oauth.jwks", Status.FAIL, md.issuer_url, "; ".join(problems))
+    return finding("oauth.jwks", Status.PASS, md.issuer_url, f"{len(doc['keys'])} public key(s), none weak")
+
+
+def iss_parameter(md: Metadata) -> Finding:
+    if md.get("authorization_response_iss_parameter_supported") is True:
+        return finding(
+            "oauth.iss-parameter", Status.PASS, md.issuer_url, "iss returned in authorization responses"
+        )
+    return finding("oauth.iss-parameter", Status.WARN, md.issuer_url,
+                   "authorization_response_iss_parameter_supported is not true (default false): no mix-up defence")  # fmt: skip
+
+
+def par(md: Metadata) -> Finding:
+    ep = md.get("pushed_authorization_request_endpoint")
+    if isinstance(ep, str):
+        req = " and required" if md.get("require_pushed_authorization_requests") is True else ""
+        return finding("oauth.par", Status.PASS, md.issuer_url, f"PAR offered{req}")
+    return finding("oauth.par", Status.WARN, md.issuer_url, "no pushed_authorization_request_endpoint")
+
+
+def metadata_checks(md: Metadata, *, ca_file: str | None = None, timeout: Any = (5.0, 10.0)) -> list[Finding]:
+    """All static checks over one metadata document, each timed."""
+    out: list[Finding] = []
+
+    def timed(fn: Callable[[], Finding]) -> Finding:
+        t0 = time.perf_counter()
+        f = fn()
+        out.append(Finding(**{**f.__dict__, "duration_ms": (time.perf_counter() - t0) * 1000}))
+        return out[-1]
+
+    timed(lambda: issuer_mismatch(md))
+    timed(lambda: insecure_endpoints(md))
+    timed(lambda: implicit_grant(md))
+    timed(lambda: password_grant(md))
+    pk = timed(lambda: pkce_s256(md))
+    timed(lambda: none_signing_alg(md))
+    timed(lambda: client_auth_none(md, pk))
+    timed(lambda: weak_client_auth(md))
+    timed(lambda: jwks(md, ca_file, timeout))
+    timed(lambda: iss_parameter(md))
+    timed(lambda: par(md))
+    return out
