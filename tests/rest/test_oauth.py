@@ -189,7 +189,7 @@ def docs(pki):
         "/.well-known/oauth-authorization-server/s256-missing": md(
             "/s256-missing", grant_types_supported=["authorization_code"], code_challenge_methods_supported=["plain"]),
         "/.well-known/oauth-authorization-server/httpjwks": md(
-            "/httpjwks", jwks_uri=f"http://127.0.0.1:1/jwks", userinfo_endpoint=f"http://127.0.0.1:1/userinfo"),
+            "/httpjwks", jwks_uri="http://127.0.0.1:1/jwks", userinfo_endpoint="http://127.0.0.1:1/userinfo"),
         "/keys/good": {"keys": [public_jwk(good, "g1")]},
         "/keys/weak": {"keys": [public_jwk(weak, "w1"), {"kty": "oct", "k": "c2VjcmV0", "kid": "w2"},
                                 public_jwk(good, "dup"), public_jwk(good, "dup"),
