@@ -23,14 +23,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 import yaml
-from jsonschema_path import SchemaPath
-from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator, OpenAPIV32SpecValidator
 
 from rest.errors import BadInput
+
+if TYPE_CHECKING:  # imported lazily: the validator costs ~0.3 s and every apisec command imports this module
+    from jsonschema_path import SchemaPath
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 STATE_CHANGING = frozenset({"post", "put", "patch", "delete"})
@@ -232,6 +233,12 @@ def _parameter(p: SchemaPath) -> Parameter:
 
 
 def _validator_for(data: Mapping[str, Any]) -> type:
+    from openapi_spec_validator import (
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+        OpenAPIV32SpecValidator,
+    )
+
     version = data.get("openapi")
     if not isinstance(version, str):
         if "swagger" in data:
@@ -273,6 +280,8 @@ def load_spec(spec: str | Path | Mapping[str, Any]) -> OpenAPIDocument:
     if not isinstance(data, dict):
         raise BadInput("OpenAPI spec must be a mapping at the top level")
     validator_cls = _validator_for(data)
+    from jsonschema_path import SchemaPath
+
     handlers = {"file": _ConfinedFileHandler(root)}
     try:
         sp = SchemaPath.from_dict(data, base_uri=base_uri, handlers=handlers)
@@ -280,7 +289,7 @@ def load_spec(spec: str | Path | Mapping[str, Any]) -> OpenAPIDocument:
     except BadInput:
         raise
     except Exception as exc:  # referencing.Unresolvable and friends
-        raise BadInput(f"OpenAPI spec has an unresolvable $ref: {_one_line(exc)}") from None
+        raise _ref_error(exc) from None
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in getattr(first, "path", ())) or "(root)"
@@ -293,7 +302,20 @@ def load_spec(spec: str | Path | Mapping[str, Any]) -> OpenAPIDocument:
     except BadInput:
         raise
     except Exception as exc:
-        raise BadInput(f"OpenAPI spec cannot be indexed: {_one_line(exc)}") from None
+        raise _ref_error(exc) from None
+
+
+def _ref_error(exc: BaseException) -> BadInput:
+    """The one-line reason of a failed ``$ref`` resolution (ours if we refused it)."""
+    inner: BaseException | None = exc
+    for _ in range(8):
+        if inner is None:
+            break
+        if isinstance(inner, BadInput):
+            return inner
+        inner = inner.__cause__ or inner.__context__
+    ref = getattr(exc, "ref", None)
+    return BadInput(f"OpenAPI spec has an unresolvable $ref: {ref or _one_line(exc)}")
 
 
 def _one_line(exc: Any) -> str:

@@ -117,7 +117,7 @@ def test_bola_and_bfla_from_roles_matrix(api):
     def matrix(mount):
         return {
             "base_url": f"{api.url}/{mount}",
-            "roles": {n: {"token": "${%s_TOKEN}" % n.upper()} for n in ("alice", "bob", "admin")},
+            "roles": {n: {"token": "${" + n.upper() + "_TOKEN}"} for n in ("alice", "bob", "admin")},
             "requests": [
                 {
                     "path": "/api/orders/1",
