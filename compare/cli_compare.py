@@ -43,9 +43,10 @@ def _emit(assessment, output: Path | None, formats: list[str], fail_on: str | No
 
     threshold = fail_on or assessment.fail_on
     assessment.fail_on = threshold
+    console = Console() if Console().is_terminal else Console(width=160)
     if output is not None:
         written = write_reports(assessment, output, formats)
-        print_report(assessment, Console(), fail_on=threshold, findings=True)
+        print_report(assessment, console, fail_on=threshold, findings=True)
         for fmt, path in written.items():
             print(f"wrote {fmt:5} {path}")
     else:
@@ -55,7 +56,7 @@ def _emit(assessment, output: Path | None, formats: list[str], fail_on: str | No
                 f"add -o DIR to write {', '.join(FORMATS[f] for f in formats)}"
             )
         if formats[0] == "text":
-            print_report(assessment, Console(), fail_on=threshold)
+            print_report(assessment, console, fail_on=threshold)
         else:
             import sys
 
@@ -129,7 +130,13 @@ def run(
     )
     targets = replace(targets, settings=settings)
     previous = load_baseline(baseline) if baseline is not None else None
-    assessment = assess(targets, progress=progress)
+    import warnings
+
+    from compare.demo import quiet_scanner_warnings
+
+    with warnings.catch_warnings():
+        quiet_scanner_warnings()
+        assessment = assess(targets, progress=progress)
     if previous is not None:
         assessment = apply_baseline(assessment, previous)
     code = _emit(assessment, output, fmts, fail_on.value if fail_on else None)

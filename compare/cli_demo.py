@@ -11,12 +11,55 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
         output: Path = typer.Option(
-            Path("apisec-report"), "--output", "-o", help="Folder the reports are written to."
+            Path("apisec-report"),
+            "--output",
+            "-o",
+            help="Folder the reports are written to (created if needed).",
+        ),
+        show_raw: bool = typer.Option(
+            False,
+            "--show-raw",
+            help="Keep each probe's raw request/response (secrets redacted) in the reports.",
+        ),
+        progress: bool | None = typer.Option(
+            None, "--progress/--no-progress", help="Progress bar on stderr (default: only on a terminal)."
         ),
     ) -> None:
-        """Start the sample SOAP service and REST API (secure and legacy) on
-        127.0.0.1, assess both side by side, write every report format into
-        OUTPUT and print the side-by-side table."""
-        from compare.cliutil import InputError
+        """Start the sample SOAP service and REST API (secure and legacy, with the
+        sample OAuth servers) on 127.0.0.1, assess both side by side, write every
+        report format (text, Markdown, HTML, JSON, SARIF, JUnit) into OUTPUT, print
+        the side-by-side table and stop the services.
 
-        raise InputError("apisec demo is not built yet (see the compare issue)")
+        Needs no network and no setup: keys are generated into a temporary
+        folder at start.  Exits 0 when the demo completed, even though the
+        legacy services fail many checks (showing that is the point); use
+        'apisec compare run' for a CI gate.  Exit 2 when OUTPUT cannot be written.
+        """
+        from rich.console import Console
+
+        from compare.cliutil import InputError
+        from compare.demo import run_demo
+        from compare.reporters._common import summary_sentence
+        from compare.reporters.terminal import matrix_tables
+
+        if output.exists() and not output.is_dir():
+            raise InputError(f"--output exists and is not a folder: {output}")
+        console = Console() if Console().is_terminal else Console(width=160)
+        console.print("[bold]apisec demo[/]: starting the sample SOAP and REST services on 127.0.0.1 …")
+        result = run_demo(output, progress=progress, show_raw=show_raw)
+        a = result.assessment
+        for table in matrix_tables(a):
+            console.print(table)
+        console.print(summary_sentence(a))
+        errors = [r for r in a.results if r.finding.status.value == "error"]
+        if errors:
+            console.print(
+                f"[magenta]{len(errors)} check(s) could not run[/] (see the reports' error findings)"
+            )
+        console.print(f"reports written to [bold]{output}[/] in {result.seconds:.1f}s:")
+        for fmt, path in result.written.items():
+            console.print(f"  {fmt:5} {path}")
+        console.print(
+            "open the HTML report in a browser; 'apisec compare run' is the CI gate (this demo exits 0)"
+        )
+        raise typer.Exit(0)

@@ -157,7 +157,7 @@ class SoapTarget:
     signing_key: Path | None = None
     signing_cert: Path | None = None
     trust: Path | None = None
-    """CA certificate(s) that must have issued the service's signing certificate."""
+    """CA certificate(s) the live probe trusts for the service (default: ca_file)."""
     ca_file: Path | None = None
     """CA bundle for the HTTPS connection."""
     profile: Profile = Profile()
@@ -188,8 +188,14 @@ class RestTarget:
     probe_path: str | None = None
     """Protected path the token probes call (default: the base URL)."""
     roles: Path | None = None
-    """YAML/JSON file mapping role names to token references, for access-control probes."""
+    """Roles matrix (YAML) for the BOLA/BFLA probes; its tokens are ``${VAR}``
+    placeholders read from the environment, never inline."""
     headers: Mapping[str, SecretRef] = field(default_factory=dict)
+    """Extra credential headers (e.g. an API key), by reference."""
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Values for the roles file's ``${VAR}`` placeholders on top of the
+    environment (programmatic use only, e.g. the demo's minted tokens; never
+    read from a targets file)."""
     ca_file: Path | None = None
     profile: Profile = Profile()
 

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import os
 import queue
 import threading
 import time
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -387,7 +389,7 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 side,
                 Dimension.ENCRYPTION,
                 "wssec.checks:check_wsdl",
-                lambda fn: fn(wsdl),
+                lambda fn: fn(wsdl, verify=str(t.ca_file)) if t.ca_file and _is_url(wsdl) else fn(wsdl),
                 wsdl,
             )  # fmt: skip
         )
@@ -407,7 +409,12 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
     endpoint = t.endpoint or (wsdl_soap_address(t.wsdl) if t.wsdl else None)
     if endpoint and t.profile.live:
         if t.sample_request and t.signing_key and t.signing_cert:
-            key, cert, trust, sample_path = t.signing_key, t.signing_cert, t.trust, t.sample_request
+            key, cert, trust, sample_path = (
+                t.signing_key,
+                t.signing_cert,
+                t.trust or t.ca_file,
+                t.sample_request,
+            )
             ep = endpoint
 
             def probe(fn: Callable[..., Any]) -> Any:
@@ -454,7 +461,7 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 side,
                 Dimension.ACCESS_CONTROL,
                 "rest.openapi:audit",
-                lambda fn: fn(_load_document(spec_loc, t.ca_file)),
+                lambda fn: fn(_load_document(spec_loc, t.ca_file) if _is_url(spec_loc) else spec_loc),
                 spec_loc,
             )  # fmt: skip
         )
@@ -465,10 +472,13 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
         def http(fn: Callable[..., Any]) -> Any:
             headers = {k: v.resolve() for k, v in t.headers.items()} or None
             token = t.token.resolve() if t.token else None
-            spec = _load_document(t.openapi, t.ca_file) if t.openapi else None
-            roles = _load_roles(t.roles) if t.roles else None
-            return fn(base, headers=headers, token=token, openapi=spec, roles=roles,
-                      rate_limit_probe=t.profile.rate_limit_probe, ca_file=ca, record_raw=show_raw)  # fmt: skip
+            spec: Any = None
+            if t.openapi:
+                spec = _load_document(t.openapi, t.ca_file) if _is_url(t.openapi) else t.openapi
+            extra: dict[str, Any] = {"env": {**os.environ, **t.env}} if t.env else {}
+            return fn(base, headers=headers, token=token, openapi=spec, roles=str(t.roles) if t.roles else None,
+                      rate_limit_probe=t.profile.rate_limit_probe, ca_file=ca, record_raw=show_raw,
+                      **extra)  # fmt: skip
 
         host, port = _host_port(base)
         jobs.append(
@@ -484,13 +494,13 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
             )  # fmt: skip
         )
         if t.token:
-            url = urljoin(base.rstrip("/") + "/", t.probe_path.lstrip("/")) if t.probe_path else base
+            probe_url = urljoin(base.rstrip("/") + "/", t.probe_path.lstrip("/")) if t.probe_path else base
 
             def jwt(fn: Callable[..., Any]) -> Any:
                 pub = t.public_key.read_bytes() if t.public_key else None
-                return fn(url, t.token.resolve(), public_key=pub, ca_file=ca)
+                return fn(probe_url, t.token.resolve(), public_key=pub, ca_file=ca)
 
-            jobs.append(Job("rest.jwt", t.name, side, Dimension.TOKEN_AUTH, "rest.jwt:probe", jwt, url))
+            jobs.append(Job("rest.jwt", t.name, side, Dimension.TOKEN_AUTH, "rest.jwt:probe", jwt, probe_url))
         else:
             skipped.append(
                 _not_configured(
@@ -548,26 +558,6 @@ def plan_tls(t: TlsTarget) -> list[Job]:
     ]
 
 
-def _load_roles(path: Path) -> Any:
-    """Roles file (YAML/JSON): secret references inside are resolved here, at run time."""
-    import yaml
-
-    from compare.config import SecretRef
-
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-
-    def resolve(v: Any) -> Any:
-        if isinstance(v, str) and v.startswith(("env:", "file:")):
-            return SecretRef(v, path.parent).resolve()
-        if isinstance(v, dict):
-            return {k: resolve(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [resolve(x) for x in v]
-        return v
-
-    return resolve(data)
-
-
 def target_info(t: Target) -> TargetInfo:
     if isinstance(t, SoapTarget):
         docs = tuple(
@@ -601,14 +591,23 @@ def plan(targets: Targets) -> tuple[list[Job], list[Result]]:
 # ---------------------------------------------------------------- running
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
 def resolve_check(func: str) -> Callable[..., Any] | None:
     """Import ``module:function``; None when this installation lacks it."""
     module, _, attr = func.partition(":")
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
+    with _IMPORT_LOCK:  # workers resolve concurrently; never see a half-imported module
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            return None
     fn = getattr(mod, attr, None)
+    if isinstance(fn, types.ModuleType):
+        # a package function shadowed by its same-named submodule once that
+        # submodule is imported (rest.jwt.probe → rest/jwt/probe.py): the
+        # submodule's function of that name is the entry point
+        fn = getattr(fn, attr, None)
     return fn if callable(fn) else None
 
 

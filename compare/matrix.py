@@ -42,7 +42,9 @@ DIMENSION_LABELS = {
 
 MODEL: dict[Side, dict[Dimension, str]] = {
     Side.SOAP: {
-        Dimension.ENCRYPTION: "XML Encryption of Body/headers (WS-Security), end to end through intermediaries",
+        Dimension.ENCRYPTION: (
+            "XML Encryption of Body/headers (WS-Security), end to end through intermediaries; TLS underneath"
+        ),
         Dimension.ACCESS_CONTROL: "Signed identity (X.509/SAML) in the message; policy per operation (WS-Policy)",
         Dimension.TOKEN_AUTH: "WS-Security tokens: UsernameToken, X.509 BinarySecurityToken, SAML assertions",
         Dimension.PROTOCOLS: "WS-Security 1.1, XML-DSig/XML-Enc, WS-Policy; optional TLS underneath",
@@ -58,6 +60,33 @@ MODEL: dict[Side, dict[Dimension, str]] = {
         Dimension.OBSERVABILITY: "Error bodies, server banners and what the API discloses",
     },
 }
+
+TRANSPORT_ENCRYPTION = frozenset(
+    {
+        "tls.legacy-protocol",
+        "tls.weak-cipher",
+        "tls.no-forward-secrecy",
+        "tls.weak-key-exchange",
+        "tls.no-tls13",
+        "http.plain-http",
+        "wssec.plain-http",
+        "wssec.http-endpoint",
+        "oauth.insecure-endpoint",
+    }
+)
+"""Transport checks that say how well the bytes are *encrypted* (protocol
+version, ciphers, forward secrecy, plain HTTP).  They are registered under
+``protocols``; the matrix also shows them in the Encryption row, because for
+REST the transport *is* the encryption (and for SOAP it is the layer under
+XML Encryption).  Side scores count every finding once."""
+
+
+def in_row(f: Finding, dimension: Dimension) -> bool:
+    """Does ``f`` belong in the matrix row of ``dimension``?"""
+    return f.dimension is dimension or (
+        dimension is Dimension.ENCRYPTION and f.check_id in TRANSPORT_ENCRYPTION
+    )
+
 
 WEIGHT = {
     Severity.CRITICAL: 10.0,
@@ -112,10 +141,20 @@ def _short(text: str, limit: int = 120) -> str:
 def cell(side: Side, dimension: Dimension, findings: list[Finding], targets: list[str]) -> dict[str, Any]:
     """One side's facts for one dimension."""
     value = score(findings)
-    failing = sorted(
+    problems = sorted(
         (f for f in findings if f.status in (Status.FAIL, Status.WARN)),
-        key=lambda f: (-f.severity.rank, f.status is not Status.FAIL, f.check_id),
+        key=lambda f: (f.status is not Status.FAIL, -f.severity.rank, f.check_id),
     )
+    failing: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in problems:  # one line per check id, naming every target it failed on
+        entry = failing.setdefault(
+            (f.check_id, f.status.value),
+            {"check_id": f.check_id, "title": f.title, "status": f.status.value, "severity": f.severity.value,
+             "target": f.target, "count": 0, "targets": []},
+        )  # fmt: skip
+        entry["count"] += 1
+        if f.target not in entry["targets"]:
+            entry["targets"].append(f.target)
     # what the service was seen doing: a pass's evidence states the fact
     # ("algorithm suite(s): Basic256Sha256"); titles name the problem checked for
     observed = list(
@@ -132,16 +171,7 @@ def cell(side: Side, dimension: Dimension, findings: list[Finding], targets: lis
         "strength": strength(findings, value),
         "counts": _counts(findings),
         "observed": observed,
-        "failing": [
-            {
-                "check_id": f.check_id,
-                "title": f.title,
-                "status": f.status.value,
-                "severity": f.severity.value,
-                "target": f.target,
-            }
-            for f in failing
-        ],
+        "failing": list(failing.values()),
         "errors": [
             {"check_id": f.check_id, "target": f.target, "evidence": f.evidence}
             for f in findings
@@ -199,7 +229,7 @@ def build_matrix(assessment: Assessment) -> dict[str, Any]:
         rows = []
         for dim in DIMENSIONS:
             cells = {
-                side: cell(side, dim, [f for f in by_side[side] if f.dimension is dim], side_targets[side])
+                side: cell(side, dim, [f for f in by_side[side] if in_row(f, dim)], side_targets[side])
                 for side in Side
             }
             rows.append(
@@ -234,4 +264,14 @@ def _overall(sides: dict[str, dict[str, Any]]) -> str:
     return f"{'SOAP' if s > r else 'REST'} stronger overall ({max(s, r)} vs {min(s, r)})"
 
 
-__all__ = ["CORE_DIMENSIONS", "DIMENSIONS", "DIMENSION_LABELS", "MODEL", "build_matrix", "score", "strength"]
+__all__ = [
+    "TRANSPORT_ENCRYPTION",
+    "in_row",
+    "CORE_DIMENSIONS",
+    "DIMENSIONS",
+    "DIMENSION_LABELS",
+    "MODEL",
+    "build_matrix",
+    "score",
+    "strength",
+]

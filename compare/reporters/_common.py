@@ -73,3 +73,9 @@ def summary_sentence(assessment: Assessment) -> str:
         + (", ".join(parts) if parts else "none")
         + f" — {assessment.duration_s:.1f}s"
     )
+
+
+def _times(entry: dict[str, Any]) -> str:
+    """`` ×2`` when a matrix line stands for a check failing on several endpoints."""
+    n = int(entry.get("count", 1))
+    return f" ×{n}" if n > 1 else ""

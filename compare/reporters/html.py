@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 from compare.baseline import baseline_counts
 from compare.findings import Status
 from compare.matrix import DIMENSION_LABELS, DIMENSIONS
-from compare.reporters._common import SEVERITIES, by_target, gate, problems_by_dimension, summary_sentence
+from compare.reporters._common import (
+    SEVERITIES,
+    _times,
+    by_target,
+    gate,
+    problems_by_dimension,
+    summary_sentence,
+)
 
 if TYPE_CHECKING:
     from compare.engine import Assessment
@@ -89,7 +96,7 @@ def _cell(c: dict[str, Any]) -> str:
     if c["failing"]:
         items = "".join(
             f'<li><span class="status {x["status"]}">{x["status"]}</span> <code>{_e(x["check_id"])}</code> '
-            f"({_e(x['severity'])})</li>"
+            f"({_e(x['severity'])}){_times(x)}</li>"
             for x in c["failing"][:6]
         )
         more = f"<li>+{len(c['failing']) - 6} more</li>" if len(c["failing"]) > 6 else ""

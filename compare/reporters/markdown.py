@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 from compare.baseline import baseline_counts
 from compare.findings import Status
 from compare.matrix import DIMENSION_LABELS, DIMENSIONS
-from compare.reporters._common import SEVERITIES, by_target, gate, problems_by_dimension, summary_sentence
+from compare.reporters._common import (
+    SEVERITIES,
+    _times,
+    by_target,
+    gate,
+    problems_by_dimension,
+    summary_sentence,
+)
 
 if TYPE_CHECKING:
     from compare.engine import Assessment
@@ -37,7 +44,9 @@ def _cell(c: dict[str, Any]) -> str:
     if c["observed"]:
         out += "<br>observed: " + esc("; ".join(c["observed"][:3]))
     if c["failing"]:
-        out += "<br>failing: " + ", ".join(f"`{x['check_id']}` ({x['severity']})" for x in c["failing"][:4])
+        out += "<br>failing: " + ", ".join(
+            f"`{x['check_id']}` ({x['severity']}){_times(x)}" for x in c["failing"][:4]
+        )
         if len(c["failing"]) > 4:
             out += f" +{len(c['failing']) - 4}"
     return out

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from compare.baseline import baseline_counts
 from compare.findings import Status
-from compare.reporters._common import by_target, gate, summary_sentence
+from compare.reporters._common import _times, by_target, gate, summary_sentence
 
 if TYPE_CHECKING:
     from compare.engine import Assessment
@@ -43,7 +43,10 @@ def _cell(c: dict[str, Any], *, detail: bool) -> Text:
         t.append(f" err{n['error']}", style="magenta")
     if detail:
         for x in c["failing"][:3]:
-            t.append(f"\n{x['status']} {x['check_id']} ({x['severity']})", style=STATUS_STYLE[x["status"]])
+            t.append(
+                f"\n{x['status']} {x['check_id']} ({x['severity']}){_times(x)}",
+                style=STATUS_STYLE[x["status"]],
+            )
         if len(c["failing"]) > 3:
             t.append(f"\n+{len(c['failing']) - 3} more", style="dim")
     return t
