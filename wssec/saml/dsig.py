@@ -127,6 +127,14 @@ def signature_method_for(key: PrivateKey) -> str:
     raise PolicyViolation(f"unsupported signing key type {type(key).__name__}")
 
 
+def signing_key(key: PrivateKey, cert: x509.Certificate) -> xmlsec.Key:
+    """The libxmlsec1 key (with its certificate) for :func:`sign_enveloped`;
+    build it once per identity and reuse it (parsing the PEM costs more than signing)."""
+    xkey = xmlsec.Key.from_memory(_pem_key(key), _C.KeyDataFormatPem)
+    xkey.load_cert_from_memory(_pem_cert(cert), _C.KeyDataFormatCertPem)
+    return xkey
+
+
 def sign_enveloped(
     target: etree._Element,
     *,
@@ -134,6 +142,7 @@ def sign_enveloped(
     cert: x509.Certificate,
     chain: tuple[x509.Certificate, ...] = (),
     position: int,
+    xmlsec_key: xmlsec.Key | None = None,
 ) -> etree._Element:
     """Insert an enveloped exc-c14n signature over ``target`` at child ``position``.
 
@@ -155,9 +164,7 @@ def sign_enveloped(
     xmlsec.template.x509_data_add_certificate(x509_data)
     ctx = xmlsec.SignatureContext()
     ctx.register_id(target, id_attr)
-    xkey = xmlsec.Key.from_memory(_pem_key(key), _C.KeyDataFormatPem)
-    xkey.load_cert_from_memory(_pem_cert(cert), _C.KeyDataFormatCertPem)
-    ctx.key = xkey
+    ctx.key = xmlsec_key if xmlsec_key is not None else signing_key(key, cert)
     try:
         ctx.sign(sig)
     except xmlsec.Error as exc:
@@ -350,6 +357,7 @@ __all__ = [
     "own_id_attribute",
     "sign_enveloped",
     "signature_method_for",
+    "signing_key",
     "signature_of",
     "verify_enveloped",
 ]

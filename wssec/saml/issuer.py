@@ -32,7 +32,7 @@ from wssec.keys import (
     load_private_key,
 )
 from wssec.saml import ns
-from wssec.saml.dsig import sign_enveloped
+from wssec.saml.dsig import sign_enveloped, signing_key
 from wssec.saml.times import format_instant, utc
 
 Attributes = Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]]
@@ -101,6 +101,7 @@ class Issuer:
         self.chain = tuple(load_certificates(list(chain))) if chain else ()
         self.issuer = issuer
         self.saml_version = saml_version
+        self._xmlsec_key = signing_key(self.key, self.cert)
 
     # ------------------------------------------------------------------ public
 
@@ -214,7 +215,9 @@ class Issuer:
         etree.SubElement(status, ns.q(ns.SAMLP2_NS, "StatusCode")).set("Value", ns.STATUS_SUCCESS2)
         resp.append(assertion)
         if sign_response:
-            sign_enveloped(resp, key=self.key, cert=self.cert, chain=self.chain, position=1)
+            sign_enveloped(
+                resp, key=self.key, cert=self.cert, chain=self.chain, xmlsec_key=self._xmlsec_key, position=1
+            )
         return etree.tostring(resp)
 
     # ---------------------------------------------------------------- SAML 2.0
@@ -288,7 +291,9 @@ class Issuer:
                     etree.SubElement(attr, ns.q(S, "AttributeValue")).text = v
         if sign:
             # SAML 2.0 schema order: Issuer, Signature, Subject, ...
-            sign_enveloped(a, key=self.key, cert=self.cert, chain=self.chain, position=1)
+            sign_enveloped(
+                a, key=self.key, cert=self.cert, chain=self.chain, xmlsec_key=self._xmlsec_key, position=1
+            )
         return a
 
     # ---------------------------------------------------------------- SAML 1.1
@@ -356,7 +361,14 @@ class Issuer:
                     etree.SubElement(attr, ns.q(S, "AttributeValue")).text = v
         if sign:
             # SAML 1.1 schema order: ... statements, then ds:Signature last.
-            sign_enveloped(a, key=self.key, cert=self.cert, chain=self.chain, position=len(a))
+            sign_enveloped(
+                a,
+                key=self.key,
+                cert=self.cert,
+                chain=self.chain,
+                xmlsec_key=self._xmlsec_key,
+                position=len(a),
+            )
         return a
 
 
