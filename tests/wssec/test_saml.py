@@ -393,3 +393,33 @@ def test_saml11_subjects_must_agree(idp, pki) -> None:
     nids[1].text = "mallory"
     with pytest.raises(PolicyViolation, match="different"):
         _v(_resign(root, root, pki, position=len(root)), pki)
+
+
+def _saml11_response(idp, pki, *, recipient: str | None, sign: bool) -> bytes:
+    p1 = "urn:oasis:names:tc:SAML:1.0:protocol"
+    resp = etree.Element(f"{{{p1}}}Response", nsmap={"samlp": p1})
+    resp.set("ResponseID", "_r11")
+    resp.set("MajorVersion", "1")
+    resp.set("MinorVersion", "1")
+    resp.set("IssueInstant", "2020-01-01T00:00:00Z")
+    if recipient:
+        resp.set("Recipient", recipient)
+    etree.SubElement(etree.SubElement(resp, f"{{{p1}}}Status"), f"{{{p1}}}StatusCode").set(
+        "Value", "samlp:Success"
+    )
+    resp.append(idp.issue_element("alice", audience=SP, saml_version="1.1"))
+    if sign:
+        sign_enveloped(resp, key=pki.service.key, cert=pki.service.cert, position=0)
+    return etree.tostring(resp)
+
+
+def test_saml11_response(idp, pki) -> None:
+    signed = _saml11_response(idp, pki, recipient="https://sp/acs", sign=True)
+    r = _v(signed, pki, recipient="https://sp/acs")
+    assert (r.version, r.signed_by, r.response_id) == ("1.1", "both", "_r11")
+    with pytest.raises(PolicyViolation, match="Destination"):
+        _v(signed, pki, recipient="https://evil/acs")
+    unsigned = _saml11_response(idp, pki, recipient="https://sp/acs", sign=False)
+    assert _v(unsigned, pki).signed_by == "assertion"
+    with pytest.raises(PolicyViolation, match="signed Response"):
+        _v(unsigned, pki, recipient="https://sp/acs")

@@ -248,6 +248,9 @@ def _verify_response(
     destination = root.get("Destination") if v2 else root.get("Recipient")
     if policy.recipient is not None and destination is not None and destination != policy.recipient:
         raise PolicyViolation(f"Response Destination {destination!r} is not {policy.recipient!r}")
+    if policy.recipient is not None and not v2 and (destination is None or response_check is None):
+        # SAML 1.1 assertions carry no recipient; only a signed Response@Recipient can say it.
+        raise PolicyViolation("SAML 1.1: recipient can only be checked on a signed Response with a Recipient")
     if (
         v2
         and policy.in_response_to is not None
