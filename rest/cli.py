@@ -28,3 +28,4 @@ def _rest() -> None:
 from rest.http import cli as _cli_http  # noqa: E402,F401
 from rest.jwt import cli as _jwt_cli  # noqa: E402,F401
 from rest.oauth import cli as _oauth_cli  # noqa: E402,F401
+from rest.tls import cli as _tls_cli  # noqa: E402,F401

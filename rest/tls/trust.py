@@ -1,0 +1,205 @@
+"""Certificate trust and host-name verification of a received chain.
+
+sslyze validates chains against its bundled root stores and can only *add*
+a custom CA (its issue #96); apisec needs ``--ca-only`` (trust a private CA
+and nothing else), and it reports a wrong host name, an untrusted chain and
+an expired certificate as three separate findings.  So the chain is checked
+here with cryptography's X.509 path validation (``cryptography.x509.
+verification``, the same Web-PKI verifier sslyze 6 uses) in two passes:
+
+* **host name** — the leaf alone is made the trust anchor and verified for
+  the requested name at a moment inside its validity, with extension
+  policies relaxed: the only thing that can fail is the name match (SAN
+  dNSName/iPAddress, RFC 6125 wildcards; the subject CN is ignored, as
+  browsers do);
+* **trust** — the received chain is verified against the anchors (the
+  Mozilla NSS root store bundled with sslyze, plus ``--ca-file``; or only
+  ``--ca-file`` with ``--ca-only``) for a name the leaf does carry, at a
+  moment when every received certificate is valid, with the full Web-PKI
+  extension policy.  So an expired or wrong-host certificate from a trusted
+  CA is not *also* reported as untrusted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import ipaddress
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from rest.errors import BadInput
+
+
+@dataclass(frozen=True)
+class TrustConfig:
+    """Which roots a chain must lead to."""
+
+    ca_file: Path | None = None
+    """Extra PEM roots (a private CA)."""
+    ca_only: bool = False
+    """Trust only ``ca_file``, not the bundled Mozilla root store."""
+
+    def describe(self) -> str:
+        if self.ca_only:
+            return f"only the CA file {self.ca_file}"
+        if self.ca_file:
+            return f"the Mozilla root store plus {self.ca_file}"
+        return "the Mozilla root store"
+
+
+@dataclass(frozen=True)
+class ChainVerdict:
+    hostname_ok: bool
+    hostname_detail: str
+    trusted: bool
+    trust_detail: str
+
+
+@functools.lru_cache(maxsize=1)
+def _mozilla_roots() -> tuple[x509.Certificate, ...]:
+    from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import TrustStoresRepository
+
+    path = TrustStoresRepository.get_default().get_main_store().path
+    with warnings.catch_warnings():  # a few roots have pre-RFC 5280 negative serials
+        warnings.simplefilter("ignore")
+        return tuple(x509.load_pem_x509_certificates(path.read_bytes()))
+
+
+@functools.lru_cache(maxsize=16)
+def _load_ca_file(path: str) -> tuple[x509.Certificate, ...]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BadInput(f"cannot read CA file {path}: {exc.strerror or exc}") from None
+    try:
+        certs = tuple(x509.load_pem_x509_certificates(data))
+    except ValueError:
+        raise BadInput(f"CA file {path} holds no PEM certificate") from None
+    if not certs:
+        raise BadInput(f"CA file {path} holds no PEM certificate")
+    return certs
+
+
+def anchors(config: TrustConfig) -> tuple[x509.Certificate, ...]:
+    """The trust anchors for ``config`` (loads and validates ``ca_file``)."""
+    if config.ca_only and not config.ca_file:
+        raise BadInput("--ca-only needs --ca-file")
+    extra = _load_ca_file(str(config.ca_file)) if config.ca_file else ()
+    return extra if config.ca_only else _mozilla_roots() + extra
+
+
+def subject_for(name: str) -> x509.verification.Subject:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name.strip("[]")))
+    except ValueError:
+        return x509.DNSName(name)
+
+
+def _san_subject(leaf: x509.Certificate) -> x509.verification.Subject | None:
+    try:
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+    for entry in san:
+        if isinstance(entry, x509.DNSName):
+            return x509.DNSName(entry.value.replace("*.", "wildcard.", 1))
+        if isinstance(entry, x509.IPAddress):
+            return entry
+    return None
+
+
+def _clean(err: VerificationError) -> str:
+    text = str(err).removeprefix("validation failed: ")
+    return text.split(" (encountered processing", 1)[0]
+
+
+def _moment(chain: Sequence[x509.Certificate], now: dt.datetime) -> dt.datetime:
+    """``now`` if every certificate is valid now, else a moment when all are (if any)."""
+    start = max(c.not_valid_before_utc for c in chain)
+    end = min(c.not_valid_after_utc for c in chain)
+    if start <= now <= end or start > end:
+        return now
+    return start + (end - start) / 2
+
+
+def names_in(leaf: x509.Certificate) -> list[str]:
+    try:
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (x509.ExtensionNotFound, ValueError):
+        return []
+    return [str(e.value) for e in san if isinstance(e, (x509.DNSName, x509.IPAddress))]
+
+
+def verify_chain(
+    chain: Sequence[x509.Certificate],
+    server_name: str,
+    config: TrustConfig,
+    now: dt.datetime | None = None,
+) -> ChainVerdict:
+    """Judge host name and trust of a received chain (leaf first), separately."""
+    now = now or dt.datetime.now(dt.UTC)
+    leaf, intermediates = chain[0], list(chain[1:])
+
+    # Pass 1: the name, and only the name.
+    relaxed = PolicyBuilder().store(Store([leaf])).time(_moment([leaf], now))
+    relaxed = relaxed.extension_policies(
+        ca_policy=ExtensionPolicy.webpki_defaults_ca(),
+        ee_policy=ExtensionPolicy.permit_all().require_present(
+            x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
+        ),
+    )
+    try:
+        relaxed.build_server_verifier(subject_for(server_name)).verify(leaf, [])
+        hostname_ok, host_detail = True, f"{server_name} matches the certificate"
+    except VerificationError:
+        names = names_in(leaf)
+        hostname_ok = False
+        host_detail = (
+            f"{server_name} is not among the certificate's names ({', '.join(names)})"
+            if names
+            else f"certificate has no subjectAltName DNS/IP entry (subject {leaf.subject.rfc4514_string()})"
+        )
+
+    # Pass 2: the path to a trusted root, for a name the leaf does carry.
+    roots = anchors(config)
+    subject = _san_subject(leaf) or subject_for(server_name)
+    builder = PolicyBuilder().store(Store(list(roots))).time(_moment(chain, now))
+    try:
+        path = builder.build_server_verifier(subject).verify(leaf, intermediates)
+        root = path[-1].subject.rfc4514_string()
+        trusted, trust_detail = True, f"chain leads to trusted root {root} ({config.describe()})"
+    except VerificationError as exc:
+        trusted = False
+        trust_detail = _why_untrusted(chain, roots, _clean(exc), config)
+    return ChainVerdict(hostname_ok, host_detail, trusted, trust_detail)
+
+
+def _why_untrusted(
+    chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificate], reason: str, config: TrustConfig
+) -> str:
+    leaf, top = chain[0], chain[-1]
+    root_names = {r.subject for r in roots}
+    if len(chain) == 1 and leaf.issuer == leaf.subject:
+        kind = "self-signed certificate"
+    elif top.issuer == top.subject and top.subject not in root_names:
+        kind = f"unknown root {top.subject.rfc4514_string()}"
+    elif top.issuer not in root_names:
+        kind = (
+            f"incomplete chain or unknown root: issuer {top.issuer.rfc4514_string()} "
+            "was neither sent nor trusted"
+        )
+    else:
+        kind = "chain does not validate"
+    return f"{kind} (checked against {config.describe()}): {reason}"
