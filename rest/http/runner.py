@@ -136,18 +136,23 @@ def check(
             steps.append((ids.BOLA, lambda: run_matrix(matrix, url, prober)))
         steps.append((ids.RATE_LIMIT, lambda: check_rate_limit(ctx, rate_limit_probe)))
         findings: list[Finding] = list(upgraded)
-        for check_id, step in steps:
-            findings.extend(_run_step(check_id, step, ctx, record_raw))
+        for i, (check_id, step) in enumerate(steps):
+            # the baseline exchange is part of the first check's story
+            findings.extend(_run_step(check_id, step, ctx, record_raw, from_start=i == 0))
         return findings
     finally:
         prober.close()
 
 
 def _run_step(
-    check_id: str, step: Callable[[], list[Finding]], ctx: checks.Context, record_raw: bool
+    check_id: str,
+    step: Callable[[], list[Finding]],
+    ctx: checks.Context,
+    record_raw: bool,
+    from_start: bool = False,
 ) -> list[Finding]:
     prober = ctx.prober
-    mark = len(prober.log)
+    mark = 0 if from_start else len(prober.log)
     start = time.perf_counter()
     try:
         results = step()

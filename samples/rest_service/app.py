@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .auth import AuthError, Principal, TokenVerifier, verify_basic
+from .auth import AuthError, Principal, TokenVerifier, verify_api_key, verify_basic
 from .config import ServiceConfig
 
 Scope = MutableMapping[str, Any]
@@ -150,8 +150,12 @@ class PolicyMiddleware:
             return self.verifier.verify(value.strip())
         if scheme.lower() == "basic" and self.config.basic_auth:
             return verify_basic(value.strip())
+        if self.config.api_keys and request.headers.get("x-api-key"):
+            return verify_api_key(request.headers["x-api-key"])
         if self.config.token_in_query and request.query_params.get("access_token"):
             return self.verifier.verify(request.query_params["access_token"])
+        if self.config.token_in_query and self.config.api_keys and request.query_params.get("api_key"):
+            return verify_api_key(request.query_params["api_key"])
         raise AuthError("missing bearer token")
 
     def _origin_allowed(self, origin: str) -> bool:

@@ -24,6 +24,12 @@ ALGORITHMS = ["RS256"]
 SAMPLE_PASSWORDS = {"alice": "alice-sample-pw", "bob": "bob-sample-pw", "admin": "admin-sample-pw"}
 """Legacy Basic users (sample credentials, obviously not secret)."""
 SAMPLE_ROLES = {"alice": ("user",), "bob": ("user",), "admin": ("user", "admin")}
+SAMPLE_API_KEYS = {
+    "sample-key-alice-3f9c2a7d51e8": "alice",
+    "sample-key-bob-8b1e4c6a90d2": "bob",
+    "sample-key-admin-c47d0e2b6f15": "admin",
+}
+"""API keys of the sample users (sample values, obviously not secret)."""
 
 
 class AuthError(Exception):
@@ -122,3 +128,11 @@ def verify_basic(header_value: str) -> Principal:
     if expected is None or not hmac.compare_digest(expected.encode(), password.encode()):
         raise AuthError("wrong user name or password")
     return Principal(user, frozenset(SAMPLE_ROLES[user]), "basic")
+
+
+def verify_api_key(key: str) -> Principal:
+    """Check an API key against the sample keys (constant-time per candidate)."""
+    for candidate, user in SAMPLE_API_KEYS.items():
+        if hmac.compare_digest(candidate.encode(), key.encode()):
+            return Principal(user, frozenset(SAMPLE_ROLES[user]), "api-key")
+    raise AuthError("unknown API key")

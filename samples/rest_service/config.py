@@ -39,7 +39,9 @@ class ServiceConfig:
     trace_enabled: bool = False
     """Answer TRACE/TRACK by echoing the request (cross-site tracing)."""
     token_in_query: bool = False
-    """Accept the bearer token as ``?access_token=`` too."""
+    """Accept the bearer token as ``?access_token=`` (and an API key as ``?api_key=``) too."""
+    api_keys: bool = False
+    """Also accept the sample API keys in the ``X-Api-Key`` header."""
     basic_auth: bool = False
     """Accept and challenge for HTTP Basic (sample users' passwords)."""
     object_authz: bool = True

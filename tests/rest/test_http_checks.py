@@ -167,3 +167,40 @@ def test_garbage_tokens_are_refused_on_the_correct_route(api):
     f = by_id(run(api, "correct"), "http.auth-not-enforced")[0]
     assert f.status is Status.PASS
     assert "tampered signature → 401" in f.evidence and "alg 'none' → 401" in f.evidence
+
+
+API_KEY = "sample-key-alice-3f9c2a7d51e8"
+
+
+def test_api_key_header_refused_in_query(api):
+    findings = run(api, "keys", token=None, headers={"X-Api-Key": API_KEY})
+    f = by_id(findings, "http.apikey-in-query")[0]
+    assert f.status is Status.PASS and "'api_key' → 401" in f.evidence
+    auth = by_id(findings, "http.auth-not-enforced")[0]
+    assert auth.status is Status.PASS and "a random value → 401" in auth.evidence
+
+
+def test_api_key_accepted_in_query(api):
+    findings = run(api, "keysinquery", token=None, headers={"X-Api-Key": API_KEY}, record_raw=True)
+    f = by_id(findings, "http.apikey-in-query")[0]
+    assert f.status is Status.FAIL and "'api_key'" in f.evidence
+    import json
+
+    assert API_KEY not in json.dumps([x.to_dict() for x in findings])
+
+
+def test_limiter_above_the_burst_passes_when_it_counts(api):
+    f = by_id(run(api, "highlimit", rate_limit_probe=20), "http.rate-limit")[0]
+    assert f.status is Status.PASS and "a limiter is counting" in f.evidence
+
+
+def test_without_credentials(api):
+    """No credentials: a refused URL passes auth; a public URL is a warn (we
+    cannot know it should be protected), and header checks need a 2xx."""
+    refused = run(api, "correct", token=None)
+    assert by_id(refused, "http.auth-not-enforced")[0].status is Status.PASS
+    assert by_id(refused, "http.security-headers")[0].status is Status.SKIP
+    assert by_id(refused, "http.apikey-in-query")[0].status is Status.SKIP
+    public = check(f"{api.url}/public/api/reports", ca_file=api.ca_file, rate_limit_probe=0)
+    assert by_id(public, "http.auth-not-enforced")[0].status is Status.WARN
+    assert by_id(public, "http.security-headers")[0].status is Status.PASS
