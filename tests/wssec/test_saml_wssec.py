@@ -4,6 +4,7 @@ wssec.Verifier(saml_trust=…), which calls wssec.saml.verify_element."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from lxml import etree
@@ -138,3 +139,37 @@ def test_wrapped_assertion_in_header_refused(sts, pki, verifier) -> None:
     evil.append(genuine)
     with pytest.raises((InvalidSignature, PolicyViolation)):
         verifier.verify(etree.tostring(msg))
+
+
+def test_cli_issue_sign_verify(apisec, pki, tmp_path) -> None:
+    """``apisec soap saml issue`` → ``apisec soap sign --saml`` → ``apisec soap verify --saml-trust``."""
+    token, env, signed = tmp_path / "token.xml", tmp_path / "env.xml", tmp_path / "signed.xml"
+    env.write_bytes(ENVELOPE)
+    res = apisec(
+        "soap", "saml", "issue", "-o", str(token), "--key", str(pki.service.key_path),
+        "--cert", str(pki.service.cert_path), "--issuer", "https://sts.example", "--subject", "alice",
+        "--audience", SVC, "--confirmation", "sender-vouches",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    res = apisec(
+        "soap", "sign", str(env), "-o", str(signed), "--key", str(pki.client.key_path),
+        "--cert", str(pki.client.cert_path), "--saml", str(token), "--sign", "Body,Timestamp,Assertion",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    res = apisec(
+        "soap", "verify", str(signed), "--trust", str(pki.ca.cert_path), "--saml-trust", str(pki.ca.cert_path),
+        "--saml-audience", SVC, "--format", "json",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["subject"] == "alice" and doc["saml"]["confirmation"] == "sender-vouches"
+    res = apisec(
+        "soap",
+        "verify",
+        str(signed),
+        "--trust",
+        str(pki.ca.cert_path),
+        "--saml-trust",
+        str(pki.rogue.cert_path),
+    )
+    assert res.exit_code == 1
