@@ -119,6 +119,8 @@ def load_roles(source: str | Path | Mapping[str, Any], env: Mapping[str, str] | 
             raise BadInput(f"roles file {path} cannot be read: {' '.join(str(exc).split())[:160]}") from None
     if not isinstance(data, Mapping) or not isinstance(data.get("roles"), Mapping):
         raise BadInput("roles file: needs a 'roles' mapping and a 'requests' list")
+    if not data["roles"]:
+        raise BadInput("roles file: define at least one role under 'roles'")
     if not isinstance(data.get("requests"), list) or not data["requests"]:
         raise BadInput("roles file: needs a non-empty 'requests' list")
     roles = {str(n): _credentials(str(n), spec, env) for n, spec in data["roles"].items()}
