@@ -1,0 +1,134 @@
+"""End to end: ``apisec demo`` runs once (session fixture) from an empty
+folder against the real sample services, and every test inspects its output."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.compare.reportcheck import check_junit, check_sarif, png_size, render_html
+from tests.conftest import run_apisec
+
+CORE = ("encryption", "access-control", "token-auth", "protocols")
+JWT_RE = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    cwd = tmp_path_factory.mktemp("empty-folder")
+    t0 = time.monotonic()
+    result = run_apisec("demo", cwd=cwd, timeout=180)
+    seconds = time.monotonic() - t0
+    return result, cwd / "apisec-report", seconds
+
+
+@pytest.fixture(scope="session")
+def demo_doc(demo) -> dict:
+    result, out, _ = demo
+    assert result.exit_code == 0, result.stderr
+    return json.loads((out / "assessment.json").read_text(encoding="utf-8"))
+
+
+def test_demo_exits_0_quickly_and_prints_the_side_by_side_table(demo) -> None:
+    result, out, seconds = demo
+    assert result.exit_code == 0, result.stderr[-3000:]
+    assert seconds < 60, f"demo took {seconds:.1f}s"
+    assert "SOAP vs REST — secure" in result.stdout and "SOAP vs REST — legacy" in result.stdout
+    for label in (
+        "Encryption",
+        "Authorization & access control",
+        "Token-based authentication",
+        "Security protocols",
+    ):
+        assert label in result.stdout
+    assert "Traceback" not in result.stderr
+    assert "\x1b[" not in result.stdout  # stdout is a pipe: no colour
+
+
+def test_demo_writes_every_format_into_the_default_folder(demo) -> None:
+    _, out, _ = demo
+    names = {p.name for p in out.iterdir()}
+    assert {"report.txt", "report.md", "report.html", "assessment.json", "apisec.sarif", "junit.xml"} <= names
+    assert not [n for n in names if n.startswith(".")]  # no temp files left behind
+
+
+def test_both_sides_and_all_core_dimensions_pass_and_fail(demo_doc: dict) -> None:
+    findings = demo_doc["findings"]
+    groups = {g["group"]: g for g in demo_doc["matrix"]["groups"]}
+    assert set(groups) == {"secure", "legacy"}
+    for side in ("soap", "rest"):
+        assert any(f["status"] == "pass" for f in findings if f["side"] == side)
+        assert any(f["status"] == "fail" for f in findings if f["side"] == side)
+        for dim in CORE:
+            cells = [next(r for r in g["rows"] if r["dimension"] == dim)[side] for g in groups.values()]
+            assert sum(c["counts"]["pass"] for c in cells) > 0, (side, dim)
+            assert sum(c["counts"]["fail"] for c in cells) > 0, (side, dim)
+    # the legacy pair fails every core dimension on both sides
+    for row in groups["legacy"]["rows"]:
+        if row["dimension"] in CORE:
+            assert row["soap"]["failing"] and row["rest"]["failing"], row["dimension"]
+    # REST encryption is its transport: the Encryption row shows the TLS/plain-HTTP checks
+    enc = next(r for r in groups["secure"]["rows"] if r["dimension"] == "encryption")
+    assert enc["rest"]["counts"]["pass"] > 0
+
+
+def test_every_planned_check_ran(demo_doc: dict) -> None:
+    runs = demo_doc["assessment"]["runs"]
+    jobs = {(r["target"], r["job"]) for r in runs}
+    for side in ("secure", "legacy"):
+        assert {(f"soap-{side}", "soap.wsdl"), (f"soap-{side}", "soap.probe"), (f"rest-{side}", "rest.http"),
+                (f"rest-{side}", "rest.jwt"), (f"rest-{side}", "rest.oauth"), (f"rest-{side}", "rest.openapi")} <= jobs  # fmt: skip
+    assert ("soap-secure", "soap.tls") in jobs and ("rest-secure", "rest.tls") in jobs
+    not_ok = [r for r in runs if r["outcome"] != "ok"]
+    assert not not_ok, not_ok
+
+
+def test_secure_beats_legacy_on_both_sides(demo_doc: dict) -> None:
+    groups = {g["group"]: g for g in demo_doc["matrix"]["groups"]}
+    for side in ("soap", "rest"):
+        assert groups["secure"]["sides"][side]["score"] > groups["legacy"]["sides"][side]["score"] + 20, side
+    legacy = {
+        f["check_id"]
+        for f in demo_doc["findings"]
+        if f["status"] == "fail" and f["target_name"].endswith("legacy")
+    }
+    # measured flaws of the legacy services, one per core dimension and side
+    assert {"wssec.body-not-encrypted", "wssec.unsigned-accepted", "wssec.replay-accepted"} <= legacy
+    assert {"http.plain-http", "authz.bola", "oauth.implicit-grant", "http.cors"} <= legacy
+
+
+def test_demo_reports_validate_and_hold_no_secret(demo) -> None:
+    _, out, _ = demo
+    doc = check_sarif(out / "apisec.sarif")
+    assert doc["runs"][0]["results"]
+    counts = check_junit(out / "junit.xml")
+    assert counts["failures"] > 0 and counts["tests"] > counts["failures"]
+    for p in out.iterdir():
+        text = p.read_text(encoding="utf-8", errors="replace")
+        assert not JWT_RE.search(text), f"unredacted JWT in {p.name}"
+        assert "PRIVATE KEY-----\n" not in text
+
+
+def test_demo_html_renders_in_chromium(demo, tmp_path: Path) -> None:
+    _, out, _ = demo
+    dom, png = render_html(out / "report.html", tmp_path, width=1400, height=2400)
+    assert 'id="matrix-secure"' in dom and 'id="matrix-legacy"' in dom
+    assert "<svg" in dom and "Findings by dimension and severity" in dom
+    assert "soap-legacy" in dom and "rest-legacy" in dom
+    assert png_size(png) == (1400, 2400) and png.stat().st_size > 50_000
+
+
+def test_demo_output_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "report"
+    f.write_text("x")
+    r = run_apisec("demo", "--output", str(f))
+    assert r.exit_code == 2 and r.stderr.startswith("apisec: error:") and f.read_text() == "x"
+
+
+def test_demo_help_says_it_exits_0() -> None:
+    r = run_apisec("demo", "--help")
+    assert r.exit_code == 0 and "Exits 0 when the demo completed" in " ".join(r.stdout.split())
