@@ -106,3 +106,14 @@ def test_baseline_rules(api):
         probe(api.url + "/secure", a.token_for("/flaw/weak-secret"))
     with pytest.raises(BadInput, match="not a compact JWS"):
         probe(api.url + "/secure", "not-a-token")
+
+
+def test_package_probe_stays_a_function():
+    import importlib
+
+    import rest.jwt
+
+    importlib.import_module("rest.jwt.probe")
+    import rest.jwt.cli  # noqa: F401  (imports the submodule too)
+
+    assert callable(rest.jwt.probe) and rest.jwt.probe.__module__ == "rest.jwt.probe"
