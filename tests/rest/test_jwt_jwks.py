@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 
 import jwt as pyjwt
@@ -145,7 +146,70 @@ def test_timeout(jwks_server, pki):
     assert time.monotonic() - t0 < 1.5
 
 
+class ConnectProxy:
+    """A real (tiny) HTTP CONNECT proxy on 127.0.0.1 that records tunnels."""
+
+    def __init__(self):
+        import socketserver
+
+        tunnels = self.tunnels = []
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                import select
+                import socket
+
+                head = b""
+                while b"\r\n\r\n" not in head and len(head) < 8192:
+                    chunk = self.request.recv(1024)
+                    if not chunk:
+                        return
+                    head += chunk
+                line = head.split(b"\r\n", 1)[0].decode()
+                method, target, _ = line.split(" ", 2)
+                if method != "CONNECT":
+                    self.request.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+                    return
+                host, port = target.rsplit(":", 1)
+                tunnels.append(target)
+                upstream = socket.create_connection((host, int(port)), timeout=5)
+                self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                socks = [self.request, upstream]
+                for _ in range(10000):  # bounded relay
+                    ready, _, _ = select.select(socks, [], [], 5)
+                    if not ready:
+                        break
+                    for s in ready:
+                        data = s.recv(65536)
+                        if not data:
+                            upstream.close()
+                            return
+                        (upstream if s is self.request else self.request).sendall(data)
+                upstream.close()
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def test_proxy_is_used(jwks_server, pki):
+    proxy = ConnectProxy()
+    try:
+        c = _client(jwks_server, pki, proxies={"https": proxy.url}, timeout=5)
+        assert len(c.get_keys()) >= 1
+        host_port = jwks_server.url.split("://", 1)[1]
+        assert proxy.tunnels == [host_port]
+    finally:
+        proxy.close()
+    # and a dead proxy is an error, not a silent direct connection
     import socket
 
     s = socket.socket()
