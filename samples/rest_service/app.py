@@ -162,6 +162,8 @@ class PolicyMiddleware:
         return self.config.cors_reflect or origin in self.config.cors_allow
 
     def _cors_headers(self, origin: str | None) -> list[tuple[str, str]]:
+        if origin and self.config.cors_any and not self._origin_allowed(origin):
+            return [("Access-Control-Allow-Origin", "*")]
         if not origin or not self._origin_allowed(origin):
             return []
         return [

@@ -21,6 +21,8 @@ class ServiceConfig:
     contract declares them protected (the API2 flaw)."""
     cors_reflect: bool = False
     """Echo any Origin (including ``null``) with Allow-Credentials: true."""
+    cors_any: bool = False
+    """``Access-Control-Allow-Origin: *`` without credentials (public data)."""
     cors_allow: tuple[str, ...] = ()
     """Explicit CORS allow-list (the correct way)."""
     security_headers: bool = True

@@ -18,6 +18,7 @@ FLAWS: dict[str, ServiceConfig] = {
     "correct": SECURE,
     "noauth": SECURE.but(name="noauth", unprotected_prefixes=("/api",)),
     "cors": SECURE.but(name="cors", cors_reflect=True),
+    "corsany": SECURE.but(name="corsany", cors_any=True),
     "headers": SECURE.but(name="headers", security_headers=False, rate_limit=None),
     "errors": SECURE.but(name="errors", leaky_errors=True),
     "banner": SECURE.but(name="banner", server_banner="nginx/1.14.0", powered_by="PHP/7.2.1"),

@@ -78,6 +78,11 @@ def test_cors_reflection_with_credentials(api):
     assert status_of(findings, "http.security-headers") is Status.PASS
 
 
+def test_cors_wildcard_without_credentials_is_info(api):
+    f = by_id(run(api, "corsany"), "http.cors")[0]
+    assert f.status is Status.WARN and f.severity.value == "info" and "*" in f.evidence
+
+
 def test_missing_headers_and_no_rate_limit(api):
     findings = run(api, "headers", rate_limit_probe=50)
     f = by_id(findings, "http.security-headers")[0]
