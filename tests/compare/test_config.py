@@ -125,12 +125,12 @@ def test_secret_references_resolve_only_on_demand(tmp_path: Path, monkeypatch: p
         ('[[rest]]\nbase_url = "ftp://a.test"\n', "http\\(s\\) URL"),
         ('[[soap]]\nname = "x"\n', "needs at least one of"),
         ('[[soap]]\nwsdl = "a.wsdl"\nsigning_key = "k.pem"\n', "go together"),
-        ('[[tls]]\nport = 443\n', "host is required"),
+        ("[[tls]]\nport = 443\n", "host is required"),
         ('[[tls]]\nhost = "a"\nport = 70000\n', "between 1 and 65535"),
         ('[settings]\nfail_on = "severe"\n', "fail_on must be one of"),
         ('[[soap]]\nwsdl = "a.wsdl"\nprofile = "nope"\n', "unknown profile"),
         ('[[soap]]\nwsdl = "a.wsdl"\nwsld = "typo"\n', "unknown key"),
-        ('[surprise]\n', "unknown section"),
+        ("[surprise]\n", "unknown section"),
         ('[[soap]]\nname = "a"\nwsdl = "a.wsdl"\n[[rest]]\nname = "a"\nopenapi = "o.yaml"\n', "unique"),
         ("[[soap]\n", "not valid TOML"),
     ],
@@ -178,3 +178,12 @@ def test_command_line_targets(tmp_path: Path) -> None:
         targets_from_cli(["not-a-file.wsdl"], [])
     with pytest.raises(ConfigError):
         targets_from_cli([], [], ["no-port"])
+
+
+def test_the_shipped_example_targets_file_loads() -> None:
+    example = Path(__file__).resolve().parents[2] / "samples" / "apisec.toml"
+    t = load_targets(example)
+    assert [s.name for s in t.soap] == ["quote-soap"] and [r.name for r in t.rest] == ["orders-api"]
+    assert t.soap[0].profile.tls_profile == "mozilla-modern"
+    assert str(t.rest[0].token) == "env:ORDERS_ACCESS_TOKEN"
+    assert t.tls[0].side is Side.SOAP
