@@ -130,6 +130,11 @@ def _print_raw(findings: list[Finding]) -> None:
         print(f"\n--- {f.check_id} {f.target}")
         for r in f.raw:
             req, resp = r["request"], r["response"]
+            if r.get("note"):
+                print(
+                    f"# {r['note']}"
+                    + (f" (after {r['retries_after_429']} × 429)" if r.get("retries_after_429") else "")
+                )
             print(f"> {req['method']} {req['url']}")
             for k, v in req["headers"].items():
                 print(f"> {k}: {v}")
