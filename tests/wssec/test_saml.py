@@ -17,8 +17,10 @@ from wssec.errors import (
     KeyLoadError,
     MalformedMessage,
     PolicyViolation,
+    ReplayDetected,
     UntrustedKey,
 )
+from wssec.replay import MemoryReplayCache
 from wssec.safexml import parse_xml
 from wssec.saml import Issuer, SamlTrust, verify, verify_all, verify_element
 from wssec.saml.dsig import sign_enveloped
@@ -423,3 +425,15 @@ def test_saml11_response(idp, pki) -> None:
     assert _v(unsigned, pki).signed_by == "assertion"
     with pytest.raises(PolicyViolation, match="signed Response"):
         _v(unsigned, pki, recipient="https://sp/acs")
+
+
+def test_replay_cache_one_time_use(idp, pki) -> None:
+    cache = MemoryReplayCache()
+    data = idp.issue_response("alice", audience=SP)
+    with pytest.raises(InvalidSignature):  # a refused attempt does not consume the assertion
+        _v(data.replace(b">alice<", b">admin<"), pki, replay_cache=cache)
+    assert _v(data, pki, replay_cache=cache).subject == "alice"
+    with pytest.raises(ReplayDetected):
+        _v(data, pki, replay_cache=cache)
+    assert _v(data, pki).subject == "alice"  # without a cache nothing is remembered
+    assert _v(idp.issue_response("alice", audience=SP), pki, replay_cache=cache).subject == "alice"

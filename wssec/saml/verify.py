@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from cryptography import x509
 from lxml import etree
 
-from wssec.errors import Expired, InvalidSignature, MalformedMessage, PolicyViolation
+from wssec.errors import Expired, InvalidSignature, MalformedMessage, PolicyViolation, ReplayDetected
 from wssec.keys import CertSource
+from wssec.replay import ReplayCache
 from wssec.safexml import parse_xml
 from wssec.saml import ns
 from wssec.saml.dsig import SignatureCheck, check_unique_ids, own_id_attribute, signature_of, verify_enveloped
@@ -107,6 +108,7 @@ def verify(
     allow_sha1: bool = False,
     clock_skew: float = 60,
     check_pinned_dates: bool = True,
+    replay_cache: ReplayCache | None = None,
 ) -> VerifiedAssertion:
     """Verify a bare Assertion or a samlp:Response; return the assertion as signed.
 
@@ -120,6 +122,9 @@ def verify(
     defaults to now.  With ``allow_multiple`` a Response may carry several
     assertions (all must verify); the first is returned, see
     :func:`verify_all`.  SHA-1 signatures are refused unless ``allow_sha1``.
+    With a ``replay_cache`` (``wssec.replay.MemoryReplayCache`` or a shared
+    store) each assertion is accepted once (ReplayDetected afterwards): the
+    Web SSO profile's one-time use of bearer assertions.
 
     Raises MalformedMessage, InvalidSignature, UntrustedKey, Expired or
     PolicyViolation (all ``wssec.errors``).
@@ -135,6 +140,7 @@ def verify(
         allow_sha1=allow_sha1,
         clock_skew=clock_skew,
         check_pinned_dates=check_pinned_dates,
+        replay_cache=replay_cache,
     )[0]
 
 
@@ -150,6 +156,7 @@ def verify_all(
     allow_sha1: bool = False,
     clock_skew: float = 60,
     check_pinned_dates: bool = True,
+    replay_cache: ReplayCache | None = None,
 ) -> tuple[VerifiedAssertion, ...]:
     """Like :func:`verify` but returns every assertion (several only with ``allow_multiple``)."""
     policy = _policy(
@@ -157,10 +164,22 @@ def verify_all(
     )
     root = xml if isinstance(xml, etree._Element) else parse_xml(xml, what="SAML message")
     if root.tag in (_A2, _A1):
-        return (_verify_assertion(root, policy, response=None, response_check=None),)
-    if root.tag in (_R2, _R1):
-        return _verify_response(root, policy, allow_multiple=allow_multiple)
-    raise MalformedMessage(f"not a SAML Assertion or Response: root element is {etree.QName(root).localname}")
+        results: tuple[VerifiedAssertion, ...] = (
+            _verify_assertion(root, policy, response=None, response_check=None),
+        )
+    elif root.tag in (_R2, _R1):
+        results = _verify_response(root, policy, allow_multiple=allow_multiple)
+    else:
+        raise MalformedMessage(
+            f"not a SAML Assertion or Response: root element is {etree.QName(root).localname}"
+        )
+    if replay_cache is not None:
+        for r in results:
+            # remembered for as long as the assertion could still be accepted
+            expires = (r.not_on_or_after or policy.at) + policy.skew
+            if not replay_cache.check_and_store(f"saml:{r.issuer}:{r.assertion_id}", expires):
+                raise ReplayDetected(f"assertion {r.assertion_id!r} from {r.issuer!r} was already used")
+    return results
 
 
 def verify_element(
