@@ -380,7 +380,7 @@ _LEAKS: tuple[tuple[str, Severity, re.Pattern[str]], ...] = (
         re.compile(
             r"(?<![\w/.:])/(?:home|usr|var|opt|srv|app|etc|root|tmp|work|Users)/[\w.\-/]+"
             r"\.(?:py|pyc|java|class|jar|php|rb|js|ts|go|cs|dll|conf|xml|ya?ml|ini|properties)\b|"
-            r"\b[A-Z]:\\(?:[\w .-]+\\)+[\w .-]+\.\w{1,5}\b"
+            r"\b[A-Z]:\\(?:[\w .-]+\\)+[\w .-]+\.\w{1,8}\b"
         ),
     ),
     (
@@ -513,7 +513,14 @@ def check_plain_http(ctx: Context) -> list[Finding]:
         ]
     sibling = _plain_sibling(ctx.url)
     try:
-        ex = ctx.prober.send(ctx.baseline.method, sibling, credentials=False, note="plain-HTTP sibling")
+        # short timeout: a firewalled port 80 drops packets, and silence is a pass
+        ex = ctx.prober.send(
+            ctx.baseline.method,
+            sibling,
+            credentials=False,
+            note="plain-HTTP sibling",
+            timeout=min(3.0, ctx.prober.timeout),
+        )
     except TargetUnreachable as exc:
         return [finding(ids.PLAIN_HTTP, Status.PASS, ctx.url, f"no plain-HTTP listener at {sibling} ({exc})")]
     loc = ex.header("Location")

@@ -199,6 +199,7 @@ class Prober:
         follow_redirects: bool = False,
         backoff: bool = True,
         note: str = "",
+        timeout: float | None = None,
     ) -> Exchange:
         """Send one request and return the exchange.
 
@@ -225,7 +226,7 @@ class Prober:
                     url,
                     headers=hdrs,
                     data=data,
-                    timeout=self.timeout,
+                    timeout=self.timeout if timeout is None else timeout,
                     allow_redirects=follow_redirects,
                     verify=self.verify,
                     stream=True,
