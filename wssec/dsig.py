@@ -97,6 +97,10 @@ def b64decode(text: str | None, what: str) -> bytes:
     """Strict-enough base64 for XML text (whitespace allowed, nothing else)."""
     if text is None:
         raise MalformedMessage(f"{what} is empty")
+    try:  # fast path: one line of canonical base64
+        return binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        pass
     cleaned = "".join(text.split())
     try:
         return base64.b64decode(cleaned, validate=True)

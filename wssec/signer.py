@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import secrets
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,7 +38,7 @@ from wssec.soap import (
     envelope_parts,
     security_header,
 )
-from wssec.tokens import KEY_IDENTIFIERS, make_bst, make_str
+from wssec.tokens import KEY_IDENTIFIERS, cert_der, make_bst, make_str
 from wssec.usernametoken import PASSWORD_TYPES, format_time, make_username_token
 
 WSA_NAMESPACES = (WSA_NS, "http://schemas.xmlsoap.org/ws/2004/08/addressing")
@@ -52,13 +52,15 @@ _HOK = ("urn:oasis:names:tc:SAML:2.0:cm:holder-of-key", "urn:oasis:names:tc:SAML
 
 
 def _new_id(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(8)}"
+    return f"{prefix}-{os.urandom(8).hex()}"
 
 
 @dataclass(frozen=True)
 class _Part:
     name: str
     element: etree._Element
+    own: bool = False
+    """A token this Signer just built (no QName content to scan)."""
 
 
 def _with_wsu_id(el: etree._Element, prefix: str) -> tuple[etree._Element, str]:
@@ -91,10 +93,14 @@ def _with_wsu_id(el: etree._Element, prefix: str) -> tuple[etree._Element, str]:
     return new, value
 
 
+_COLON_VALUES = etree.XPath("(.//@* | .//text())[contains(., ':')]")
+
+
 def _needed_prefixes(el: etree._Element) -> list[str]:
     """Prefixes bound by an ancestor and used in QName-valued content (e.g.
     ``xsi:type="tns:Order"``): exc-c14n would drop their declarations, so
-    they go in the InclusiveNamespaces PrefixList to stay covered."""
+    they go in the InclusiveNamespaces PrefixList to stay covered.  (Listing
+    a prefix that is also redeclared inside is harmless.)"""
     parent = el.getparent()
     if parent is None:
         return []
@@ -102,19 +108,13 @@ def _needed_prefixes(el: etree._Element) -> list[str]:
     if not outer:
         return []
     needed: set[str] = set()
-    for node in el.iter(etree.Element):
-        for value in node.attrib.values():
-            if ":" in value and " " not in value:
-                p = value.split(":", 1)[0]
-                if p in outer and node.nsmap.get(p) == outer[p]:
-                    needed.add(p)
-        text = node.text
-        if text and ":" in text and len(text) < 256:
-            t = text.strip()
-            if " " not in t:
-                p = t.split(":", 1)[0]
-                if p in outer and node.nsmap.get(p) == outer[p]:
-                    needed.add(p)
+    for value in _COLON_VALUES(el):
+        v = value.strip()
+        if " " in v or len(v) > 256:
+            continue
+        p = v.split(":", 1)[0]
+        if p in outer:
+            needed.add(p)
     return sorted(needed)
 
 
@@ -210,6 +210,7 @@ class Signer:
             raise ValueError("a certificate (cert=) is required to sign")
         if self.cert is not None and not keys_match(self.key, self.cert):
             raise ValueError("the private key does not match the certificate")
+        self._cert_b64 = dsig.b64(cert_der(self.cert)) if self.cert is not None else ""
 
     # -- building --------------------------------------------------------------
 
@@ -247,7 +248,7 @@ class Signer:
             put(ut)
         bst = None
         if self.cert is not None and self.key_identifier == "bst" and not self.saml_hok:
-            bst = make_bst(self.cert, _new_id("X509"))
+            bst = make_bst(self.cert, _new_id("X509"), self._cert_b64)
             put(bst)
         assertion = None
         if self.saml is not None:
@@ -265,7 +266,7 @@ class Signer:
         etree.SubElement(signed_info, f"{{{DS_NS}}}SignatureMethod").set("Algorithm", self.sig_uri)
         for part in parts:
             el, ref_id = _with_wsu_id(part.element, "id")
-            prefixes = _needed_prefixes(el)
+            prefixes = [] if part.own else _needed_prefixes(el)
             ref = etree.SubElement(signed_info, f"{{{DS_NS}}}Reference")
             ref.set("URI", f"#{ref_id}")
             transforms = etree.SubElement(ref, f"{{{DS_NS}}}Transforms")
@@ -325,13 +326,13 @@ class Signer:
             elif name == "Timestamp":
                 if ts is None:
                     raise MalformedMessage("no Timestamp to sign")
-                out.append(_Part(name, ts))
+                out.append(_Part(name, ts, own=True))
             elif name == "UsernameToken":
-                out.append(_Part(name, ut))  # type: ignore[arg-type]
+                out.append(_Part(name, ut, own=True))  # type: ignore[arg-type]
             elif name == "BinarySecurityToken":
                 if bst is None:
                     raise ValueError("no BinarySecurityToken to sign (key_identifier is not 'bst')")
-                out.append(_Part(name, bst))
+                out.append(_Part(name, bst, own=True))
             elif name == "Assertion":
                 out.append(_Part(name, assertion))  # type: ignore[arg-type]
             else:

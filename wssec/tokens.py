@@ -66,12 +66,12 @@ def same_dn(text: str, name: x509.Name) -> bool:
     return _norm_dn(text) == name.rfc4514_string().casefold()
 
 
-def make_bst(cert: x509.Certificate, token_id: str) -> etree._Element:
+def make_bst(cert: x509.Certificate, token_id: str, b64_der: str | None = None) -> etree._Element:
     bst = etree.Element(f"{{{WSSE_NS}}}BinarySecurityToken", nsmap={"wsse": WSSE_NS, "wsu": WSU_NS})
     bst.set("EncodingType", BASE64_BINARY)
     bst.set("ValueType", X509V3)
     bst.set(f"{{{WSU_NS}}}Id", token_id)
-    bst.text = b64(cert_der(cert))
+    bst.text = b64_der or b64(cert_der(cert))
     return bst
 
 

@@ -24,7 +24,6 @@ from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store
 
 from wssec.errors import UntrustedKey
 from wssec.keys import CertSource, load_certificates
-from wssec.tokens import cert_der
 
 
 def _subject(cert: x509.Certificate) -> str:
@@ -41,7 +40,9 @@ def check_validity(cert: x509.Certificate, at: dt.datetime) -> None:
             f"certificate {_subject(cert)} is not yet valid (from {cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ})"
         )
     if at > cert.not_valid_after_utc:
-        raise UntrustedKey(f"certificate {_subject(cert)} expired on {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
+        raise UntrustedKey(
+            f"certificate {_subject(cert)} expired on {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}"
+        )
 
 
 class TrustStore:
@@ -51,8 +52,8 @@ class TrustStore:
         self.anchors: list[x509.Certificate] = load_certificates(list(anchors)) if anchors else []
         self.max_chain_depth = max_chain_depth
         self._store = Store(self.anchors) if self.anchors else None
-        self._anchor_ders = {cert_der(c) for c in self.anchors}
-        self._cache: dict[bytes, list[x509.Certificate]] = {}
+        self._anchor_set = set(self.anchors)  # Certificate hashes/compares by its DER
+        self._cache: dict[tuple[x509.Certificate, ...], list[x509.Certificate]] = {}
         self._lock = threading.Lock()
 
     def __bool__(self) -> bool:
@@ -70,12 +71,11 @@ class TrustStore:
         pub = cert.public_key()
         if not isinstance(pub, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
             raise UntrustedKey(f"certificate {_subject(cert)} has an unsupported key type")
-        der = cert_der(cert)
-        if der in self._anchor_ders:
+        if cert in self._anchor_set:
             return [cert]
         if self._store is None:
             raise UntrustedKey(f"no trust anchors configured: cannot trust {_subject(cert)}")
-        key = der + b"".join(cert_der(c) for c in intermediates)
+        key = (cert, *intermediates)
         cached = self._cache.get(key)
         if cached is not None:
             for c in cached:
@@ -92,7 +92,7 @@ class TrustStore:
             .build_client_verifier()
         )
         try:
-            chain = list(verifier.verify(cert, [c for c in intermediates if cert_der(c) != der]).chain)
+            chain = list(verifier.verify(cert, [c for c in intermediates if c != cert]).chain)
         except VerificationError as exc:
             reason = str(exc).split(" (encountered", 1)[0].removeprefix("validation failed: ")
             if "candidates exhausted" in reason:

@@ -29,8 +29,7 @@ PASSWORD_TYPES = {"digest": PASSWORD_DIGEST, "text": PASSWORD_TEXT}
 
 def format_time(t: dt.datetime) -> str:
     """xsd:dateTime in UTC with milliseconds and ``Z`` (what WCF and WSS4J write)."""
-    t = t.astimezone(dt.UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return t.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_time(text: str | None, what: str) -> dt.datetime:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import os
@@ -42,6 +43,7 @@ from wssec.keys import CertSource, load_certificates
 from wssec.replay import MemoryReplayCache, ReplayCache
 from wssec.safexml import parse_xml
 from wssec.soap import (
+    BASE64_BINARY,
     DS_NS,
     EC14N_NS,
     SAML1_NS,
@@ -310,8 +312,8 @@ class Verifier:
         if now.tzinfo is None:
             now = now.replace(tzinfo=dt.UTC)
         now = now.astimezone(dt.UTC)
-        version, _header, _body = envelope_parts(root)
-        sec = security_header(root, self.actor)
+        version, header, _body = envelope_parts(root)
+        sec = security_header(root, self.actor, parts=(version, header, _body))
         state = _State(root, now)
         state.ids  # noqa: B018 - refuse duplicate ids before anything else
         if sec is not None:
@@ -321,7 +323,8 @@ class Verifier:
     # -- processors (document order) -------------------------------------------
 
     def _process_header(self, sec: etree._Element, state: _State) -> None:
-        done: list[etree._Element] = []
+        done: list[etree._Element] = []  # keeps the proxies alive, so their id()s stay unique
+        done_ids: set[int] = set()
         rounds = 0
         while True:
             rounds += 1
@@ -329,12 +332,13 @@ class Verifier:
                 raise MalformedMessage(f"wsse:Security header has more than {_MAX_HEADER_CHILDREN} children")
             nxt = None
             for child in sec:
-                if isinstance(child.tag, str) and not any(child is d for d in done):
+                if isinstance(child.tag, str) and id(child) not in done_ids:
                     nxt = child
                     break
             if nxt is None:
                 return
             done.append(nxt)
+            done_ids.add(id(nxt))
             self._process_one(nxt, state)
 
     def _process_one(self, el: etree._Element, state: _State) -> None:
@@ -354,7 +358,7 @@ class Verifier:
             )
         elif tag == f"{{{WSSE_NS}}}BinarySecurityToken":
             token_id = el.get(f"{{{WSU_NS}}}Id") or el.get("Id") or ""
-            state.bsts[token_id] = parse_bst(el)
+            state.bsts[token_id] = parse_bst_cached(el)
         elif tag == f"{{{DS_NS}}}Signature":
             if len(state.signatures) >= self.max_signatures:
                 raise PolicyViolation(f"more than {self.max_signatures} signatures in the Security header")
@@ -621,7 +625,7 @@ class Verifier:
             if target.tag == f"{{{WSSE_NS}}}BinarySecurityToken":
                 if target.getparent() is None or target.getparent().tag != f"{{{WSSE_NS}}}Security":
                     raise UntrustedKey("referenced BinarySecurityToken is not in the Security header")
-                certs = parse_bst(target)
+                certs = parse_bst_cached(target)
                 return certs[0], certs[1:], certs[0].public_key(), "bst"
             if target.tag in (f"{{{SAML2_NS}}}Assertion", f"{{{SAML1_NS}}}Assertion"):
                 return self._saml_key(target, state)
@@ -712,14 +716,16 @@ class Verifier:
     def _enforce_policy(self, state: _State, version: str) -> VerifiedMessage:
         root = state.root
         _v, header, body = envelope_parts(root)  # again: decryption may have changed the tree
-        signed: list[etree._Element] = []
+        signed: list[etree._Element] = []  # holds the proxies, so their id()s stay unique
+        signed_ids: set[int] = set()
         for s in state.signatures:
             for _id, el in s.references:
-                if not any(el is e for e in signed):
+                if id(el) not in signed_ids:
                     signed.append(el)
+                    signed_ids.add(id(el))
 
         def is_signed(el: etree._Element | None) -> bool:
-            return el is not None and any(el is e for e in signed)
+            return el is not None and id(el) in signed_ids
 
         fault = self._fault(body, version)
         if fault is not None and not is_signed(body):
@@ -755,7 +761,7 @@ class Verifier:
         if subject is None and state.ut is not None:
             subject = state.ut.username
         if subject is None and primary is not None and primary.certificate is not None:
-            subject = primary.certificate.subject.rfc4514_string()
+            subject = _subject_of(primary.certificate)
         return VerifiedMessage(
             envelope=root,
             soap_version=version,
@@ -889,6 +895,29 @@ class Verifier:
             key = "sig:" + hashlib.sha256(s.signature_value).hexdigest()
             if not self.replay_cache.check_and_store(key, horizon):
                 raise ReplayDetected("this signed message was already accepted (replay)")
+
+
+@functools.lru_cache(maxsize=256)
+def _subject_of(cert: x509.Certificate) -> str:
+    return cert.subject.rfc4514_string()
+
+
+_BST_CACHE: dict[tuple[str | None, str], list[x509.Certificate]] = {}
+
+
+def parse_bst_cached(bst: etree._Element) -> list[x509.Certificate]:
+    """parse_bst with a bounded cache keyed by the token text: a peer sends the
+    same certificate in every message, and parsing it each time costs more
+    than the signature check (the objects are immutable)."""
+    key = (bst.get("ValueType"), bst.text or "")
+    hit = _BST_CACHE.get(key)
+    if hit is not None and bst.get("EncodingType") in (None, BASE64_BINARY):
+        return hit
+    certs = parse_bst(bst)
+    if len(_BST_CACHE) >= 256:
+        _BST_CACHE.clear()
+    _BST_CACHE[key] = certs
+    return certs
 
 
 def _same_key(a: Any, b: Any) -> bool:
