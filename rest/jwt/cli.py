@@ -121,8 +121,10 @@ def verify_cmd(
             kwargs["jwks_client"] = src
         else:
             kwargs["keys"] = src
-            kinds = {k.kind for k in src.keys}
-            if kinds and all(k.startswith("EC") for k in kinds):
+            pinned = tuple(dict.fromkeys(k.alg for k in src.keys if k.alg))
+            if pinned and not any(a.startswith("HS") for a in pinned):
+                default_algs = pinned  # the JWKS says which algorithm each key is for
+            elif all(k.kind.startswith("EC") for k in src.keys):
                 default_algs = tuple(sorted({a for k in src.keys for a in k.algorithms()}))
     else:
         assert secret_env
