@@ -406,7 +406,9 @@ def test_require_encrypted_body_means_all_of_the_body(pki, svc) -> None:
     """Encrypting one child of a two-child Body does not make "the Body" encrypted;
     encrypting every child (as elements) or the content does."""
     two = MSG.replace(b"</soap:Body>", b'<m:Extra xmlns:m="urn:example:bank">plain</m:Extra></soap:Body>')
-    v = wssec.Verifier(trust=[pki.ca.cert_path], decrypt_key=svc.key_path, require=(), require_encrypted=("Body",))
+    v = wssec.Verifier(
+        trust=[pki.ca.cert_path], decrypt_key=svc.key_path, require=(), require_encrypted=("Body",)
+    )
     one = Encryptor(svc.cert_path, encrypt=["{urn:example:bank}GetBalance"]).encrypt(two)
     with pytest.raises(PolicyViolation, match="Body is required to be encrypted"):
         v.verify(one)
@@ -415,3 +417,41 @@ def test_require_encrypted_body_means_all_of_the_body(pki, svc) -> None:
     ).encrypt(two)
     assert [p.kind for p in v.verify(both).encrypted] == ["element", "element"]
     assert v.verify(Encryptor(svc.cert_path).encrypt(two)).encrypted[0].name == "Body"
+
+
+def _standalone_reference_list(data: bytes, embed: bool) -> bytes:
+    """Rewrite a message into the other WSS layout: the ReferenceList as its
+    own Security-header child, the key found through each EncryptedData's
+    KeyInfo (an STR to the EncryptedKey, or the EncryptedKey embedded)."""
+    root = parse_xml(data)
+    sec = root.find(f".//{{{WSSE_NS}}}Security")
+    ek = sec.find(f"{XENC}EncryptedKey")
+    rl = ek.find(f"{XENC}ReferenceList")
+    ek.remove(rl)
+    ek.addnext(rl)
+    if embed:
+        ed = root.find(f".//{XENC}EncryptedData")
+        ki = ed.find("{http://www.w3.org/2000/09/xmldsig#}KeyInfo")
+        for child in list(ki):
+            ki.remove(child)
+        sec.remove(ek)
+        ki.append(ek)
+    return etree.tostring(root)
+
+
+@pytest.mark.parametrize("embed", [False, True])
+def test_standalone_reference_list(pki, svc, dec, embed) -> None:
+    data = _standalone_reference_list(Encryptor(svc.cert_path).encrypt(MSG), embed)
+    root = parse_xml(data)
+    parts = dec.decrypt_tree(root)
+    assert [(p.name, p.kind) for p in parts] == [("Body", "content")]
+    assert root[-1][0][0].text == "TOPSECRET-4711"
+    signed = wssec.Signer(pki.client.key_path, pki.client.cert_path).sign(data)
+    v = wssec.Verifier(trust=[pki.ca.cert_path], decrypt_key=svc.key_path, require_encrypted=("Body",))
+    assert v.verify(signed).encrypted[0].element is not None
+
+
+def test_standalone_reference_list_with_wrong_key(pki, svc) -> None:
+    data = _standalone_reference_list(Encryptor(svc.cert_path).encrypt(MSG), embed=False)
+    with pytest.raises(DecryptionFailed, match="^decryption failed$"):
+        Decryptor(key=pki.client.key_path).decrypt(data)
