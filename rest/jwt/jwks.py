@@ -95,9 +95,26 @@ class JWKSClient:
         self._last_fetch = float("-inf")
         self.fetch_count = 0
         """How many HTTP fetches happened (observability and tests)."""
+        self.stale_served = 0
+        """How many times a failed refresh fell back to the cached set."""
 
     # ---------------------------------------------------------------- fetching
     def _fetch(self) -> KeySet:
+        """Fetch now.  On failure a previously fetched set stays in use for
+        ``min_ttl`` more seconds (the issuer being down must neither stop
+        validation nor cause a fetch per request); with nothing cached the
+        error propagates (fail closed)."""
+        try:
+            return self._fetch_once()
+        except (TargetUnreachable, BadInput):
+            self._last_fetch = self._clock()
+            if self._keys is None:
+                raise
+            self.stale_served += 1
+            self._expires_at = self._clock() + self.min_ttl
+            return self._keys
+
+    def _fetch_once(self) -> KeySet:
         verify: bool | str = self.ca_file if self.ca_file else True
         try:
             with self._session.get(

@@ -29,6 +29,7 @@ class State:
         self.keys = {"k1": rsa.generate_private_key(public_exponent=65537, key_size=2048)}
         self.cache_control = "max-age=300"
         self.hits = 0
+        self.broken = False
 
     def doc(self):
         return {"keys": [public_jwk(k, kid) for kid, k in self.keys.items()]}
@@ -40,6 +41,8 @@ def jwks_server(pki):
 
     async def jwks(request: Request) -> Response:
         state.hits += 1
+        if state.broken:
+            return Response("down", 503)
         return Response(json.dumps(state.doc()), headers={"Cache-Control": state.cache_control},
                         media_type="application/jwk-set+json")  # fmt: skip
 
@@ -234,3 +237,27 @@ def test_private_keys_in_jwks_refused(pki):
     ) as h:
         with pytest.raises(BadInput, match="private"):
             JWKSClient(h.url + "/jwks", ca_file=str(pki.ca_path)).get_keys()
+
+
+def test_issuer_outage_keeps_cached_keys_without_hammering(jwks_server, pki):
+    state = jwks_server.extra["state"]
+    state.cache_control = "max-age=120"
+    clock = Clock()
+    c = _client(jwks_server, pki, clock=clock, min_ttl=30)
+    v = Validator(jwks_client=c, algorithms=("RS256",), require=())
+    tok = pyjwt.encode({"sub": "a"}, state.keys["k1"], algorithm="RS256", headers={"kid": "k1"})
+    assert v.validate(tok)
+    state.broken = True
+    try:
+        clock.t += 121
+        for _ in range(10):
+            assert v.validate(tok)["sub"] == "a"
+        assert c.fetch_count == 2 and c.stale_served == 1  # one failed refresh, then back-off
+        clock.t += 31
+        assert v.validate(tok)
+        assert c.fetch_count == 3
+        # nothing cached: fail closed
+        with pytest.raises(TargetUnreachable, match="503"):
+            _client(jwks_server, pki).get_keys()
+    finally:
+        state.broken = False
