@@ -43,6 +43,11 @@ AUDIT_LOGGER = "wssec.audit"
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 """4 MiB: a SOAP request larger than this is refused before parsing."""
 
+# A library does not decide where logs go: without configuration the audit
+# lines are dropped (not dumped on stderr by logging's last-resort handler);
+# configure the "wssec.audit" logger (or the root logger) to keep them.
+logging.getLogger(AUDIT_LOGGER).addHandler(logging.NullHandler())
+
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 

@@ -231,3 +231,70 @@ def test_get_passes_through_and_verifier_required(servers) -> None:
     assert r.status_code == 200 and r.text == "wsdl here"
     with pytest.raises(ValueError, match="verifier"):
         SecurityMiddleware(echo_app, verifier=None)
+
+
+class _ZeepTimestamp:
+    """zeep plugin adding a wsu:Timestamp (zeep's BinarySignature signs it when present)."""
+
+    def apply(self, envelope: Any, headers: Any) -> Any:
+        from zeep.wsse.utils import WSU, get_security_header
+
+        now = dt.datetime.now(dt.UTC)
+        fmt = "%Y-%m-%dT%H:%M:%SZ"
+        get_security_header(envelope).append(
+            WSU.Timestamp(
+                WSU.Created(now.strftime(fmt)), WSU.Expires((now + dt.timedelta(minutes=5)).strftime(fmt))
+            )
+        )
+        return envelope, headers
+
+
+class _SignOnly:
+    """zeep's own BinarySignature (xmlsec) for requests; responses unchecked."""
+
+    def __init__(self, *plugins: Any) -> None:
+        self.plugins = plugins
+
+    def apply(self, envelope: Any, headers: Any) -> Any:
+        for p in self.plugins:
+            envelope, headers = p.apply(envelope, headers)
+        return envelope, headers
+
+    def verify(self, envelope: Any) -> Any:
+        return envelope
+
+
+@pytest.mark.parametrize("sha256", [True, False])
+def test_zeeps_own_xmlsec_signature_verified(pki, sha256: bool) -> None:
+    """Interop with another real signer: zeep.wsse.signature.BinarySignature
+    (python-xmlsec).  RSA-SHA256 is accepted; zeep's RSA-SHA1 default is
+    refused as the Verifier's policy says."""
+    import xmlsec
+    from zeep import Client
+    from zeep.exceptions import Fault
+    from zeep.wsse.signature import BinarySignature
+
+    from apisec_samples.soap_service import render_wsdl
+    from apisec_samples.soap_service.quote import make_quote_app
+
+    holder: dict[str, Any] = {}
+    h = start_wsgi(lambda e, s: holder["app"](e, s), path="/quote")
+    try:
+        wsdl = render_wsdl("legacy", h.url)
+        holder["app"] = SecurityMiddleware(
+            make_quote_app(lambda _e: wsdl), verifier=Verifier(trust=[pki.ca.cert])
+        )
+        algs = (
+            {"signature_method": xmlsec.Transform.RSA_SHA256, "digest_method": xmlsec.Transform.SHA256}
+            if sha256
+            else {}
+        )
+        bs = BinarySignature(str(pki.client.key_path), str(pki.client.cert_path), **algs)
+        client = Client(h.wsdl_url, wsse=_SignOnly(_ZeepTimestamp(), bs))
+        if sha256:
+            assert client.service.GetQuote(Symbol="ACME").Symbol == "ACME"
+        else:
+            with pytest.raises(Fault):
+                client.service.GetQuote(Symbol="ACME")
+    finally:
+        h.stop()
