@@ -287,6 +287,10 @@ class Encryptor:
             if not found:
                 raise MalformedMessage(f"part {spec} to encrypt is not in the message")
             for el in found:
+                if mod == "content" and header is not None and el.getparent() is header:
+                    raise ValueError(
+                        f"{spec}: a header is encrypted whole (wsse11:EncryptedHeader), not its content"
+                    )
                 if mod == "content":
                     kind = "content"
                 elif header is not None and el.getparent() is header:
@@ -315,9 +319,15 @@ class Encryptor:
         for anc in el.iterancestors():
             if isinstance(anc.tag, str) and anc.tag.startswith(f"{{{alg.XENC}}}"):
                 return False
+        name = etree.QName(el).text
+        if el.tag == f"{{{WSSE_NS}}}Security":
+            raise ValueError(f"{name} headers cannot be encrypted (receivers must read them)")
         parent = el.getparent()
         if security is not None and any(a is security for a in el.iterancestors()) and parent is not security:
-            raise ValueError(f"{etree.QName(el).text} is inside a security token; encrypt the whole token")
+            raise ValueError(f"{name} is inside a security token; encrypt the whole token")
+        if header is not None and parent is not header and any(a is header for a in el.iterancestors()):
+            if parent is not security:
+                raise ValueError(f"{name} is inside a SOAP header; encrypt the whole header")
         return True
 
     def _encrypt_header(self, el: etree._Element, key: bytes, ed_id: str, key_info) -> None:
@@ -557,7 +567,7 @@ class Decryptor:
                 return "content", parent
             raise MalformedMessage(
                 "content EncryptedData must be the only content of an element in the Body "
-                "(an EncryptedData beside other content is refused as wrapping)"
+                "(an EncryptedData beside other content, or moved into a header, is refused as wrapping)"
             )
         if type_ != core.TYPE_ELEMENT:
             raise MalformedMessage(f"EncryptedData Type {type_!r} is not Element or Content")

@@ -455,3 +455,17 @@ def test_standalone_reference_list_with_wrong_key(pki, svc) -> None:
     data = _standalone_reference_list(Encryptor(svc.cert_path).encrypt(MSG), embed=False)
     with pytest.raises(DecryptionFailed, match="^decryption failed$"):
         Decryptor(key=pki.client.key_path).decrypt(data)
+
+
+def test_header_content_encryption_refused(svc) -> None:
+    with pytest.raises(ValueError, match="encrypted whole"):
+        Encryptor(svc.cert_path, encrypt=["{Content}{urn:example:route}Route"]).encrypt(MSG)
+
+
+def test_nested_header_element_and_security_header_not_encryptable(svc) -> None:
+    nested = MSG.replace(b"secret route</r:Route>", b"<r:Hop>secret route</r:Hop></r:Route>")
+    with pytest.raises(ValueError, match="inside a SOAP header"):
+        Encryptor(svc.cert_path, encrypt=["{urn:example:route}Hop"]).encrypt(nested)
+    secured = Encryptor(svc.cert_path).encrypt(MSG)
+    with pytest.raises(ValueError, match="cannot be encrypted"):
+        Encryptor(svc.cert_path, encrypt=[f"{{{WSSE_NS}}}Security"]).encrypt(secured)
