@@ -321,10 +321,14 @@ class _Prober:
         encrypt: bool = True,
         sign: bool = True,
         after_encryption: Callable[[etree._Element], None] | None = None,
+        prepare: Callable[[etree._Element], None] | None = None,
     ) -> bytes:
-        """The sample, signed (``sign``), changed by ``mutate``, encrypted to
-        the service when it wants that, then changed by ``after_encryption``."""
+        """The sample, changed by ``prepare``, signed (``sign``), changed by
+        ``mutate``, encrypted to the service when it wants that, then changed
+        by ``after_encryption``."""
         root = _fresh(self.sample)
+        if prepare is not None:
+            prepare(root)
         if sign:
             (signer or self.signer).sign_tree(root, now=now)
         if mutate is not None:
@@ -540,9 +544,7 @@ def probe_fault_leak(p: _Prober) -> Finding:
         body.append(etree.Element(f"{{{PROBE_NS}}}UnexpectedOperation"))
 
     try:
-        malformed.append(
-            ("signed request for an unknown operation", p.signed(mutate=unexpected, encrypt=False))
-        )
+        malformed.append(("signed request for an unknown operation", p.signed(prepare=unexpected)))
     except WssecError:
         pass
     leaked: list[str] = []
