@@ -27,9 +27,9 @@ class ServiceConfig:
     """Explicit CORS allow-list (the correct way)."""
     security_headers: bool = True
     """nosniff, no-store, CSP frame-ancestors 'none', HSTS over HTTPS."""
-    rate_limit: int | None = 40
+    rate_limit: int | None = 30
     """Requests per client per :attr:`rate_window`; ``None`` disables throttling."""
-    rate_window: float = 2.0
+    rate_window: float = 5.0
     rate_limit_headers: bool = True
     """Send Retry-After and RateLimit headers with 429 (off: a bare 429)."""
     leaky_errors: bool = False

@@ -30,7 +30,7 @@ FLAWS: dict[str, ServiceConfig] = {
     "public": SECURE.but(name="public", unprotected_prefixes=("/api/reports",)),
     "bola": SECURE.but(name="bola", object_authz=False),
     "bfla": SECURE.but(name="bfla", function_authz=False),
-    "bare429": SECURE.but(name="bare429", rate_limit=10, rate_window=1.0, rate_limit_headers=False),
+    "bare429": SECURE.but(name="bare429", rate_limit=10, rate_window=5.0, rate_limit_headers=False),
     "tight": SECURE.but(name="tight", rate_limit=3, rate_window=30.0),
 }
 

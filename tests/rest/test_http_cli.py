@@ -101,16 +101,26 @@ def test_token_from_environment(apisec, services, monkeypatch):
     assert "http.security-headers" in r.stdout
 
 
-def test_static_audit_exit_codes(apisec):
-    good = apisec("rest", "check", "--openapi", str(DATA / "good-openapi.json"))
-    assert good.exit_code == 0, good.stdout + good.stderr
-    bad = apisec("rest", "check", "--openapi", str(DATA / "bad-openapi.yaml"), "--format", "json")
-    assert bad.exit_code == 1
+def cli(capsys, *args):
+    """The real CLI entry (compare.cli.run) in-process: same code path as the
+    console script, without a 1-10 s interpreter start per call."""
+    code = run(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_static_audit_exit_codes(capsys):
+    code, out, err = cli(capsys, "rest", "check", "--openapi", str(DATA / "good-openapi.json"))
+    assert code == 0, out + err
+    code, out, err = cli(
+        capsys, "rest", "check", "--openapi", str(DATA / "bad-openapi.yaml"), "--format", "json"
+    )
+    assert code == 1
     assert {"openapi.oauth2-password", "openapi.http-server"} <= {
-        f["check_id"] for f in json.loads(bad.stdout)["findings"] if f["status"] == "fail"
+        f["check_id"] for f in json.loads(out)["findings"] if f["status"] == "fail"
     }
     assert (
-        apisec("rest", "check", "--openapi", str(DATA / "bad-openapi.yaml"), "--fail-on", "never").exit_code
+        cli(capsys, "rest", "check", "--openapi", str(DATA / "bad-openapi.yaml"), "--fail-on", "never")[0]
         == 0
     )
 
@@ -129,10 +139,7 @@ def test_static_audit_exit_codes(apisec):
     ],
 )
 def test_input_errors_exit_2_with_one_line(args, message, capsys):
-    """The real CLI entry (compare.cli.run), in-process to keep the matrix fast;
-    the subprocess tests above cover the console script itself."""
-    code = run(["rest", "check", *args])
-    out, err = capsys.readouterr()
+    code, out, err = cli(capsys, "rest", "check", *args)
     assert code == 2, out + err
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -140,14 +147,14 @@ def test_input_errors_exit_2_with_one_line(args, message, capsys):
     assert out == ""
 
 
-def test_bad_roles_file_exit_2(apisec, services, tmp_path):
+def test_bad_roles_file_exit_2(services, tmp_path, capsys):
     svc = services["secure"]
     roles = tmp_path / "roles.yaml"
     roles.write_text(
         "roles:\n  alice:\n    token: ${APISEC_TEST_UNSET_VAR}\nrequests:\n  - {path: /x, check: bola, deny: [alice]}\n"
     )
-    r = apisec(
-        "rest", "check", svc.url + "/api/orders", "--token", svc.mint("alice"), "--ca-file", str(svc.ca_file),
+    code, out, err = cli(
+        capsys, "rest", "check", svc.url + "/api/orders", "--token", svc.mint("alice"), "--ca-file", str(svc.ca_file),
         "--roles", str(roles),
     )  # fmt: skip
-    assert r.exit_code == 2 and "APISEC_TEST_UNSET_VAR is not set" in r.stderr
+    assert code == 2 and "APISEC_TEST_UNSET_VAR is not set" in err and out == ""
