@@ -285,3 +285,28 @@ def test_wsdl_of_running_services(apisec, services, pki) -> None:
         check_wsdl(services["secure"].wsdl_url)
     r = apisec("soap", "check", "--wsdl", services["secure"].wsdl_url, "--trust", str(pki.ca.cert_path))
     assert r.exit_code == 0, r.stdout + r.stderr
+
+
+SOAP12_SAMPLE = b"""<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:q="urn:apisec:samples:quote">
+<env:Body><q:GetQuote><q:Symbol>ACME</q:Symbol></q:GetQuote></env:Body></env:Envelope>"""
+
+
+def test_soap12_service_no_false_positive(pki) -> None:
+    """The probes speak SOAP 1.2 when the sample does (application/soap+xml,
+    env:Sender faults with HTTP 400): a middleware-protected 1.2 service fails nothing."""
+    from apisec_samples.soap_service.quote import make_quote_app
+    from wssec import Verifier
+    from wssec.wsgi import SecurityMiddleware
+
+    app = SecurityMiddleware(make_quote_app(lambda _e: b""), verifier=Verifier(trust=[pki.ca.cert]))
+    h = start_wsgi(app, path="/quote", tls_cert=str(pki.service.cert_path), tls_key=str(pki.service.key_path))
+    try:
+        fs = probe_service(
+            h.url, SOAP12_SAMPLE, pki.client.key_path, pki.client.cert_path, trust=pki.ca.cert_path
+        )
+    finally:
+        h.stop()
+    st = {f.check_id: f.status.value for f in fs}
+    assert "fail" not in st.values() and "error" not in st.values(), st
+    unsigned = next(f for f in fs if f.check_id == "wssec.unsigned-accepted")
+    assert "HTTP 400" in unsigned.evidence and "wsse:FailedCheck" in unsigned.evidence
