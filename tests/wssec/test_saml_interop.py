@@ -149,3 +149,28 @@ def test_pysaml2_refuses_wrong_audience(idp, pysaml2_sp) -> None:
     data = idp.issue_response("alice", audience="https://other-sp", destination=ACS)
     with pytest.raises(Exception, match="(?i)audience|not for me|restriction"):
         pysaml2_sp(data)
+
+
+# ------------------------------------------------------------------ schema
+
+
+@pytest.mark.parametrize("confirmation", ["bearer", "sender-vouches", "holder-of-key"])
+def test_issued_assertions_are_schema_valid(idp, pki, confirmation) -> None:
+    """SAML 2.0 core XSDs (as shipped with pysaml2, validated by xmlschema)."""
+    from saml2.xml.schema import XMLSchemaError, validate
+
+    hok = pki.client.cert if confirmation == "holder-of-key" else None
+    data = idp.issue(
+        "alice",
+        audience=SP,
+        confirmation=confirmation,
+        confirmation_cert=hok,
+        recipient=ACS,
+        attributes={"a": ["1", "2"]},
+    )
+    validate(data.decode())
+    validate(idp.issue_response("alice", audience=SP, destination=ACS).decode())
+    with pytest.raises(XMLSchemaError):  # the validator does refuse out-of-order content
+        validate(
+            data.replace(b"<saml2:Issuer>", b"<saml2:Audience>x</saml2:Audience><saml2:Issuer>").decode()
+        )
