@@ -40,7 +40,14 @@ MAX_YAML_ALIASES = 256
 
 
 class _BoundedSafeLoader(yaml.SafeLoader):
-    """SafeLoader that refuses documents with an unreasonable number of aliases."""
+    """SafeLoader that refuses documents with an unreasonable number of aliases
+    and leaves timestamps as strings (``version: 2024-01-01`` is a string in
+    JSON terms, as openapi-spec-validator's own loader reads it)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
@@ -66,10 +73,14 @@ def parse_document(data: bytes, *, name: str = "spec") -> Any:
         except json.JSONDecodeError as exc:
             raise BadInput(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     try:
-        return yaml.load(text, Loader=_BoundedSafeLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_BoundedSafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         reason = " ".join(str(exc).split())[:200]
         raise BadInput(f"{name} is not valid YAML: {reason}") from None
+    try:  # to the JSON data model: unquoted `200:` response keys become "200"
+        return json.loads(json.dumps(data))
+    except (TypeError, ValueError) as exc:
+        raise BadInput(f"{name} holds YAML values JSON cannot represent: {exc}") from None
 
 
 class _ConfinedFileHandler:

@@ -175,3 +175,18 @@ def test_not_yaml_at_all(tmp_path):
     p.write_text('{"openapi": ')
     with pytest.raises(BadInput, match="not valid JSON"):
         audit(p)
+
+
+def test_yaml_quirks_are_read_as_json_data(tmp_path):
+    """Unquoted response codes and dates are common in hand-written YAML."""
+    p = tmp_path / "quirks.yaml"
+    p.write_text(
+        "openapi: 3.0.3\n"
+        "info: {title: quirks, version: 2024-01-01}\n"
+        "security: [{k: []}]\n"
+        "paths:\n  /x:\n    get:\n      responses:\n        200: {description: ok}\n        429: {description: slow down}\n"
+        "components:\n  securitySchemes:\n    k: {type: apiKey, in: header, name: X-Key}\n"
+    )
+    findings = audit(p)
+    assert [f.check_id for f in findings if f.status is not Status.PASS] == []
+    assert load_spec(p).operations[0].responses == ("200", "429")
