@@ -152,3 +152,78 @@ def check_command(
         atomic_write(output, dumps(findings, targets) + "\n")
     code = emit_findings(findings, fmt, targets=targets, fail_on=fail_on, title="apisec soap check")
     exit_with(code)
+
+
+@app.command("policy")
+def policy_command(
+    source: str = typer.Argument(
+        ..., metavar="WSDL|POLICY|URL", help="A WSDL (file or URL) or a wsp:Policy file."
+    ),
+    operation: str | None = typer.Option(None, "--operation", help="Only this WSDL operation."),
+    trust: Path | None = typer.Option(
+        None, "--trust", metavar="CA.pem", help="CA certificate(s) for an https WSDL URL."
+    ),
+) -> None:
+    """Show a WS-SecurityPolicy as data, with the Signer/Encryptor/Verifier settings that satisfy it (JSON).
+
+    Per operation and direction, every policy alternative and its settings:
+    what a client must sign and encrypt, with which algorithms and key
+    reference, and what a receiver must require.
+    """
+    from compare.cliutil import print_json
+    from wssec.checks.static import load_wsdl
+    from wssec.policy import WSDL11_NS, parse_policy_alternatives, parse_wsdl_policy
+    from wssec.safexml import parse_xml
+
+    if trust is not None and not trust.is_file():
+        raise InputError(f"trust file not found: {trust}")
+    if not is_url(source) and not Path(source).is_file():
+        raise InputError(f"file not found: {source}")
+    data = load_wsdl(source, verify=str(trust) if trust else True)
+    root = parse_xml(data, what="policy document", max_bytes=len(data) + 1)
+
+    def alt(p) -> dict:
+        s = p.to_settings()
+        return {
+            "policy": p.to_dict(),
+            "weaknesses": p.weaknesses(),
+            "settings": {
+                "sign": s.sign,
+                "encrypt": s.encrypt,
+                "order": s.order,
+                "signer": s.signer,
+                "encryptor": s.encryptor,
+                "verifier": s.verifier,
+            },
+        }
+
+    if root.tag == f"{{{WSDL11_NS}}}definitions":
+        wp = parse_wsdl_policy(root)
+        ops = [o for o in wp.operations if operation in (None, o.operation)]
+        if operation is not None and not ops:
+            raise InputError(f"no operation {operation!r} in the WSDL")
+        doc = {
+            "source": source,
+            "target_namespace": wp.target_namespace,
+            "addresses": list(wp.addresses),
+            "service_certificates": len(wp.service_certificates),
+            "operations": [
+                {
+                    "service": o.service,
+                    "port": o.port,
+                    "binding": o.binding,
+                    "operation": o.operation,
+                    "address": o.address,
+                    "soap_version": o.soap_version,
+                    "soap_action": o.soap_action,
+                    "input": [alt(p) for p in o.input],
+                    "output": [alt(p) for p in o.output],
+                }
+                for o in ops
+            ],
+        }
+    else:
+        if operation is not None:
+            raise InputError("--operation applies to a WSDL, not to a policy file")
+        doc = {"source": source, "alternatives": [alt(p) for p in parse_policy_alternatives(root)]}
+    print_json(doc)

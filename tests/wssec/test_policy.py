@@ -202,3 +202,30 @@ def test_settings_drive_real_signer_encryptor_verifier(pki) -> None:
         verifier.verify(signer.sign(request_xml()))
     out = wp.operations[0].output_policy.to_settings()
     assert out.sign and not out.encrypt and out.verifier == {"require": ["Body", "Timestamp"]}
+
+
+def test_cli_policy(apisec, pki, tmp_path) -> None:
+    import json
+
+    from apisec_samples.soap_service import render_wsdl
+
+    w = tmp_path / "secure.wsdl"
+    w.write_bytes(render_wsdl("secure", "https://127.0.0.1:1/quote", pki.service.cert))
+    r = apisec("soap", "policy", str(w), "--operation", "GetQuote")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    (op,) = doc["operations"]
+    assert op["soap_action"] == "urn:apisec:samples:quote/GetQuote" and doc["service_certificates"] == 1
+    (inp,) = op["input"]
+    assert inp["policy"]["algorithm_suite"] == "Basic256Sha256" and inp["weaknesses"] == []
+    assert inp["settings"]["encryptor"] == {
+        "encrypt": ["Body"],
+        "cipher": "aes256-cbc",
+        "key_transport": "rsa-oaep",
+    }
+    r = apisec("soap", "policy", str(POL / "policy1.xml"))
+    assert r.exit_code == 0 and "RSA v1.5 key transport (rsa-1_5)" in r.stdout
+    r = apisec("soap", "policy", str(POL / "policy1.xml"), "--operation", "x")
+    assert r.exit_code == 2 and "applies to a WSDL" in r.stderr
+    r = apisec("soap", "policy", str(tmp_path / "nope.xml"))
+    assert r.exit_code == 2 and "not found" in r.stderr
