@@ -14,6 +14,7 @@ import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -468,3 +469,17 @@ def test_cli_bad_input_before_any_connection(servers, pki, tmp_path, capsys, arg
     assert run(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and err.startswith("apisec: error: "), err
+
+
+def test_cli_progress_bar_only_on_a_terminal(servers, pki):
+    """Under a pseudo-terminal (util-linux ``script``) a rich progress bar counts the scans on
+    stderr; the non-terminal runs above print none (their stdout parses as plain JSON/text)."""
+    import shlex
+    import shutil
+
+    script = require_peer("script", "util-linux script gives the CLI a pseudo-terminal")
+    exe = shutil.which("apisec") or str(Path(sys.executable).with_name("apisec"))
+    cmd = shlex.join([exe, "rest", "tls", servers["good"].target, "--ca-file", str(pki.ca.cert_path)])
+    proc = subprocess.run([script, "-qec", cmd, "/dev/null"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "TLS scan" in proc.stdout and "1/1" in proc.stdout
