@@ -37,7 +37,7 @@ from lxml import etree
 from wssec import errors
 from wssec.faults import build_fault, content_type, fault_code_for, http_status
 from wssec.safexml import parse_xml
-from wssec.soap import envelope_parts
+from wssec.soap import XENC_NS, envelope_parts, security_header
 
 AUDIT_LOGGER = "wssec.audit"
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
@@ -100,7 +100,9 @@ class SecurityMiddleware:
         ``verify(envelope) -> result`` raising :mod:`wssec.errors`).  Required:
         a middleware that accepts unverified messages would be a bypass.
     decryptor: a :class:`wssec.Decryptor` applied before verification when the
-        verifier does not decrypt itself (``decrypt(envelope)``).
+        verifier does not decrypt itself (sign-then-encrypt messages only).
+        Prefer ``Verifier(decrypt_key=…, require_encrypted=("Body",))``: it
+        processes the header in order and can insist on encryption.
     signer: a :class:`wssec.Signer` that signs every SOAP response.
     max_bytes: requests larger than this are refused unread.
     audit: the logger for audit lines (default ``logging.getLogger("wssec.audit")``).
@@ -192,15 +194,21 @@ class SecurityMiddleware:
         result.  Verifiers that decrypt themselves return the decrypted
         envelope on their result (``.envelope``); we hand that on."""
         if self.decryptor is not None:
-            out = self.decryptor.decrypt(root)
-            if isinstance(out, etree._Element):
-                root = out
-            elif isinstance(out, (bytes, bytearray)):
-                root = parse_xml(bytes(out), what="SOAP message")
+            decrypt_tree = getattr(self.decryptor, "decrypt_tree", None)
+            if decrypt_tree is not None:
+                decrypt_tree(root)  # wssec.Decryptor: in place
             else:
-                env = getattr(out, "envelope", None)
-                if isinstance(env, etree._Element):
-                    root = env
+                out = self.decryptor.decrypt(etree.tostring(root))
+                root = out if isinstance(out, etree._Element) else parse_xml(bytes(out), what="SOAP message")
+            # The key transport is done; a verifier that does not decrypt must
+            # not trip over it.  (Sign-then-encrypt only: a signature over the
+            # ciphertext cannot verify after decryption; use
+            # Verifier(decrypt_key=...) for that and for require_encrypted.)
+            sec = security_header(root)
+            if sec is not None:
+                for el in list(sec):
+                    if el.tag in (f"{{{XENC_NS}}}EncryptedKey", f"{{{XENC_NS}}}ReferenceList"):
+                        sec.remove(el)
         result = self.verifier.verify(root)
         env = getattr(result, "envelope", None)
         if isinstance(env, etree._Element):
@@ -243,16 +251,18 @@ class SecurityMiddleware:
         self, environ: dict[str, Any], start_response: StartResponse, version: str, event_id: str
     ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
+        written: list[bytes] = []
 
         def capture(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Callable[[bytes], None]:
             captured["status"], captured["headers"] = status, headers
-            return lambda _chunk: None
+            return written.append  # the legacy write() callable, buffered too
 
         chunks = self.app(environ, capture)
         try:
             body = b"".join(chunks)
+            body = b"".join(written) + body
         finally:
             close = getattr(chunks, "close", None)
             if close:

@@ -298,3 +298,36 @@ def test_zeeps_own_xmlsec_signature_verified(pki, sha256: bool) -> None:
                 client.service.GetQuote(Symbol="ACME")
     finally:
         h.stop()
+
+
+def test_separate_decryptor_and_write_callable(pki) -> None:
+    """decryptor= for setups whose verifier does not decrypt; apps that use the
+    legacy write() callable still get their responses signed."""
+    from wssec.encryption import Decryptor
+
+    def writer_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/xml")])
+        plain = b"ACME" in environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+        write(
+            b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+            + (b"<ok/>" if plain else b"<encrypted/>")
+            + b"</s:Body></s:Envelope>"
+        )
+        return []
+
+    mw = SecurityMiddleware(
+        writer_app,
+        verifier=Verifier(trust=[pki.ca.cert]),
+        decryptor=Decryptor(pki.service.key, pki.service.cert),
+        signer=Signer(pki.service.key, pki.service.cert),
+    )
+    h = start_wsgi(mw)
+    try:
+        plain_signer = Signer(pki.client.key, pki.client.cert)
+        msg = secure(request_xml(), signer=plain_signer, encryptor=Encryptor(pki.service.cert))
+        r = post(h.url, msg)
+        assert r.status_code == 200, r.text
+        res = Verifier(trust=[pki.ca.cert]).verify(r.content)
+        assert res.body.find("ok") is not None
+    finally:
+        h.stop()
