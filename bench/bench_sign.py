@@ -53,7 +53,8 @@ def message(with_timestamp: bool) -> bytes:
 
 
 def measure(fns: dict[str, object], seconds: float, rounds: int = 7) -> dict[str, float]:
-    """Seconds per call of each function: batches interleaved round by round
+    """CPU seconds per call of each function (process time, so other processes
+    competing for the cores do not count): batches interleaved round by round
     (so load from other processes hits every contender alike), best round kept
     (the least disturbed one, the usual choice of timeit)."""
     batch: dict[str, int] = {}
@@ -61,10 +62,10 @@ def measure(fns: dict[str, object], seconds: float, rounds: int = 7) -> dict[str
         fn()  # warm up
         n = 1
         while True:
-            start = time.perf_counter()
+            start = time.process_time()
             for _ in range(n):
                 fn()
-            if time.perf_counter() - start > seconds / rounds or n > 100_000:
+            if time.process_time() - start > seconds / rounds or n > 100_000:
                 break
             n *= 2
         batch[name] = n
@@ -72,10 +73,10 @@ def measure(fns: dict[str, object], seconds: float, rounds: int = 7) -> dict[str
     for _ in range(rounds):
         for name, fn in fns.items():
             n = batch[name]
-            start = time.perf_counter()
+            start = time.process_time()
             for _ in range(n):
                 fn()
-            best[name] = min(best[name], (time.perf_counter() - start) / n)
+            best[name] = min(best[name], (time.process_time() - start) / n)
     return best
 
 
