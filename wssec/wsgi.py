@@ -45,8 +45,14 @@ DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 
 # A library does not decide where logs go: without configuration the audit
 # lines are dropped (not dumped on stderr by logging's last-resort handler);
-# configure the "wssec.audit" logger (or the root logger) to keep them.
-logging.getLogger(AUDIT_LOGGER).addHandler(logging.NullHandler())
+# configure the "wssec.audit" logger (or the root logger) to keep them.  Every
+# security event is emitted, "accepted" (INFO) included, whatever the root
+# logger's level: an audit trail that silently loses the accepted messages is
+# no audit trail.  Set the logger's level yourself to change that.
+_audit_logger = logging.getLogger(AUDIT_LOGGER)
+_audit_logger.addHandler(logging.NullHandler())
+if _audit_logger.level == logging.NOTSET:
+    _audit_logger.setLevel(logging.INFO)
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]

@@ -331,3 +331,22 @@ def test_separate_decryptor_and_write_callable(pki) -> None:
         assert res.body.find("ok") is not None
     finally:
         h.stop()
+
+
+def test_accepted_events_reach_handlers_without_logging_config(servers, pki) -> None:
+    """With the root logger at its default WARNING, a handler on the audit logger
+    still receives the INFO "accepted" lines."""
+    got: list[str] = []
+
+    class Sink(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            got.append(record.getMessage())
+
+    log = logging.getLogger("wssec.audit")
+    h = Sink()
+    log.addHandler(h)
+    try:
+        assert post(servers["plain"].url, signer(pki).sign(request_xml())).status_code == 200
+    finally:
+        log.removeHandler(h)
+    assert [json.loads(x)["event"] for x in got] == ["accepted"]
