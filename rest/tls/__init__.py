@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compare.findings import Finding, Status, finding
-from rest.errors import TargetUnreachable
+from rest.errors import BadInput, TargetUnreachable
 from rest.tls.checks import ALL_CHECKS, evaluate
 from rest.tls.hsts import check_hsts
 from rest.tls.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, Profile, load_profile
@@ -100,11 +100,10 @@ def check_many(
     trust = TrustConfig(Path(ca_file) if ca_file else None, ca_only)
     anchors(trust)  # fail fast on a bad --ca-file / --ca-only without --ca-file
     reports: list[EndpointReport | None] = [None] * len(endpoints)
-    by_target = {id(e.target): i for i, e in enumerate(endpoints)}
 
-    def done(target: ScanTarget, item: TlsScanResult | TargetUnreachable) -> None:
-        i = by_target[id(target)]
+    def done(i: int, item: TlsScanResult | TargetUnreachable) -> None:
         ep = endpoints[i]
+        target = ep.target
         if isinstance(item, TargetUnreachable):
             f = finding("tls.scan-error", Status.ERROR, target.label, str(item), side=side)
             rep = EndpointReport(ep, [f], None, item)
@@ -122,7 +121,7 @@ def check_many(
                             target=target.label,
                         )
                     )
-                except TargetUnreachable as exc:
+                except (TargetUnreachable, BadInput) as exc:  # never abandon the running scanner
                     found.append(finding("tls.hsts", Status.ERROR, target.label, str(exc), side=side))
             rep = EndpointReport(ep, found, item)
         reports[i] = rep

@@ -276,11 +276,14 @@ def _convert(target: ScanTarget, server_result, started: float) -> TlsScanResult
 def scan_many(
     targets: Sequence[ScanTarget],
     *,
-    on_result: Callable[[ScanTarget, TlsScanResult | TargetUnreachable], None] | None = None,
+    on_result: Callable[[int, TlsScanResult | TargetUnreachable], None] | None = None,
     per_server_connections: int = 5,
     concurrent_servers: int = 10,
 ) -> list[TlsScanResult | TargetUnreachable]:
     """Scan ``targets`` concurrently; returns one result per target, in order.
+
+    ``on_result(index, result)`` is called (in the caller's thread) as each
+    endpoint finishes, for progress reporting and early judging.
 
     An endpoint that cannot be resolved or reached yields a
     :class:`TargetUnreachable` in its slot (the caller decides whether that is
@@ -299,7 +302,7 @@ def scan_many(
         except TargetUnreachable as exc:
             out[i] = exc
             if on_result:
-                on_result(t, exc)
+                on_result(i, exc)
             continue
         requests.append(req)
         index_of[req.uuid] = i
@@ -320,7 +323,7 @@ def scan_many(
                 item = _convert(t, server_result, started)
             out[i] = item
             if on_result:
-                on_result(t, item)
+                on_result(i, item)
     return [r for r in out if r is not None]
 
 

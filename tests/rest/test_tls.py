@@ -180,7 +180,7 @@ def _judge(reports, server: str, profile) -> dict[str, Finding]:
         evaluate(
             reports[server].result,
             load_profile(profile),
-            TrustConfig(reports["good"].endpoint.target.client_cert or None),
+            TrustConfig(),
         )
     )
 
