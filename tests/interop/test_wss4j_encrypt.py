@@ -9,7 +9,9 @@
 
 The harness is tests/interop/java/WssEncryptHarness.java, compiled once per
 session against the Debian WSS4J/Santuario jars; keystores are built with
-keytool from the test PKI's PKCS#12 files.
+keytool from the test PKI's PKCS#12 files.  JVM start-up dominates, so each
+direction runs as one batch (one JVM) in a session fixture and the tests
+assert on their job's output.
 """
 
 from __future__ import annotations
@@ -56,13 +58,29 @@ class Peer:
     keystore: Path
     truststore: Path
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["java", "-cp", self.classpath, "WssEncryptHarness", *args],
+    def batch(self, jobs: dict[str, list[str]]) -> dict[str, tuple[int, list[str]]]:
+        """Run named harness commands in one JVM; ``name -> (rc, output lines)``."""
+        names = list(jobs)
+        jobfile = self.dir / f"jobs-{len(list(self.dir.glob('jobs-*')))}.txt"
+        jobfile.write_text("".join("\t".join(jobs[n]) + "\n" for n in names))
+        proc = subprocess.run(
+            ["java", "-cp", self.classpath, "WssEncryptHarness", "batch", str(jobfile)],
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,
         )
+        assert proc.returncode == 0, proc.stderr
+        results: dict[str, tuple[int, list[str]]] = {}
+        current: list[str] = []
+        for line in proc.stdout.splitlines():
+            if line.startswith("=== JOB "):
+                n, rc = line[len("=== JOB ") :].split(" rc=")
+                current = []
+                results[names[int(n)]] = (int(rc), current)
+            else:
+                current.append(line)
+        assert list(results) == names, proc.stdout[-2000:]
+        return results
 
 
 @pytest.fixture(scope="session")
@@ -95,37 +113,34 @@ def wss4j(pki, tmp_path_factory) -> Peer:
     return Peer(d, cp, keystore, truststore)
 
 
-def _wss4j_protect(
-    wss4j: Peer, tmp_path: Path, cipher: str, key_id: str = "issuer-serial", kt: str = "rsa-oaep"
-):
-    src, dst = tmp_path / "in.xml", tmp_path / f"wss4j-{cipher}-{key_id}-{kt}.xml"
+# (cipher, key identifier, key transport) WSS4J protects MSG with.
+WSS4J_VARIANTS = [
+    ("aes256-cbc", "issuer-serial", "rsa-oaep"),
+    ("aes128-gcm", "issuer-serial", "rsa-oaep"),
+    ("aes256-gcm", "ski", "rsa-oaep"),
+    ("aes128-cbc", "thumbprint", "rsa-oaep"),
+    ("tripledes-cbc", "bst", "rsa-oaep"),
+    ("aes256-cbc", "issuer-serial", "rsa-oaep-sha256"),  # mgf1p with a SHA-256 DigestMethod
+    ("aes128-cbc", "issuer-serial", "rsa-1_5"),
+]
+
+
+@pytest.fixture(scope="session")
+def wss4j_messages(wss4j) -> dict[tuple[str, str, str], bytes]:
+    """WSS4J signs (client) then encrypts Body + Route (for service): one JVM."""
+    src = wss4j.dir / "msg.xml"
     src.write_bytes(MSG)
-    proc = wss4j.run(
-        "protect",
-        str(src),
-        str(dst),
-        str(wss4j.keystore),
-        str(wss4j.truststore),
-        cipher,
-        key_id,
-        f"Body,{ROUTE}",
-        kt,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return dst.read_bytes()
-
-
-def _wss4j_process(wss4j: Peer, tmp_path: Path, data: bytes, mode: str = "process") -> list[str]:
-    f = tmp_path / "to-wss4j.xml"
-    f.write_bytes(data)
-    args = (
-        [str(f), str(wss4j.keystore), str(wss4j.truststore)]
-        if mode == "process"
-        else [str(f), str(wss4j.keystore)]
-    )
-    proc = wss4j.run(mode, *args)
-    assert proc.returncode == 0, f"WSS4J refused apisec's message: {proc.stdout} {proc.stderr}"
-    return proc.stdout.splitlines()
+    jobs, outs = {}, {}
+    for variant in WSS4J_VARIANTS:
+        cipher, key_id, kt = variant
+        out = wss4j.dir / f"wss4j-{cipher}-{key_id}-{kt}.xml"
+        outs[variant] = out
+        jobs[variant] = ["protect", str(src), str(out), str(wss4j.keystore), str(wss4j.truststore)] + [
+            cipher, key_id, f"Body,{ROUTE}", kt,
+        ]  # fmt: skip
+    for variant, (rc, lines) in wss4j.batch(jobs).items():
+        assert rc == 0, f"WSS4J could not protect {variant}: {lines}"
+    return {v: p.read_bytes() for v, p in outs.items()}
 
 
 def _verifier(pki, **kw) -> wssec.Verifier:
@@ -140,12 +155,23 @@ def _verifier(pki, **kw) -> wssec.Verifier:
     )
 
 
+def _flip_tag(data: bytes) -> bytes:
+    root = parse_xml(data)
+    cv = root.find(
+        ".//{http://www.w3.org/2001/04/xmlenc#}EncryptedData//{http://www.w3.org/2001/04/xmlenc#}CipherValue"
+    )
+    raw = bytearray(base64.b64decode(cv.text))
+    raw[-1] ^= 1  # the GCM tag
+    cv.text = base64.b64encode(bytes(raw)).decode()
+    return etree.tostring(root)
+
+
 # ---------------------------------------------------------------- WSS4J -> apisec
 
 
 @pytest.mark.parametrize("cipher", ["aes256-cbc", "aes128-gcm"])
-def test_wss4j_sign_then_encrypt_apisec_decrypts_and_verifies(wss4j, pki, tmp_path, cipher) -> None:
-    data = _wss4j_protect(wss4j, tmp_path, cipher)
+def test_wss4j_sign_then_encrypt_apisec_decrypts_and_verifies(wss4j_messages, pki, cipher) -> None:
+    data = wss4j_messages[(cipher, "issuer-serial", "rsa-oaep")]
     assert SECRET not in data and b"secret route" not in data
     root = parse_xml(data)
     sec_children = [etree.QName(c).localname for c in root[0][0]]
@@ -160,45 +186,32 @@ def test_wss4j_sign_then_encrypt_apisec_decrypts_and_verifies(wss4j, pki, tmp_pa
     assert result.envelope[0][1].text == "secret route"
 
 
-@pytest.mark.parametrize(
-    ("cipher", "key_id", "kt"),
-    [
-        ("aes256-gcm", "ski", "rsa-oaep"),
-        ("aes128-cbc", "thumbprint", "rsa-oaep"),
-        ("tripledes-cbc", "bst", "rsa-oaep"),
-        ("aes256-cbc", "issuer-serial", "rsa-oaep-sha256"),  # mgf1p with a SHA-256 DigestMethod
-    ],
-)
-def test_wss4j_other_identifiers_and_oaep_digest(wss4j, pki, tmp_path, cipher, key_id, kt) -> None:
-    data = _wss4j_protect(wss4j, tmp_path, cipher, key_id, kt)
+@pytest.mark.parametrize("variant", [v for v in WSS4J_VARIANTS[2:] if v[2] != "rsa-1_5"], ids=str)
+def test_wss4j_other_identifiers_and_oaep_digest(wss4j_messages, pki, variant) -> None:
+    data = wss4j_messages[variant]
     assert SECRET not in data
     decrypted = wssec.Decryptor(key=pki.service.key_path, cert=pki.service.cert_path).decrypt(data)
     assert SECRET in decrypted and b"secret route" in decrypted
     assert len(_verifier(pki).verify(data).encrypted) == 2
 
 
-def test_wss4j_message_tampered_is_refused_generically(wss4j, pki, tmp_path) -> None:
-    root = parse_xml(_wss4j_protect(wss4j, tmp_path, "aes128-gcm"))
-    cv = root.find(
-        ".//{http://www.w3.org/2001/04/xmlenc#}EncryptedData//{http://www.w3.org/2001/04/xmlenc#}CipherValue"
-    )
-    raw = bytearray(base64.b64decode(cv.text))
-    raw[-1] ^= 1  # the GCM tag
-    cv.text = base64.b64encode(bytes(raw)).decode()
+def test_wss4j_message_tampered_is_refused_generically(wss4j_messages, pki) -> None:
+    tampered = _flip_tag(wss4j_messages[("aes128-gcm", "issuer-serial", "rsa-oaep")])
     with pytest.raises(DecryptionFailed, match="^decryption failed$"):
-        _verifier(pki).verify(etree.tostring(root))
+        _verifier(pki).verify(tampered)
 
 
-def test_wss4j_rsa15_refused_by_default(wss4j, pki, tmp_path) -> None:
-    data = _wss4j_protect(wss4j, tmp_path, "aes128-cbc", kt="rsa-1_5")
+def test_wss4j_rsa15_refused_by_default(wss4j_messages, pki) -> None:
+    data = wss4j_messages[("aes128-cbc", "issuer-serial", "rsa-1_5")]
+    assert b"xmlenc#rsa-1_5" in data
     with pytest.raises(PolicyViolation, match="Bleichenbacher"):
         _verifier(pki).verify(data)
     assert SECRET in wssec.Decryptor(key=pki.service.key_path, allow_rsa15=True).decrypt(data)
 
 
-def test_wss4j_message_through_the_cli(wss4j, pki, tmp_path, apisec) -> None:
+def test_wss4j_message_through_the_cli(wss4j_messages, pki, tmp_path, apisec) -> None:
     enc = tmp_path / "wss4j.xml"
-    enc.write_bytes(_wss4j_protect(wss4j, tmp_path, "aes256-cbc"))
+    enc.write_bytes(wss4j_messages[("aes256-cbc", "issuer-serial", "rsa-oaep")])
     out = tmp_path / "plain.xml"
     r = apisec("soap", "decrypt", str(enc), "-o", str(out), "--key", str(pki.service.key_path), "--json")
     assert r.exit_code == 0, r.stderr
@@ -212,86 +225,101 @@ def test_wss4j_message_through_the_cli(wss4j, pki, tmp_path, apisec) -> None:
 
 # ---------------------------------------------------------------- apisec -> WSS4J
 
+SIG = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 
-def _apisec_message(
-    pki, cipher="aes256-gcm", key_identifier="issuer-serial", order="sign-then-encrypt", kt="rsa-oaep"
-):
+
+def _apisec_message(pki, cipher="aes256-gcm", key_identifier="issuer-serial", order="sign-then-encrypt",
+                    kt="rsa-oaep", parts=("Body", ROUTE)) -> bytes:  # fmt: skip
     signer = wssec.Signer(pki.client.key_path, pki.client.cert_path)
     encryptor = wssec.Encryptor(
-        pki.service.cert_path,
-        encrypt=("Body", ROUTE),
-        cipher=cipher,
-        key_identifier=key_identifier,
-        key_transport=kt,
+        pki.service.cert_path, encrypt=parts, cipher=cipher, key_identifier=key_identifier, key_transport=kt
     )
     data = wssec.secure(MSG, signer=signer, encryptor=encryptor, order=order)
-    assert SECRET not in data and b"secret route" not in data
+    assert SECRET not in data
+    assert (b"secret route" in data) is (ROUTE not in parts)
     return data
 
 
-def _assert_wss4j_accepted(lines: list[str], cipher: str) -> None:
+APISEC_CASES = {
+    **{
+        f"cipher-{c}": {"cipher": c}
+        for c in ("aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc", "tripledes-cbc")
+    },
+    **{f"keyid-{k}": {"cipher": "aes128-gcm", "key_identifier": k} for k in ("ski", "bst", "thumbprint")},
+    "encrypt-then-sign": {"order": "encrypt-then-sign"},
+    "encrypted-signature": {"parts": ("Body", SIG)},
+    "oaep-sha256": {"kt": "rsa-oaep-sha256"},
+    "tampered": {"cipher": "aes128-gcm"},
+}
+
+
+@pytest.fixture(scope="session")
+def wss4j_verdicts(wss4j, pki) -> dict[str, tuple[int, list[str], bytes]]:
+    """apisec signs then encrypts each case; WSS4J processes all in one JVM
+    (Santuario's XMLCipher for xmlenc11 rsa-oaep, which WSS4J 1.6 lacks)."""
+    jobs, messages = {}, {}
+    for name, kw in APISEC_CASES.items():
+        data = _apisec_message(pki, **kw)
+        if name == "tampered":
+            data = _flip_tag(data)
+        messages[name] = data
+        f = wss4j.dir / f"apisec-{name}.xml"
+        f.write_bytes(data)
+        if name == "oaep-sha256":
+            jobs[name] = ["santuario", str(f), str(wss4j.keystore)]
+        else:
+            jobs[name] = ["process", str(f), str(wss4j.keystore), str(wss4j.truststore)]
+    return {n: (rc, lines, messages[n]) for n, (rc, lines) in wss4j.batch(jobs).items()}
+
+
+def _assert_wss4j_accepted(verdict: tuple[int, list[str], bytes], cipher: str, second: str = ROUTE) -> None:
+    rc, lines, _data = verdict
+    assert rc == 0, f"WSS4J refused apisec's message: {lines}"
     assert f"SIGNED {SOAP_BODY}" in lines
     assert "SIGNER O=Compliance Lab,CN=client" in lines
     assert any(line.startswith(f"ENCRYPTED {SOAP_BODY} content") and line.endswith(cipher) for line in lines)
-    assert any(line.startswith(f"ENCRYPTED {ROUTE} element") for line in lines)
+    assert any(line.startswith(f"ENCRYPTED {second} element") for line in lines)
     body = next(line for line in lines if line.startswith("BODY "))
     assert SECRET.decode() in body
 
 
 @pytest.mark.parametrize("cipher", ["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc", "tripledes-cbc"])
-def test_apisec_sign_then_encrypt_wss4j_processes(wss4j, pki, tmp_path, cipher) -> None:
-    lines = _wss4j_process(wss4j, tmp_path, _apisec_message(pki, cipher))
-    _assert_wss4j_accepted(lines, cipher)
+def test_apisec_sign_then_encrypt_wss4j_processes(wss4j_verdicts, cipher) -> None:
+    _assert_wss4j_accepted(wss4j_verdicts[f"cipher-{cipher}"], cipher)
 
 
 @pytest.mark.parametrize("key_identifier", ["ski", "bst", "thumbprint"])
-def test_apisec_key_identifiers_wss4j_processes(wss4j, pki, tmp_path, key_identifier) -> None:
-    lines = _wss4j_process(wss4j, tmp_path, _apisec_message(pki, "aes128-gcm", key_identifier))
-    _assert_wss4j_accepted(lines, "aes128-gcm")
+def test_apisec_key_identifiers_wss4j_processes(wss4j_verdicts, key_identifier) -> None:
+    _assert_wss4j_accepted(wss4j_verdicts[f"keyid-{key_identifier}"], "aes128-gcm")
 
 
-def test_apisec_encrypt_then_sign_wss4j_processes(wss4j, pki, tmp_path) -> None:
-    lines = _wss4j_process(wss4j, tmp_path, _apisec_message(pki, order="encrypt-then-sign"))
-    _assert_wss4j_accepted(lines, "aes256-gcm")
+def test_apisec_encrypt_then_sign_wss4j_processes(wss4j_verdicts) -> None:
+    _assert_wss4j_accepted(wss4j_verdicts["encrypt-then-sign"], "aes256-gcm")
 
 
-def test_apisec_tampered_message_refused_by_wss4j(wss4j, pki, tmp_path) -> None:
-    """The peer is a real check: a flipped GCM tag makes WSS4J fail too."""
-    root = parse_xml(_apisec_message(pki, "aes128-gcm"))
-    cv = root.find(
-        ".//{http://www.w3.org/2001/04/xmlenc#}EncryptedData//{http://www.w3.org/2001/04/xmlenc#}CipherValue"
-    )
-    raw = bytearray(base64.b64decode(cv.text))
-    raw[-1] ^= 1
-    cv.text = base64.b64encode(bytes(raw)).decode()
-    f = tmp_path / "tampered.xml"
-    f.write_bytes(etree.tostring(root))
-    proc = wss4j.run("process", str(f), str(wss4j.keystore), str(wss4j.truststore))
-    assert proc.returncode == 1 and proc.stdout.startswith("FAIL")
-
-
-def test_apisec_rsa_oaep_sha256_santuario_decrypts(wss4j, pki, tmp_path) -> None:
-    """xmlenc11#rsa-oaep (SHA-256 digest and MGF1): not in WSS4J 1.6's list,
-    so Santuario's XMLCipher (same jars) proves the encoding."""
-    data = _apisec_message(pki, "aes256-gcm", kt="rsa-oaep-sha256")
-    assert b"http://www.w3.org/2009/xmlenc11#rsa-oaep" in data
-    lines = _wss4j_process(wss4j, tmp_path, data, mode="santuario")
-    assert "KEYTRANSPORT http://www.w3.org/2009/xmlenc11#rsa-oaep" in lines
-    assert SECRET.decode() in next(line for line in lines if line.startswith("BODY "))
-
-
-def test_apisec_encrypted_signature_wss4j_processes(wss4j, pki, tmp_path) -> None:
+def test_apisec_encrypted_signature_wss4j_processes(wss4j_verdicts, pki) -> None:
     """Sign-then-encrypt with the Signature encrypted too (EncryptSignature:
     hides the Body's digest from plaintext-guessing)."""
-    signer = wssec.Signer(pki.client.key_path, pki.client.cert_path)
-    sig = "{http://www.w3.org/2000/09/xmldsig#}Signature"
-    encryptor = wssec.Encryptor(pki.service.cert_path, encrypt=("Body", sig))
-    data = wssec.secure(MSG, signer=signer, encryptor=encryptor)
-    assert b"DigestValue" not in data and SECRET not in data
-    lines = _wss4j_process(wss4j, tmp_path, data)
-    assert f"ENCRYPTED {sig} element http://www.w3.org/2009/xmlenc11#aes256-gcm" in lines
-    assert f"SIGNED {SOAP_BODY}" in lines
+    _assert_wss4j_accepted(wss4j_verdicts["encrypted-signature"], "aes256-gcm", second=SIG)
+    data = wss4j_verdicts["encrypted-signature"][2]
+    assert b"DigestValue" not in data
     result = wssec.Verifier(
-        trust=[pki.ca.cert_path], decrypt_key=pki.service.key_path, require_encrypted=("Body", sig)
+        trust=[pki.ca.cert_path], decrypt_key=pki.service.key_path, require_encrypted=("Body", SIG)
     ).verify(data)
     assert "Body" in result.signed_parts
+
+
+def test_apisec_tampered_message_refused_by_wss4j(wss4j_verdicts) -> None:
+    """The peer is a real check: a flipped GCM tag makes WSS4J fail too."""
+    rc, lines, _ = wss4j_verdicts["tampered"]
+    assert rc == 1 and lines[0].startswith("FAIL")
+
+
+def test_apisec_rsa_oaep_sha256_santuario_decrypts(wss4j_verdicts) -> None:
+    """xmlenc11#rsa-oaep (SHA-256 digest and MGF1): not in WSS4J 1.6's list,
+    so Santuario's XMLCipher (same jars) proves the encoding."""
+    rc, lines, data = wss4j_verdicts["oaep-sha256"]
+    assert b"http://www.w3.org/2009/xmlenc11#rsa-oaep" in data
+    assert rc == 0, lines
+    assert "KEYTRANSPORT http://www.w3.org/2009/xmlenc11#rsa-oaep" in lines
+    assert SECRET.decode() in next(line for line in lines if line.startswith("BODY "))

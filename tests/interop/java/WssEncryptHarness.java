@@ -24,6 +24,10 @@
  *       from the EncryptionMethod) and decrypts the EncryptedData its
  *       ReferenceList names; prints "KEYTRANSPORT <uri>" and the Body.
  *
+ *   java WssEncryptHarness batch JOBFILE
+ *       Runs every line of JOBFILE (one tab-separated command above) in this
+ *       one JVM, each output preceded by "=== JOB <n> rc=<exit code>".
+ *
  * Keystores are PKCS#12 built with keytool; every password is "changeit".
  */
 
@@ -75,26 +79,52 @@ public final class WssEncryptHarness {
     private WssEncryptHarness() {}
 
     public static void main(String[] args) throws Exception {
+        WSSConfig.init();
+        if (args.length == 2 && "batch".equals(args[0])) {
+            // One JVM for many jobs (JVM start-up dominates the test time):
+            // each line of the job file is one tab-separated command; the
+            // output of each is preceded by "=== JOB <n> rc=<code>".
+            List<String> lines = java.nio.file.Files.readAllLines(java.nio.file.Paths.get(args[1]));
+            int n = 0;
+            for (String line : lines) {
+                if (line.isEmpty()) {
+                    continue;
+                }
+                StringBuilder out = new StringBuilder();
+                int rc = run(line.split("\t", -1), out);
+                System.out.print("=== JOB " + n++ + " rc=" + rc + "\n" + out);
+            }
+            return;
+        }
+        StringBuilder out = new StringBuilder();
+        int rc = run(args, out);
+        System.out.print(out);
+        System.exit(rc);
+    }
+
+    private static int run(String[] args, StringBuilder out) {
         try {
-            WSSConfig.init();
             if (args.length >= 7 && "protect".equals(args[0])) {
                 protect(args);
             } else if (args.length == 4 && "process".equals(args[0])) {
-                process(args);
+                process(args, out);
             } else if (args.length == 3 && "santuario".equals(args[0])) {
-                santuario(args);
+                santuario(args, out);
             } else {
-                System.err.println("usage: protect IN OUT KEYSTORE TRUSTSTORE CIPHER KEYID [PARTS] [KT] | process IN KEYSTORE TRUSTSTORE");
-                System.exit(2);
+                out.append("usage: protect IN OUT KEYSTORE TRUSTSTORE CIPHER KEYID [PARTS] [KT]"
+                    + " | process IN KEYSTORE TRUSTSTORE | santuario IN KEYSTORE | batch JOBFILE\n");
+                return 2;
             }
+            return 0;
         } catch (Exception e) {
             Throwable root = e;
             while (root.getCause() != null && root.getCause() != root) {
                 root = root.getCause();
             }
-            System.out.println("FAIL " + e.getClass().getSimpleName() + ": " + e.getMessage()
-                + (root != e ? " (cause " + root.getClass().getSimpleName() + ": " + root.getMessage() + ")" : ""));
-            System.exit(1);
+            out.append("FAIL " + e.getClass().getSimpleName() + ": " + e.getMessage()
+                + (root != e ? " (cause " + root.getClass().getSimpleName() + ": " + root.getMessage() + ")" : "")
+                + "\n");
+            return 1;
         }
     }
 
@@ -203,7 +233,7 @@ public final class WssEncryptHarness {
         }
     }
 
-    private static void process(String[] a) throws Exception {
+    private static void process(String[] a, StringBuilder out) throws Exception {
         Document doc = parse(a[1]);
         Merlin crypto = crypto(a[2], a[3]);
         CallbackHandler cb = (Callback[] callbacks) -> {
@@ -216,10 +246,8 @@ public final class WssEncryptHarness {
         WSSecurityEngine engine = new WSSecurityEngine();
         List<WSSecurityEngineResult> results = engine.processSecurityHeader(doc, null, cb, crypto, crypto);
         if (results == null || results.isEmpty()) {
-            System.out.println("FAIL no security results");
-            System.exit(1);
+            throw new IllegalStateException("no security results");
         }
-        StringBuilder out = new StringBuilder();
         for (WSSecurityEngineResult r : results) {
             int action = (Integer) r.get(WSSecurityEngineResult.TAG_ACTION);
             @SuppressWarnings("unchecked")
@@ -253,10 +281,9 @@ public final class WssEncryptHarness {
                 out.append("HEADER ").append(new String(serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
             }
         }
-        System.out.print(out);
     }
 
-    private static void santuario(String[] a) throws Exception {
+    private static void santuario(String[] a, StringBuilder out) throws Exception {
         Document doc = parse(a[1]);
         PrivateKey key = (PrivateKey) load(a[2]).getKey("service", PASSWORD.toCharArray());
         String xenc = "http://www.w3.org/2001/04/xmlenc#";
@@ -265,7 +292,6 @@ public final class WssEncryptHarness {
         for (int i = 0; i < eks.getLength(); i++) {
             ekList.add((Element) eks.item(i));
         }
-        StringBuilder out = new StringBuilder();
         for (Element ekEl : ekList) {
             NodeList refs = ekEl.getElementsByTagNameNS(xenc, "DataReference");
             List<Element> targets = new ArrayList<>();
@@ -298,6 +324,5 @@ public final class WssEncryptHarness {
                 out.append("BODY ").append(new String(serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
             }
         }
-        System.out.print(out);
     }
 }
