@@ -483,3 +483,29 @@ def test_cli_progress_bar_only_on_a_terminal(servers, pki):
     proc = subprocess.run([script, "-qec", cmd, "/dev/null"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert "TLS scan" in proc.stdout and "1/1" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("api.example.com", ("api.example.com", 443, None)),
+        ("api.example.com:8443", ("api.example.com", 8443, None)),
+        ("[::1]:8443", ("::1", 8443, None)),
+        ("::1", ("::1", 443, None)),
+        (
+            "https://api.example.com:9443/v1/x?y=1",
+            ("api.example.com", 9443, "https://api.example.com:9443/v1/x?y=1"),
+        ),
+        ("https://api.example.com/", ("api.example.com", 443, "https://api.example.com/")),
+    ],
+)
+def test_parse_target(text, expected):
+    assert tls.parse_target(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["http://api.example.com/", "host:0", "host:99999", "host:https", "a b:443", ""]
+)
+def test_parse_target_refuses(text):
+    with pytest.raises(BadInput):
+        tls.parse_target(text)
