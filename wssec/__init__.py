@@ -2,7 +2,7 @@
 decrypt, UsernameToken, X.509 and SAML tokens) and SOAP compliance checks."""
 
 from wssec._libcheck import check_libxml_versions as _check_libxml_versions
-from wssec.encryption import Decryptor, EncryptedPart, Encryptor
+from wssec.encryption import Decryptor, EncryptedPart, Encryptor, decrypt, encrypt
 from wssec.errors import (
     AuthenticationFailed,
     DecryptionFailed,
@@ -40,6 +40,8 @@ __all__ = [
     "EncryptedPart",
     "Encryptor",
     "secure",
+    "encrypt",
+    "decrypt",
     "Signer",
     "VerifiedMessage",
     "Verifier",

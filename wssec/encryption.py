@@ -676,4 +676,17 @@ def _str_matches(ref: etree._Element, cert: x509.Certificate, root: etree._Eleme
     return None
 
 
-__all__ = ["KEY_IDENTIFIERS", "Decryptor", "EncryptedPart", "Encryptor"]
+def encrypt(envelope: bytes | str | etree._Element, recipient_cert: CertSource, **kwargs) -> bytes:
+    """One-shot ``Encryptor(recipient_cert, **kwargs).encrypt(envelope)``;
+    build an Encryptor to encrypt many messages (the certificate is loaded once)."""
+    return Encryptor(recipient_cert, **kwargs).encrypt(envelope)
+
+
+def decrypt(envelope: bytes | str, key: KeySource, **kwargs) -> bytes:
+    """One-shot ``Decryptor(key, **kwargs).decrypt(envelope)``.  Decryption is
+    not authentication: use ``wssec.Verifier(decrypt_key=…)`` to decrypt and
+    verify the sender's signature in one pass."""
+    return Decryptor(key, **kwargs).decrypt(envelope)
+
+
+__all__ = ["KEY_IDENTIFIERS", "Decryptor", "EncryptedPart", "Encryptor", "decrypt", "encrypt"]

@@ -469,3 +469,30 @@ def test_nested_header_element_and_security_header_not_encryptable(svc) -> None:
     secured = Encryptor(svc.cert_path).encrypt(MSG)
     with pytest.raises(ValueError, match="cannot be encrypted"):
         Encryptor(svc.cert_path, encrypt=[f"{{{WSSE_NS}}}Security"]).encrypt(secured)
+
+
+@pytest.mark.parametrize(
+    ("kw", "warned"),
+    [
+        ({"cipher": "aes256-cbc"}, set()),
+        ({"cipher": "aes128-cbc", "key_identifier": "bst"}, set()),
+        ({}, {"wssec.bsp-r5620"}),  # AES-GCM: stronger, but outside BSP 1.1
+        ({"key_transport": "rsa-oaep-sha256", "cipher": "aes256-cbc"}, {"wssec.bsp-r5621"}),
+    ],
+)
+def test_output_conforms_to_ws_i_bsp(pki, svc, kw, warned) -> None:
+    """Sign-then-encrypt output passes the project's WS-I BSP 1.1 message
+    checks; the XML-Enc 1.1 algorithms only draw their "outside BSP" warning."""
+    from wssec.checks.bsp import check_message
+
+    signer = wssec.Signer(pki.client.key_path, pki.client.cert_path)
+    enc = Encryptor(svc.cert_path, encrypt=("Body", "{urn:example:route}Route"), **kw)
+    findings = check_message(wssec.secure(MSG, signer=signer, encryptor=enc))
+    assert not [f for f in findings if f.status.value in ("fail", "error")]
+    assert {f.check_id for f in findings if f.status.value == "warn"} == warned
+
+
+def test_one_shot_functions(svc) -> None:
+    out = wssec.encrypt(MSG, svc.cert_path, cipher="aes128-gcm")
+    assert SECRET not in out and b"aes128-gcm" in out
+    assert SECRET in wssec.decrypt(out, svc.key_path, cert=svc.cert_path)
