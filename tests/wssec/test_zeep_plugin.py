@@ -196,3 +196,68 @@ def test_from_wsdl_needs_a_certificate_to_encrypt_to(pki) -> None:
     assert w.encryptor is not None
     with pytest.raises(ValueError):
         WsSecurity(order="sign-whenever")
+
+
+def test_expired_and_replayed_responses_refused(secure, pki) -> None:
+    import datetime as dt
+
+    from wssec.errors import Expired, ReplayDetected
+
+    h, rec = secure
+    wsse = WsSecurity.from_wsdl(
+        session(pki).get(h.wsdl_url).content, key=pki.client.key, cert=pki.client.cert, trust=[pki.ca.cert]
+    )
+    client = zeep_client(h.url, pki, wsse)
+    service_signer = Signer(pki.service.key, pki.service.cert)
+
+    def stale(body: bytes) -> bytes:
+        root = parse_xml(body)
+        _v, header, _b = envelope_parts(root)
+        header.remove(header.find(f"{{{WSSE_NS}}}Security"))
+        service_signer.sign_tree(root, now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+        return etree.tostring(root)
+
+    first: list[bytes] = []
+
+    def replay(body: bytes) -> bytes:
+        if not first:
+            first.append(body)
+        return first[0]
+
+    try:
+        rec.alter = stale
+        with pytest.raises(Expired):
+            client.service.GetQuote(Symbol="ACME")
+        rec.alter = replay
+        assert client.service.GetQuote(Symbol="ACME").Symbol == "ACME"
+        with pytest.raises(ReplayDetected):
+            client.service.GetQuote(Symbol="ACME")
+    finally:
+        rec.alter = None
+
+
+@pytest.mark.parametrize("key_identifier", ["ski", "thumbprint", "issuer-serial"])
+def test_key_identifiers_zeep_cannot_send(pki, key_identifier: str) -> None:
+    """SKI/thumbprint/issuer-serial KeyInfo (zeep's own module only embeds the
+    certificate): the service resolves the signer from the certificates it knows."""
+    from apisec_samples.soap_service import render_wsdl
+    from apisec_samples.soap_service.quote import make_quote_app
+    from wssec.wsgi import SecurityMiddleware
+
+    holder: dict[str, Any] = {}
+    h = start_wsgi(lambda e, s: holder["app"](e, s), path="/quote")
+    try:
+        wsdl = render_wsdl("legacy", h.url)
+        holder["app"] = SecurityMiddleware(
+            make_quote_app(lambda _e: wsdl),
+            verifier=Verifier(trust=[pki.ca.cert], certs=[pki.client.cert]),
+            signer=Signer(pki.service.key, pki.service.cert, key_identifier=key_identifier),
+        )
+        wsse = WsSecurity(
+            signer=Signer(pki.client.key, pki.client.cert, key_identifier=key_identifier),
+            verifier=Verifier(trust=[pki.ca.cert], certs=[pki.service.cert], require=("Body", "Timestamp")),
+        )
+        assert Client(h.wsdl_url, wsse=wsse).service.GetQuote(Symbol="INITECH").Symbol == "INITECH"
+        assert wsse.last_result.signatures[0].key_reference == key_identifier
+    finally:
+        h.stop()
