@@ -4,25 +4,63 @@ folder against the real sample services, and every test inspects its output."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.compare.reportcheck import check_junit, check_sarif, png_size, render_html
-from tests.conftest import run_apisec
+from tests.conftest import CliResult, run_apisec
 
 CORE = ("encryption", "access-control", "token-auth", "protocols")
 JWT_RE = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory):
+def installed_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The packages laid out as a non-editable install lays them out (only
+    what setuptools ships: modules plus declared package data), so the demo
+    proves it needs nothing from the checkout."""
+    lib = tmp_path_factory.mktemp("site-packages")
+    proc = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(lib)],
+        cwd=REPO,
+        capture_output=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")[-2000:]
+    return lib
+
+
+@pytest.fixture(scope="session")
+def demo(installed_tree: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``apisec demo`` from an empty folder, importing only the installed tree."""
     cwd = tmp_path_factory.mktemp("empty-folder")
+    env = {**os.environ, "PYTHONPATH": str(installed_tree), "COLUMNS": "200"}
+    where = subprocess.run(
+        [sys.executable, "-c", "import compare, apisec_samples, rest, wssec; "
+         "print(compare.__file__, apisec_samples.__file__, rest.__file__, wssec.__file__)"],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert where.returncode == 0 and all(p.startswith(str(installed_tree)) for p in where.stdout.split()), (
+        where.stdout + where.stderr
+    )
     t0 = time.monotonic()
-    result = run_apisec("demo", cwd=cwd, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, "-m", "compare.cli", "demo"], cwd=cwd, env=env, capture_output=True, timeout=180
+    )
     seconds = time.monotonic() - t0
+    result = CliResult(
+        proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+    )
+    assert list(cwd.iterdir()) == [cwd / "apisec-report"], "the demo writes only its report folder"
     return result, cwd / "apisec-report", seconds
 
 

@@ -21,7 +21,9 @@ from tests.compare import _helper_checks as helpers
 
 
 def _job(func: str, name: str = "t.job", exclusive: str | None = None) -> Job:
-    return Job(name, "target-a", Side.SOAP, Dimension.ENCRYPTION, func, lambda fn: fn(), "file.wsdl", exclusive)
+    return Job(
+        name, "target-a", Side.SOAP, Dimension.ENCRYPTION, func, lambda fn: fn(), "file.wsdl", exclusive
+    )
 
 
 def test_static_assessment_runs_real_soap_checks(static_assessment: Assessment) -> None:
@@ -80,7 +82,10 @@ def test_a_check_returning_garbage_is_an_error() -> None:
 
 def test_a_hanging_check_times_out_without_blocking_the_others() -> None:
     helpers.HOLD.clear()
-    jobs = [_job("tests.compare._helper_checks:hang", "hang"), _job("tests.compare._helper_checks:boom", "boom")]
+    jobs = [
+        _job("tests.compare._helper_checks:hang", "hang"),
+        _job("tests.compare._helper_checks:boom", "boom"),
+    ]
     t0 = time.monotonic()
     try:
         out = run_jobs(jobs, concurrency=1, timeout=0.5)
@@ -100,7 +105,9 @@ def test_concurrency_is_bounded_and_exclusive_jobs_never_overlap() -> None:
     run_jobs(free, concurrency=3, timeout=10)
     assert helpers.ACTIVE["max"] == 3
     helpers.ACTIVE.update(now=0, max=0)
-    same_host = [_job("tests.compare._helper_checks:count_overlap", f"x{i}", exclusive="h:443") for i in range(4)]
+    same_host = [
+        _job("tests.compare._helper_checks:count_overlap", f"x{i}", exclusive="h:443") for i in range(4)
+    ]
     run_jobs(same_host, concurrency=4, timeout=10)
     assert helpers.ACTIVE["max"] == 1
 

@@ -47,7 +47,16 @@ def test_json_report_is_the_findings_model_plus_matrix(written: dict[str, Path])
     doc = json.loads(written["json"].read_text(encoding="utf-8"))
     assert doc["tool"] == "apisec" and isinstance(doc["findings"], list)
     f = doc["findings"][0]
-    assert {"check_id", "status", "severity", "side", "dimension", "target", "target_name", "fingerprint"} <= set(f)
+    assert {
+        "check_id",
+        "status",
+        "severity",
+        "side",
+        "dimension",
+        "target",
+        "target_name",
+        "fingerprint",
+    } <= set(f)
     groups = {g["group"]: g for g in doc["matrix"]["groups"]}
     legacy_enc = next(r for r in groups["legacy"]["rows"] if r["dimension"] == "encryption")
     secure_enc = next(r for r in groups["secure"]["rows"] if r["dimension"] == "encryption")
@@ -87,7 +96,11 @@ def test_sarif_live_findings_anchor_to_the_targets_file(static_targets_file: Pat
     a = Assessment(
         targets=[TargetInfo("quote-legacy", Side.SOAP, "legacy", "soap", "http://127.0.0.1:1/quote")],
         results=[
-            Result(finding("wssec.body-not-signed", "fail", "http://127.0.0.1:1/quote"), "quote-legacy", "soap.probe")
+            Result(
+                finding("wssec.body-not-signed", "fail", "http://127.0.0.1:1/quote"),
+                "quote-legacy",
+                "soap.probe",
+            )
         ],
         source=str(static_targets_file),
     )
