@@ -47,8 +47,16 @@ MSG = (
     b'<m:GetBalance xmlns:m="urn:example:bank"><m:Account>TOPSECRET-4711</m:Account></m:GetBalance>'
     b"</soap:Body></soap:Envelope>"
 )
+MSG12 = (
+    b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Header>'
+    b'<r:Route xmlns:r="urn:example:route" env:role="urn:next">secret route</r:Route></env:Header><env:Body>'
+    b'<m:GetBalance xmlns:m="urn:example:bank"><m:Account>TOPSECRET-4711</m:Account></m:GetBalance>'
+    b"</env:Body></env:Envelope>"
+)
+MESSAGES = {"1.1": MSG, "1.2": MSG12}
 ROUTE = "{urn:example:route}Route"
 SOAP_BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
+SOAP12_BODY = "{http://www.w3.org/2003/05/soap-envelope}Body"
 
 
 @dataclass(frozen=True)
@@ -113,27 +121,28 @@ def wss4j(pki, tmp_path_factory) -> Peer:
     return Peer(d, cp, keystore, truststore)
 
 
-# (cipher, key identifier, key transport) WSS4J protects MSG with.
+# (cipher, key identifier, key transport, SOAP version) WSS4J protects with.
 WSS4J_VARIANTS = [
-    ("aes256-cbc", "issuer-serial", "rsa-oaep"),
-    ("aes128-gcm", "issuer-serial", "rsa-oaep"),
-    ("aes256-gcm", "ski", "rsa-oaep"),
-    ("aes128-cbc", "thumbprint", "rsa-oaep"),
-    ("tripledes-cbc", "bst", "rsa-oaep"),
-    ("aes256-cbc", "issuer-serial", "rsa-oaep-sha256"),  # mgf1p with a SHA-256 DigestMethod
-    ("aes128-cbc", "issuer-serial", "rsa-1_5"),
+    ("aes256-cbc", "issuer-serial", "rsa-oaep", "1.1"),
+    ("aes128-gcm", "issuer-serial", "rsa-oaep", "1.1"),
+    ("aes256-gcm", "ski", "rsa-oaep", "1.1"),
+    ("aes128-cbc", "thumbprint", "rsa-oaep", "1.1"),
+    ("tripledes-cbc", "bst", "rsa-oaep", "1.1"),
+    ("aes256-cbc", "issuer-serial", "rsa-oaep-sha256", "1.1"),  # mgf1p with a SHA-256 DigestMethod
+    ("aes128-gcm", "issuer-serial", "rsa-oaep", "1.2"),
+    ("aes128-cbc", "issuer-serial", "rsa-1_5", "1.1"),
 ]
 
 
 @pytest.fixture(scope="session")
 def wss4j_messages(wss4j) -> dict[tuple[str, str, str], bytes]:
     """WSS4J signs (client) then encrypts Body + Route (for service): one JVM."""
-    src = wss4j.dir / "msg.xml"
-    src.write_bytes(MSG)
     jobs, outs = {}, {}
     for variant in WSS4J_VARIANTS:
-        cipher, key_id, kt = variant
-        out = wss4j.dir / f"wss4j-{cipher}-{key_id}-{kt}.xml"
+        cipher, key_id, kt, soap = variant
+        src = wss4j.dir / f"msg-{soap}.xml"
+        src.write_bytes(MESSAGES[soap])
+        out = wss4j.dir / f"wss4j-{cipher}-{key_id}-{kt}-{soap}.xml"
         outs[variant] = out
         jobs[variant] = ["protect", str(src), str(out), str(wss4j.keystore), str(wss4j.truststore)] + [
             cipher, key_id, f"Body,{ROUTE}", kt,
@@ -171,7 +180,7 @@ def _flip_tag(data: bytes) -> bytes:
 
 @pytest.mark.parametrize("cipher", ["aes256-cbc", "aes128-gcm"])
 def test_wss4j_sign_then_encrypt_apisec_decrypts_and_verifies(wss4j_messages, pki, cipher) -> None:
-    data = wss4j_messages[(cipher, "issuer-serial", "rsa-oaep")]
+    data = wss4j_messages[(cipher, "issuer-serial", "rsa-oaep", "1.1")]
     assert SECRET not in data and b"secret route" not in data
     root = parse_xml(data)
     sec_children = [etree.QName(c).localname for c in root[0][0]]
@@ -196,13 +205,13 @@ def test_wss4j_other_identifiers_and_oaep_digest(wss4j_messages, pki, variant) -
 
 
 def test_wss4j_message_tampered_is_refused_generically(wss4j_messages, pki) -> None:
-    tampered = _flip_tag(wss4j_messages[("aes128-gcm", "issuer-serial", "rsa-oaep")])
+    tampered = _flip_tag(wss4j_messages[("aes128-gcm", "issuer-serial", "rsa-oaep", "1.1")])
     with pytest.raises(DecryptionFailed, match="^decryption failed$"):
         _verifier(pki).verify(tampered)
 
 
 def test_wss4j_rsa15_refused_by_default(wss4j_messages, pki) -> None:
-    data = wss4j_messages[("aes128-cbc", "issuer-serial", "rsa-1_5")]
+    data = wss4j_messages[("aes128-cbc", "issuer-serial", "rsa-1_5", "1.1")]
     assert b"xmlenc#rsa-1_5" in data
     with pytest.raises(PolicyViolation, match="Bleichenbacher"):
         _verifier(pki).verify(data)
@@ -211,7 +220,7 @@ def test_wss4j_rsa15_refused_by_default(wss4j_messages, pki) -> None:
 
 def test_wss4j_message_through_the_cli(wss4j_messages, pki, tmp_path, apisec) -> None:
     enc = tmp_path / "wss4j.xml"
-    enc.write_bytes(wss4j_messages[("aes256-cbc", "issuer-serial", "rsa-oaep")])
+    enc.write_bytes(wss4j_messages[("aes256-cbc", "issuer-serial", "rsa-oaep", "1.1")])
     out = tmp_path / "plain.xml"
     r = apisec("soap", "decrypt", str(enc), "-o", str(out), "--key", str(pki.service.key_path), "--json")
     assert r.exit_code == 0, r.stderr
@@ -229,12 +238,12 @@ SIG = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 
 
 def _apisec_message(pki, cipher="aes256-gcm", key_identifier="issuer-serial", order="sign-then-encrypt",
-                    kt="rsa-oaep", parts=("Body", ROUTE)) -> bytes:  # fmt: skip
+                    kt="rsa-oaep", parts=("Body", ROUTE), soap="1.1") -> bytes:  # fmt: skip
     signer = wssec.Signer(pki.client.key_path, pki.client.cert_path)
     encryptor = wssec.Encryptor(
         pki.service.cert_path, encrypt=parts, cipher=cipher, key_identifier=key_identifier, key_transport=kt
     )
-    data = wssec.secure(MSG, signer=signer, encryptor=encryptor, order=order)
+    data = wssec.secure(MESSAGES[soap], signer=signer, encryptor=encryptor, order=order)
     assert SECRET not in data
     assert (b"secret route" in data) is (ROUTE not in parts)
     return data
@@ -249,6 +258,7 @@ APISEC_CASES = {
     "encrypt-then-sign": {"order": "encrypt-then-sign"},
     "encrypted-signature": {"parts": ("Body", SIG)},
     "oaep-sha256": {"kt": "rsa-oaep-sha256"},
+    "soap12": {"cipher": "aes128-gcm", "soap": "1.2"},
     "tampered": {"cipher": "aes128-gcm"},
 }
 
@@ -272,12 +282,14 @@ def wss4j_verdicts(wss4j, pki) -> dict[str, tuple[int, list[str], bytes]]:
     return {n: (rc, lines, messages[n]) for n, (rc, lines) in wss4j.batch(jobs).items()}
 
 
-def _assert_wss4j_accepted(verdict: tuple[int, list[str], bytes], cipher: str, second: str = ROUTE) -> None:
+def _assert_wss4j_accepted(
+    verdict: tuple[int, list[str], bytes], cipher: str, second: str = ROUTE, body_qname: str = SOAP_BODY
+) -> None:
     rc, lines, _data = verdict
     assert rc == 0, f"WSS4J refused apisec's message: {lines}"
-    assert f"SIGNED {SOAP_BODY}" in lines
+    assert f"SIGNED {body_qname}" in lines
     assert "SIGNER O=Compliance Lab,CN=client" in lines
-    assert any(line.startswith(f"ENCRYPTED {SOAP_BODY} content") and line.endswith(cipher) for line in lines)
+    assert any(line.startswith(f"ENCRYPTED {body_qname} content") and line.endswith(cipher) for line in lines)
     assert any(line.startswith(f"ENCRYPTED {second} element") for line in lines)
     body = next(line for line in lines if line.startswith("BODY "))
     assert SECRET.decode() in body
@@ -323,3 +335,18 @@ def test_apisec_rsa_oaep_sha256_santuario_decrypts(wss4j_verdicts) -> None:
     assert rc == 0, lines
     assert "KEYTRANSPORT http://www.w3.org/2009/xmlenc11#rsa-oaep" in lines
     assert SECRET.decode() in next(line for line in lines if line.startswith("BODY "))
+
+
+def test_apisec_soap12_wss4j_processes(wss4j_verdicts) -> None:
+    _assert_wss4j_accepted(wss4j_verdicts["soap12"], "aes128-gcm", body_qname=SOAP12_BODY)
+    header = next(line for line in wss4j_verdicts["soap12"][1] if line.startswith("HEADER "))
+    assert 'env:role="urn:next"' in header and "secret route" in header
+
+
+def test_wss4j_soap12_apisec_decrypts_and_verifies(wss4j_messages, pki) -> None:
+    data = wss4j_messages[("aes128-gcm", "issuer-serial", "rsa-oaep", "1.2")]
+    assert SECRET not in data and b"secret route" not in data
+    result = _verifier(pki).verify(data)
+    assert result.soap_version == "1.2"
+    assert [(p.name, p.kind) for p in result.encrypted] == [("Body", "content"), (ROUTE, "header")]
+    assert result.encrypted[1].element.get("{http://www.w3.org/2003/05/soap-envelope}role") == "urn:next"
