@@ -78,6 +78,15 @@ def check_command(
     soap_action: str | None = typer.Option(
         None, "--soap-action", help="With --url: SOAPAction to send (default: from the service's WSDL)."
     ),
+    username: str | None = typer.Option(
+        None, "--username", help="With --url: add a signed UsernameToken (PasswordDigest) for this user."
+    ),
+    password_file: Path | None = typer.Option(
+        None,
+        "--password-file",
+        metavar="FILE",
+        help="With --username: file holding the password (or set APISEC_SOAP_PASSWORD); never a flag value.",
+    ),
     timeout: float = typer.Option(
         10.0, "--timeout", min=0.5, max=120.0, help="Per-request timeout, seconds."
     ),
@@ -99,7 +108,16 @@ def check_command(
         raise InputError("give --wsdl FILE|URL, --message FILE or --url URL (with --sample, --key, --cert)")
     url_only = {"--sample": sample, "--key": key, "--cert": cert}
     if url is None:
-        extra = [k for k, v in {**url_only, "--encrypt-cert": encrypt_cert}.items() if v]
+        extra = [
+            k
+            for k, v in {
+                **url_only,
+                "--encrypt-cert": encrypt_cert,
+                "--username": username,
+                "--password-file": password_file,
+            }.items()
+            if v
+        ]
         if extra:
             raise InputError(f"{', '.join(extra)} only apply to --url")
     else:
@@ -131,6 +149,18 @@ def check_command(
         from wssec.keys import load_certificates, load_private_key
 
         assert sample is not None and key is not None and cert is not None
+        password = None
+        if username is not None:
+            import os
+
+            if password_file is not None:
+                password = read_input(password_file, what="password file").decode("utf-8").strip()
+            else:
+                password = os.environ.get("APISEC_SOAP_PASSWORD")
+            if not password:
+                raise InputError("--username needs --password-file FILE or APISEC_SOAP_PASSWORD")
+        elif password_file is not None:
+            raise InputError("--password-file needs --username")
         sample_bytes = read_input(sample, what="sample request")
         key_obj = load_private_key(read_input(key, what="key"))
         certs = load_certificates(read_input(cert, what="certificate"))
@@ -145,6 +175,8 @@ def check_command(
                 encrypt_cert=str(encrypt_cert) if encrypt_cert else None,
                 soap_action=soap_action,
                 timeout=timeout,
+                username=username,
+                password=password,
             )
         )
         targets.append(url)

@@ -310,3 +310,57 @@ def test_soap12_service_no_false_positive(pki) -> None:
     assert "fail" not in st.values() and "error" not in st.values(), st
     unsigned = next(f for f in fs if f.check_id == "wssec.unsigned-accepted")
     assert "HTTP 400" in unsigned.evidence and "wsse:FailedCheck" in unsigned.evidence
+
+
+def test_service_that_also_authenticates_users(apisec, pki, tmp_path) -> None:
+    """Signer *and* UsernameToken required: without credentials the baseline is
+    refused (exit 2); with them every probe runs and nothing fails."""
+    from apisec_samples.soap_service.quote import make_quote_app
+    from wssec import Verifier
+    from wssec.wsgi import SecurityMiddleware
+
+    verifier = Verifier(
+        trust=[pki.ca.cert], users={"alice": "correct horse"}, require=("Body", "Timestamp", "UsernameToken")
+    )
+    app = SecurityMiddleware(make_quote_app(lambda _e: b""), verifier=verifier)
+    h = start_wsgi(app, path="/quote", tls_cert=str(pki.service.cert_path), tls_key=str(pki.service.key_path))
+    try:
+        args = (h.url, request_xml(), pki.client.key_path, pki.client.cert_path)
+        with pytest.raises(BaselineRefused):
+            probe_service(*args, trust=pki.ca.cert_path)
+        fs = probe_service(
+            *args, trust=pki.ca.cert_path, username="alice", password="correct horse", record_raw=True
+        )
+        st = {f.check_id: f.status.value for f in fs}
+        assert "fail" not in st.values() and "error" not in st.values(), st
+        assert "correct horse" not in json.dumps([f.to_dict() for f in fs])
+        pw = tmp_path / "pw"
+        pw.write_text("correct horse\n")
+        common = [
+            "--sample",
+            str(request_xml_path()),
+            "--key",
+            str(pki.client.key_path),
+            "--cert",
+            str(pki.client.cert_path),
+        ]
+        r = apisec(
+            "soap",
+            "check",
+            "--url",
+            h.url,
+            *common,
+            "--trust",
+            str(pki.ca.cert_path),
+            "--username",
+            "alice",
+            "--password-file",
+            str(pw),
+        )
+        assert r.exit_code == 0, r.stdout + r.stderr
+        r = apisec(
+            "soap", "check", "--url", h.url, *common, "--trust", str(pki.ca.cert_path), "--username", "alice"
+        )
+        assert r.exit_code == 2 and "APISEC_SOAP_PASSWORD" in r.stderr
+    finally:
+        h.stop()

@@ -231,6 +231,7 @@ class _Prober:
         encrypt_cert: Any,
         soap_action: str | None,
         timeout: float,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         from wssec import Signer
 
@@ -250,7 +251,14 @@ class _Prober:
         self.encryptor = None
         self.discovered: list[str] = []
         self._discover(encrypt_cert)
-        self.signer = Signer(self.key, self.certs, sign=("Body", "Timestamp"), timestamp=300)
+        # A UsernameToken (PasswordDigest, signed) when the service also wants one.
+        self.ut: dict[str, Any] = (
+            {"username": credentials[0], "password": credentials[1]} if credentials else {}
+        )
+        self.parts: tuple[str, ...] = (
+            ("Body", "Timestamp", "UsernameToken") if credentials else ("Body", "Timestamp")
+        )
+        self.signer = Signer(self.key, self.certs, sign=self.parts, timestamp=300, **self.ut)
         self.raw: dict[str, list[dict[str, Any]]] = {}
 
     def close(self) -> None:
@@ -391,7 +399,7 @@ def probe_untrusted(p: _Prober) -> Finding:
 
     t = time.perf_counter()
     key, cert = _self_signed()
-    rogue = Signer(key, cert, sign=("Body", "Timestamp"), timestamp=300)
+    rogue = Signer(key, cert, sign=p.parts, timestamp=300, **p.ut)
     data = p.signed(signer=rogue)
     return _refusal(
         p, "wssec.untrusted-accepted", data, t, "a request signed by an untrusted self-signed certificate"
@@ -637,6 +645,8 @@ def probe_service(
     soap_action: str | None = None,
     timeout: float = 10.0,
     only: Iterable[str] | None = None,
+    username: str | None = None,
+    password: str | None = None,
 ) -> list[Finding]:
     """Probe the SOAP service at ``url``; see the module docstring.
 
@@ -648,11 +658,19 @@ def probe_service(
     encrypt_cert: the service's encryption certificate; by default taken from
         the WSDL's endpoint identity when its policy requires an encrypted Body.
     only: run only these check ids (the baseline always runs).
+    username / password: add a UsernameToken (PasswordDigest) to every signed
+        probe, for services that authenticate users as well as signers.  The
+        password never appears in findings (raw excerpts are redacted).
 
     Raises :class:`BaselineRefused` (exit 2) when the baseline is refused or
     the service cannot be reached, and :class:`MalformedMessage` (exit 2) for
     an unusable sample."""
-    prober = _Prober(url, sample, key, cert, trust, record_raw, encrypt_cert, soap_action, timeout)
+    if (username is None) != (password is None):
+        raise ValueError("username and password go together")
+    credentials = (username, password) if username is not None and password is not None else None
+    prober = _Prober(
+        url, sample, key, cert, trust, record_raw, encrypt_cert, soap_action, timeout, credentials
+    )
     try:
         try:
             base = prober.send("baseline", prober.signed())
