@@ -150,27 +150,39 @@ def _load_private(value: Any) -> Any:
     return value
 
 
+def _why_unclear(a: Answer) -> str | None:
+    """Answers that neither accept nor refuse: transport errors, rate limits
+    (429) and server errors (5xx).  Counting them as refusals would turn a
+    throttled or crashing API into a false pass."""
+    if a.error:
+        return a.error
+    if a.status == 429:
+        return "HTTP 429 rate limited"
+    if a.status is not None and a.status >= 500:
+        return f"HTTP {a.status} server error"
+    return None
+
+
 def _judge(
     check_id: str, target: str, answers: Sequence[Answer], baseline: int, ms: float, note: str = ""
 ) -> Finding:
-    errors = [a for a in answers if a.error]
     accepted = [a for a in answers if a.status == baseline]
-    refused = [a for a in answers if a.status is not None and a.status != baseline]
+    unclear = [(a, why) for a in answers if a not in accepted and (why := _why_unclear(a))]
+    unclear_ids = {id(a) for a, _ in unclear}
+    refused = [a for a in answers if a not in accepted and id(a) not in unclear_ids]
+    refused_txt = "; ".join(f"{a.variant} ({a.status})" for a in refused)
+    unclear_txt = "; ".join(f"{a.variant} ({why})" for a, why in unclear)
     if accepted:
         ev = f"accepted like the baseline (HTTP {baseline}): " + "; ".join(a.variant for a in accepted)
         if refused:
-            ev += " | refused: " + "; ".join(f"{a.variant} ({a.status})" for a in refused)
+            ev += f" | refused: {refused_txt}"
+        if unclear:
+            ev += f" | inconclusive: {unclear_txt}"
         return finding(check_id, Status.FAIL, target, ev + note, duration_ms=ms)
-    if errors and not refused:
-        return finding(
-            check_id,
-            Status.ERROR,
-            target,
-            "; ".join(f"{a.variant}: {a.error}" for a in errors),
-            duration_ms=ms,
-        )
-    ev = "all refused: " + "; ".join(f"{a.variant} ({a.status})" for a in refused)
-    return finding(check_id, Status.PASS, target, ev + note, duration_ms=ms)
+    if unclear:
+        ev = f"inconclusive: {unclear_txt}" + (f" | refused: {refused_txt}" if refused else "")
+        return finding(check_id, Status.ERROR, target, ev + note, duration_ms=ms)
+    return finding(check_id, Status.PASS, target, f"all refused: {refused_txt}{note}", duration_ms=ms)
 
 
 def probe(

@@ -13,6 +13,8 @@ route                     flaw
 /flaw/kid                 reads the HMAC key from the file named by ``kid``
 /flaw/weak-secret         HS256 with the secret "secret"
 /flaw/psychic             textbook ECDSA without the 0 < r, s < n check
+/fragile                  correct, but answers 500 to any alg but RS256
+                          (an API whose error handling breaks on odd tokens)
 ========================  ===============================================
 
 The flaws are real code paths (the way such bugs look in the wild), so the
@@ -56,6 +58,7 @@ ROUTES = (
     "/flaw/kid",
     "/flaw/weak-secret",
     "/flaw/psychic",
+    "/fragile",
 )
 
 
@@ -181,7 +184,7 @@ class JwtApi:
 
     def _verify(self, route: str, token: str) -> dict[str, Any]:
         pub = self.rsa_key.public_key()
-        if route == "/secure":
+        if route in ("/secure", "/fragile"):
             return self._strict(token)
         header, claims, sig, signed = _parts(token)
         alg = str(header.get("alg", ""))
@@ -240,6 +243,13 @@ class JwtApi:
             auth = request.headers.get("authorization", "")
             if not auth.lower().startswith("bearer "):
                 return JSONResponse({"error": "missing token"}, 401, {"WWW-Authenticate": "Bearer"})
+            if route == "/fragile":
+                try:
+                    alg = _parts(auth[7:].strip())[0].get("alg")
+                except Refused:
+                    alg = "RS256"  # malformed tokens are refused normally below
+                if alg != "RS256":
+                    return JSONResponse({"error": "internal error"}, 500)
             try:
                 claims = self.verify(route, auth[7:].strip())
             except Refused:

@@ -117,3 +117,14 @@ def test_package_probe_stays_a_function():
     import rest.jwt.cli  # noqa: F401  (imports the submodule too)
 
     assert callable(rest.jwt.probe) and rest.jwt.probe.__module__ == "rest.jwt.probe"
+
+
+def test_server_errors_are_inconclusive_not_refusals(api):
+    """/fragile is correct but answers 500 to any alg other than RS256: those
+    checks must be 'error' (inconclusive), never a false 'pass'."""
+    by = {f.check_id: f for f in _run(api, "/fragile")}
+    assert _failed(by.values()) == set()
+    for c in ("jwt.none-alg", "jwt.key-confusion", "jwt.kid-injection", "jwt.psychic-signature"):
+        assert by[c].status is Status.ERROR and "HTTP 500 server error" in by[c].evidence
+    for c in ("jwt.unsigned", "jwt.tampered-payload", "jwt.embedded-jwk", "jwt.jku-injection", "jwt.expired"):
+        assert by[c].status is Status.PASS
