@@ -112,11 +112,20 @@ def judge(reply: HttpReply) -> Outcome:
             is_fault = True
             code = (
                 fault.findtext("faultcode")
-                or " ".join(v.text or "" for v in fault.iter() if etree.QName(v).localname == "Value").strip()
+                or " ".join(
+                    v.text or ""
+                    for v in fault.iter()
+                    if isinstance(v.tag, str) and etree.QName(v).localname == "Value"
+                ).strip()
                 or None
             )
             reason = fault.findtext("faultstring") or next(
-                (t.text for t in fault.iter() if etree.QName(t).localname == "Text"), None
+                (
+                    t.text
+                    for t in fault.iter()
+                    if isinstance(t.tag, str) and etree.QName(t).localname == "Text"
+                ),
+                None,
             )
     elif re.search(rb"<(?:\w+:)?Fault[\s>]", reply.body[:65536]):
         is_fault = True
