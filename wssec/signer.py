@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -27,20 +27,30 @@ from wssec.errors import MalformedMessage
 from wssec.keys import CertSource, KeySource, keys_match, load_certificates, load_private_key
 from wssec.safexml import parse_xml
 from wssec.soap import (
+    BASE64_BINARY,
     DS_NS,
     EC14N_NS,
     SAML1_NS,
     SAML2_NS,
     SOAP_NAMESPACES,
+    THUMBPRINT_SHA1,
     WSA_NS,
     WSSE11_NS,
     WSSE_NS,
     WSU_NS,
+    X509SKI,
+    X509V3,
     element_id,
     envelope_parts,
     security_header,
 )
-from wssec.tokens import KEY_IDENTIFIERS, cert_der, make_bst, make_str
+from wssec.tokens import (
+    KEY_IDENTIFIERS,
+    cert_der,
+    issuer_name,
+    subject_key_identifier,
+    thumbprint_sha1,
+)
 from wssec.usernametoken import PASSWORD_TYPES, format_time, make_username_token
 
 WSA_NAMESPACES = (WSA_NS, "http://schemas.xmlsoap.org/ws/2004/08/addressing")
@@ -96,6 +106,37 @@ def _with_wsu_id(el: etree._Element, prefix: str) -> tuple[etree._Element, str]:
 
 
 _QNAME_START = re.compile(rb'(?:="|>)[ \t\r\n]*([A-Za-z_][A-Za-z0-9_.\-]*):')
+
+
+_SAFE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,255}$")
+_FRAGMENT_NS = f'xmlns:wsse="{WSSE_NS}" xmlns:wsu="{WSU_NS}" xmlns:ds="{DS_NS}" xmlns:wsse11="{WSSE11_NS}"'
+
+
+def _parse_fragment(xml: str) -> list[etree._Element]:
+    """Parse elements written by this module (prefixes wsse/wsu/ds bound by
+    a wrapper that is dropped); moved into the message, lxml removes the
+    declarations the message already has in scope."""
+    wrapper = parse_xml(f"<w {_FRAGMENT_NS}>{xml}</w>".encode(), what="WS-Security header")
+    return list(wrapper)
+
+
+def _key_reference_xml(cert: x509.Certificate, kind: str) -> str:
+    """The inside of a SecurityTokenReference naming ``cert`` by SKI,
+    thumbprint or issuer/serial (computed once per Signer)."""
+    if kind in ("ski", "thumbprint"):
+        value_type = X509SKI if kind == "ski" else THUMBPRINT_SHA1
+        value = subject_key_identifier(cert) if kind == "ski" else thumbprint_sha1(cert)
+        return (
+            f'<wsse:KeyIdentifier EncodingType="{BASE64_BINARY}" ValueType="{value_type}">'
+            f"{dsig.b64(value)}</wsse:KeyIdentifier>"
+        )
+    if kind == "issuer-serial":
+        return (
+            f"<ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName>{escape(issuer_name(cert))}"
+            f"</ds:X509IssuerName><ds:X509SerialNumber>{cert.serial_number}</ds:X509SerialNumber>"
+            "</ds:X509IssuerSerial></ds:X509Data>"
+        )
+    raise ValueError(f"unknown key identifier {kind!r} (known: {', '.join(KEY_IDENTIFIERS)})")
 
 
 def _digest_input(el: etree._Element, own: bool) -> tuple[bytes, list[str]]:
@@ -218,6 +259,9 @@ class Signer:
         if self.cert is not None and not keys_match(self.key, self.cert):
             raise ValueError("the private key does not match the certificate")
         self._cert_b64 = dsig.b64(cert_der(self.cert)) if self.cert is not None else ""
+        self._key_ref_inner = ""
+        if self.cert is not None and key_identifier != "bst":
+            self._key_ref_inner = _key_reference_xml(self.cert, key_identifier)
 
     # -- building --------------------------------------------------------------
 
@@ -228,43 +272,53 @@ class Signer:
         return etree.tostring(root)
 
     def sign_tree(self, root: etree._Element, now: dt.datetime | None = None) -> etree._Element:
-        """Secure the lxml tree in place and return the ds:Signature element."""
+        """Secure the lxml tree in place and return the ds:Signature element.
+
+        The new header elements are written as text and parsed in one go
+        (building ~30 elements node by node cost more than everything but
+        the RSA operation); digests are computed from the elements in place.
+        """
         now = now or dt.datetime.now(dt.UTC)
         sec = security_header(root, self.actor, create=True)
-        existing = list(sec)
-        pos = 0
-
-        def put(el: etree._Element) -> None:
-            nonlocal pos
-            sec.insert(pos, el)
-            pos += 1
-
+        base = os.urandom(8).hex()
+        tokens: list[str] = []
         ts = None
         if self.timestamp:
             ts = sec.find(f"{{{WSU_NS}}}Timestamp")
             if ts is None:
-                ts = etree.Element(f"{{{WSU_NS}}}Timestamp", nsmap={"wsu": WSU_NS})
-                ts.set(f"{{{WSU_NS}}}Id", _new_id("TS"))
-                etree.SubElement(ts, f"{{{WSU_NS}}}Created").text = format_time(now)
                 expires = now + dt.timedelta(seconds=self.timestamp)
-                etree.SubElement(ts, f"{{{WSU_NS}}}Expires").text = format_time(expires)
-                put(ts)
+                tokens.append(
+                    f'<wsu:Timestamp wsu:Id="TS-{base}"><wsu:Created>{format_time(now)}</wsu:Created>'
+                    f"<wsu:Expires>{format_time(expires)}</wsu:Expires></wsu:Timestamp>"
+                )
+        bst_id = None
+        if self.cert is not None and self.key_identifier == "bst" and not self.saml_hok:
+            bst_id = f"X509-{base}"
+            tokens.append(
+                f'<wsse:BinarySecurityToken EncodingType="{BASE64_BINARY}" ValueType="{X509V3}" '
+                f'wsu:Id="{bst_id}">{self._cert_b64}</wsse:BinarySecurityToken>'
+            )
+        new = _parse_fragment("".join(tokens)) if tokens else []
+        pos = 0
+        if ts is None and self.timestamp:
+            ts = new.pop(0)
+            sec.insert(pos, ts)
+            pos += 1
         ut = None
         if self.username is not None:
             ut = make_username_token(self.username, self.password or "", self.password_type, now=now)
-            put(ut)
+            sec.insert(pos, ut)
+            pos += 1
         bst = None
-        if self.cert is not None and self.key_identifier == "bst" and not self.saml_hok:
-            bst = make_bst(self.cert, _new_id("X509"), self._cert_b64)
-            put(bst)
+        if bst_id is not None:
+            bst = new.pop(0)
+            sec.insert(pos, bst)
+            pos += 1
         assertion = None
         if self.saml is not None:
             assertion = copy.deepcopy(self.saml)
-            put(assertion)
-        signature = etree.Element(f"{{{DS_NS}}}Signature", nsmap={"ds": DS_NS})
-        signature.set("Id", _new_id("SIG"))
-        put(signature)
-        del existing
+            sec.insert(pos, assertion)
+            pos += 1
 
         parts = self._resolve_parts(root, sec, ts, ut, bst, assertion)
         refs: list[str] = []
@@ -276,36 +330,39 @@ class Signer:
                 plist = " ".join("#default" if p is None else p for p in prefixes)
                 inc = f'<ec:InclusiveNamespaces xmlns:ec="{EC14N_NS}" PrefixList={quoteattr(plist)}/>'
             value = dsig.b64(dsig.digest(data, self.digest_hash))
+            uri = f'"#{ref_id}"' if _SAFE_ID.match(ref_id) else quoteattr("#" + ref_id)
             refs.append(
-                f"<ds:Reference URI={quoteattr('#' + ref_id)}><ds:Transforms>"
+                f"<ds:Reference URI={uri}><ds:Transforms>"
                 f'<ds:Transform Algorithm="{dsig.EXC_C14N}">{inc}</ds:Transform></ds:Transforms>'
                 f'<ds:DigestMethod Algorithm="{self.digest_uri}"/><ds:DigestValue>{value}</ds:DigestValue>'
                 "</ds:Reference>"
             )
-        # SignedInfo is written as text and parsed once: ~20 elements built
-        # node by node cost more than the rest of the signing together.
-        signed_info = parse_xml(
-            (
-                f'<ds:SignedInfo xmlns:ds="{DS_NS}"><ds:CanonicalizationMethod Algorithm="{dsig.EXC_C14N}"/>'
-                f'<ds:SignatureMethod Algorithm="{self.sig_uri}"/>{"".join(refs)}</ds:SignedInfo>'
-            ).encode(),
-            what="SignedInfo",
+        key_ref = ""
+        if not (self.saml_hok and assertion is not None):
+            key_ref = self._str_xml(f"STR-{base}", bst_id)
+        (signature,) = _parse_fragment(
+            f'<ds:Signature Id="SIG-{base}"><ds:SignedInfo>'
+            f'<ds:CanonicalizationMethod Algorithm="{dsig.EXC_C14N}"/>'
+            f'<ds:SignatureMethod Algorithm="{self.sig_uri}"/>{"".join(refs)}</ds:SignedInfo>'
+            f'<ds:SignatureValue/><ds:KeyInfo Id="KI-{base}">{key_ref}</ds:KeyInfo></ds:Signature>'
         )
-        signature.append(signed_info)
-        sv = etree.SubElement(signature, f"{{{DS_NS}}}SignatureValue")
-        key_info = etree.SubElement(signature, f"{{{DS_NS}}}KeyInfo")
-        key_info.set("Id", _new_id("KI"))
         if self.saml_hok and assertion is not None:
-            key_info.append(self._saml_str(assertion))
-        else:
-            assert self.cert is not None
-            str_el = make_str(
-                self.cert, self.key_identifier, bst.get(f"{{{WSU_NS}}}Id") if bst is not None else None
-            )
-            str_el.set(f"{{{WSU_NS}}}Id", _new_id("STR"))
-            key_info.append(str_el)
-        sv.text = dsig.b64(dsig.sign_bytes(self.key, self.signature_algorithm, dsig.c14n(signed_info)))
+            signature[2].append(self._saml_str(assertion))
+        sec.insert(pos, signature)
+        signed_info = signature[0]
+        signature[1].text = dsig.b64(
+            dsig.sign_bytes(self.key, self.signature_algorithm, dsig.c14n(signed_info))
+        )
         return signature
+
+    def _str_xml(self, str_id: str, bst_id: str | None) -> str:
+        """The SecurityTokenReference naming our certificate, as text."""
+        head = f'<wsse:SecurityTokenReference wsu:Id="{str_id}">'
+        if self.key_identifier == "bst":
+            inner = f'<wsse:Reference URI="#{bst_id}" ValueType="{X509V3}"/>'
+        else:
+            inner = self._key_ref_inner
+        return head + inner + "</wsse:SecurityTokenReference>"
 
     def _saml_str(self, assertion: etree._Element) -> etree._Element:
         ns = etree.QName(assertion).namespace
