@@ -82,7 +82,7 @@ class SecretRef:
     def __post_init__(self) -> None:
         kind, _, rest = self.ref.partition(":")
         if kind not in ("env", "file") or not rest:
-            raise ConfigError(f"secret must be a reference 'env:VAR' or 'file:PATH', got {self.ref[:4]}…")
+            raise ConfigError("a secret must be a reference 'env:VAR' or 'file:PATH' (value not shown)")
 
     def resolve(self) -> str:
         """The secret's value; a missing variable or file is a :class:`ConfigError`."""

@@ -10,6 +10,8 @@ a half-written report set behind.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,7 +81,7 @@ def write_reports(assessment: Assessment, out_dir: str | Path, formats: Iterable
     Returns format → written path.  Rendering happens before any write, and
     each write is atomic, so on error no new or half-written file appears.
     """
-    from compare.cliutil import InputError, atomic_write
+    from compare.cliutil import InputError
 
     rendered = {fmt: render(assessment, fmt) for fmt in formats}
     out = Path(out_dir)
@@ -89,10 +91,26 @@ def write_reports(assessment: Assessment, out_dir: str | Path, formats: Iterable
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
+    blocked = [FORMATS[f] for f in rendered if (out / FORMATS[f]).is_dir()]
+    if blocked:
+        raise InputError(f"cannot write reports into {out}: {', '.join(blocked)} is a folder")
+    # stage every file next to its destination, then rename them all: a full
+    # disk or a permission error leaves the previous report set untouched
+    staged: dict[str, Path] = {}
+    try:
+        for fmt, text in rendered.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{FORMATS[fmt]}.", suffix=".tmp", dir=out)
+            staged[fmt] = Path(tmp)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(text.encode("utf-8"))
+    except OSError as exc:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write reports into {out}: {exc.strerror or exc}") from None
     written: dict[str, Path] = {}
-    for fmt, text in rendered.items():
+    for fmt, tmp in staged.items():
         path = out / FORMATS[fmt]
-        atomic_write(path, text)
+        os.replace(tmp, path)
         written[fmt] = path
     return written
 

@@ -58,6 +58,9 @@ def render(assessment: Assessment) -> str:
                 name=f"{f.check_id} [{f.target}]",
                 time=_seconds(f.duration_ms),
             )
+            if r.baseline:
+                props = ET.SubElement(case, "properties")
+                ET.SubElement(props, "property", name="baseline", value=r.baseline)
             counts["tests"] += 1
             counts["time"] += (f.duration_ms or 0.0) / 1000.0
             if f.status is Status.FAIL:
@@ -76,9 +79,6 @@ def render(assessment: Assessment) -> str:
             elif f.status is Status.WARN:
                 out = ET.SubElement(case, "system-out")
                 out.text = "WARN " + _details(f)
-            if r.baseline:
-                props = ET.SubElement(case, "properties")
-                ET.SubElement(props, "property", name="baseline", value=r.baseline)
         for k, v in counts.items():
             suite.set(k, f"{v:.3f}" if k == "time" else str(v))
             totals[k] += v

@@ -84,3 +84,13 @@ def test_unreachable_live_target_is_an_error_finding_not_a_crash(apisec, tmp_pat
     assert statuses <= {"error", "skip"} and "error" in statuses
     errors = [f for f in doc["findings"] if f["status"] == "error"]
     assert all(f["side"] == "soap" and f["dimension"] == "protocols" for f in errors)
+
+
+def test_a_report_that_cannot_be_written_leaves_no_file(
+    apisec, static_targets_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    (out / "report.md").mkdir(parents=True)  # one destination is unusable
+    r = apisec("compare", "run", "-c", str(static_targets_file), "-o", str(out), "-f", "all")
+    assert r.exit_code == 2 and "report.md is a folder" in r.stderr, r.stderr
+    assert [p.name for p in out.iterdir()] == ["report.md"]  # nothing else, no temp files

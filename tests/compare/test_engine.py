@@ -128,3 +128,15 @@ def test_plan_skips_what_is_not_configured(tmp_path) -> None:
     assert any("no token" in r.finding.evidence for r in skipped)
     tls = next(j for j in jobs if j.name == "soap.tls")
     assert tls.exclusive == "127.0.0.1:1" and tls.func == "rest.tls:check"
+
+
+def test_a_plain_findings_document_renders_as_an_assessment(sample_docs) -> None:
+    """What `apisec soap check --format json` prints can be re-rendered by `compare report`."""
+    from compare.findings import to_json_document
+    from compare.reporters import render
+    from wssec.checks import check_wsdl
+
+    doc = to_json_document(check_wsdl(str(sample_docs["legacy"])))
+    a = Assessment.from_dict(doc)
+    assert [t.name for t in a.targets] == [str(sample_docs["legacy"])]
+    assert "wssec.body-not-signed" in render(a, "md")
