@@ -327,8 +327,14 @@ def _load_document(loc: str, ca_file: Path | None) -> Any:
 
 
 def wsdl_soap_address(wsdl: str) -> str | None:
-    """The endpoint a local WSDL declares (soap:address or soap12:address)."""
+    """The endpoint a WSDL names: a local file's soap:address/soap12:address,
+    or for ``https://host/svc?wsdl`` the conventional ``https://host/svc``
+    (the WSDL is not downloaded twice; its soap:address is checked by
+    ``wssec.http-endpoint``)."""
     if _is_url(wsdl):
+        parts = urlsplit(wsdl)
+        if parts.query.lower() in ("wsdl", "singlewsdl"):
+            return parts._replace(query="", fragment="").geturl()
         return None
     from wssec.safexml import parse_xml
 

@@ -140,3 +140,12 @@ def test_a_plain_findings_document_renders_as_an_assessment(sample_docs) -> None
     a = Assessment.from_dict(doc)
     assert [t.name for t in a.targets] == [str(sample_docs["legacy"])]
     assert "wssec.body-not-signed" in render(a, "md")
+
+
+def test_endpoint_is_derived_from_the_wsdl(sample_docs) -> None:
+    from compare.engine import wsdl_soap_address
+
+    assert wsdl_soap_address(str(sample_docs["secure"])) == "https://127.0.0.1:8443/quote"
+    assert wsdl_soap_address("https://soap.test/svc?wsdl") == "https://soap.test/svc"
+    assert wsdl_soap_address("https://soap.test/svc.wsdl") is None
+    assert wsdl_soap_address(str(sample_docs["request"])) is None  # not a WSDL: no address
