@@ -9,6 +9,7 @@ with :meth:`ServiceHandle.mint`.
 
 from __future__ import annotations
 
+import json
 import socket
 import tempfile
 import threading
@@ -21,6 +22,7 @@ from typing import Any
 
 import jwt
 import uvicorn
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..pki import TestPKI, make_pki
@@ -76,6 +78,22 @@ class ServiceHandle:
             payload["aud"] = self.audience
         payload.update(claims)
         return jwt.encode(payload, self._signing_key, algorithm="RS256", headers={"kid": self.kid})
+
+    def public_key_pem(self) -> bytes:
+        """The token verification key (PEM SubjectPublicKeyInfo) of a service that owns its key."""
+        if self._signing_key is None:
+            raise RuntimeError("this service verifies tokens from an external issuer")
+        return self._signing_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def jwks(self) -> dict[str, Any]:
+        """The JWKS document of the service's own key (``kid`` as in minted tokens)."""
+        if self._signing_key is None:
+            raise RuntimeError("this service verifies tokens from an external issuer")
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self._signing_key.public_key()))
+        jwk.update(kid=self.kid, use="sig", alg="RS256")
+        return {"keys": [jwk]}
 
     def role_env(self) -> dict[str, str]:
         """Tokens for the placeholders of ``roles.yaml`` (ALICE_TOKEN, BOB_TOKEN, ADMIN_TOKEN)."""

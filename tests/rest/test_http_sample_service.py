@@ -102,5 +102,16 @@ def test_own_key_tokens_and_configs(pki):
             jwt.decode(env["ADMIN_TOKEN"], options={"verify_signature": False})["scope"].split()[-1]
             == "admin"
         )
+        # the key material a demo or another service needs to verify the same tokens
+        claims = jwt.decode(
+            env["BOB_TOKEN"],
+            svc.public_key_pem(),
+            algorithms=["RS256"],
+            audience=svc.audience,
+            issuer=svc.issuer,
+        )
+        assert claims["sub"] == "bob"
+        key = jwt.PyJWKSet.from_dict(svc.jwks())[svc.kid].key
+        assert jwt.decode(env["BOB_TOKEN"], key, algorithms=["RS256"], audience=svc.audience)["sub"] == "bob"
     with pytest.raises(ValueError, match="unknown sample configuration"):
         serve("medium")
