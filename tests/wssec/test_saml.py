@@ -169,6 +169,15 @@ def test_keyinfo_certificate_swapped_for_a_trusted_one(pki) -> None:
         _v(etree.tostring(root), pki)
 
 
+def test_keyinfo_retrieval_method_is_never_followed(idp, pki) -> None:
+    """Only the certificate is used from KeyInfo; a RetrievalMethod pointing at a
+    dead local port is ignored (no network, no failure)."""
+    root = parse_xml(idp.issue("alice", audience=SP))
+    ki = root.find(f"{{{DS}}}Signature/{{{DS}}}KeyInfo")
+    etree.SubElement(ki, f"{{{DS}}}RetrievalMethod", URI="http://127.0.0.1:9/key")
+    assert _v(etree.tostring(root), pki).subject == "alice"
+
+
 def test_no_trust_anchors(idp) -> None:
     with pytest.raises(UntrustedKey):
         verify(idp.issue("alice"), trust=[], audience=None)

@@ -286,6 +286,12 @@ def _xmlsec_verify(
     for i in _path_of(root, target):
         node = node[i]
     sig_copy = node[target.index(sig)]
+    # The key is already chosen (and trusted); drop KeyInfo from the copy so
+    # libxmlsec1 can never act on it (RetrievalMethod, unexpected key data).
+    # KeyInfo is outside SignedInfo and inside the enveloped Signature, so
+    # removing it changes neither the digest nor the signed bytes.
+    for key_info in sig_copy.findall(ns.q(_DS, "KeyInfo")):
+        sig_copy.remove(key_info)
     ctx = xmlsec.SignatureContext()
     ctx.register_id(node, own_id_attribute(node))
     for transform in (_C.TransformEnveloped, _C.TransformExclC14N):
