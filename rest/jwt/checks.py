@@ -33,12 +33,12 @@ KEY_CONFUSION = register(
     remediation="Bind each key to its algorithm family; never let the token header choose HMAC for a public key.",
 )  # fmt: skip
 EMBEDDED_JWK = register(
-    "jwt.embedded-jwk", "API trusts a key embedded in the token header (jwk)", side="rest", dimension=_T,
-    severity="critical", references=(f"{_BCP} §3.10", "RFC 7515 §4.1.3", "CVE-2018-0114"),
+    "jwt.embedded-jwk", "API trusts a key embedded in the token header (jwk or x5c)", side="rest", dimension=_T,
+    severity="critical", references=(f"{_BCP} §3.10", "RFC 7515 §4.1.3, §4.1.6", "CVE-2018-0114"),
     remediation="Take verification keys only from configuration or the issuer's JWKS, never from the header.",
 )  # fmt: skip
 JKU = register(
-    "jwt.jku-injection", "API fetches verification keys from the token's jku URL", side="rest", dimension=_T,
+    "jwt.jku-injection", "API fetches verification keys from the token's jku or x5u URL", side="rest", dimension=_T,
     severity="critical", references=(f"{_BCP} §3.10", "RFC 7515 §4.1.2", "OWASP API7:2023 SSRF"),
     remediation="Ignore jku/x5u; fetch keys only from a configured JWKS URL.",
 )  # fmt: skip

@@ -9,6 +9,7 @@ verifies anything.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -208,15 +209,56 @@ def embedded_jwk(b: Baseline) -> list[Forgery]:
             continue
         header = {**b.header, "alg": alg, "jwk": public_jwk(key, kid), "kid": kid}
         out.append(Forgery("jwt.embedded-jwk", f"header jwk, {label}", sign_token(header, b.claims, key)))
+    x5c = base64.b64encode(attacker_certificate(kind).public_bytes(serialization.Encoding.DER)).decode()
+    header = {k: v for k, v in b.header.items() if k != "kid"} | {"alg": alg, "x5c": [x5c]}
+    out.append(
+        Forgery("jwt.embedded-jwk", "header x5c, self-signed certificate", sign_token(header, b.claims, key))
+    )
     return out
 
 
-def jku_injection(b: Baseline, jwks_url: str, kid: str = "apisec-jku") -> list[Forgery]:
-    """Signed by an attacker key published at ``jwks_url`` (header ``jku``)."""
+def jku_injection(
+    b: Baseline, jwks_url: str, kid: str = "apisec-jku", x5u_url: str | None = None
+) -> list[Forgery]:
+    """Signed by an attacker key published at ``jwks_url`` (header ``jku``)
+    and, with ``x5u_url``, as a certificate there (header ``x5u``)."""
     kind, alg = _attacker_alg(b)
     key = attacker_key(kind)
     header = {**b.header, "alg": alg, "jku": jwks_url, "kid": kid}
-    return [Forgery("jwt.jku-injection", "header jku to attacker JWKS", sign_token(header, b.claims, key))]
+    out = [Forgery("jwt.jku-injection", "header jku to attacker JWKS", sign_token(header, b.claims, key))]
+    if x5u_url:
+        header = {k: v for k, v in b.header.items() if k != "kid"} | {"alg": alg, "x5u": x5u_url}
+        out.append(
+            Forgery(
+                "jwt.jku-injection", "header x5u to attacker certificate", sign_token(header, b.claims, key)
+            )
+        )
+    return out
+
+
+@lru_cache(maxsize=4)
+def attacker_certificate(kind: str = "RSA") -> Any:
+    """A self-signed certificate for :func:`attacker_key` (x5c / x5u probes)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    key = attacker_key(kind)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "apisec forged-token probe")])
+    now = dt.datetime.now(dt.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+
+
+def attacker_certificate_pem(b: Baseline) -> bytes:
+    kind, _ = _attacker_alg(b)
+    return attacker_certificate(kind).public_bytes(serialization.Encoding.PEM)
 
 
 def jku_document(b: Baseline, kid: str = "apisec-jku") -> dict[str, Any]:

@@ -85,20 +85,26 @@ def _line(exc: BaseException) -> str:
 
 
 class JWKSHost:
-    """A tiny real HTTP server on 127.0.0.1:<ephemeral> serving one JWKS.
+    """A tiny real HTTP server on 127.0.0.1:<ephemeral> serving one JWKS (and
+    optionally one PEM certificate for ``x5u``).
 
     Lives for one ``with`` block; counts fetches so the probe can tell an API
-    that dereferences ``jku`` even when it then refuses the token."""
+    that dereferences ``jku``/``x5u`` even when it then refuses the token."""
 
-    def __init__(self, document: dict[str, Any], host: str = "127.0.0.1") -> None:
-        body = json.dumps(document).encode()
+    def __init__(
+        self, document: dict[str, Any], cert_pem: bytes | None = None, host: str = "127.0.0.1"
+    ) -> None:
+        bodies = {"/.well-known/jwks.json": (json.dumps(document).encode(), "application/json")}
+        if cert_pem is not None:
+            bodies["/x5u.pem"] = (cert_pem, "application/pem-certificate-chain")
         hits: list[str] = []
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server API
                 hits.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
+                body, ctype = bodies.get(self.path, (b"not found", "text/plain"))
+                self.send_response(200 if self.path in bodies else 404)
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -111,6 +117,7 @@ class JWKSHost:
         self._server.daemon_threads = True
         port = self._server.server_address[1]
         self.url = f"http://{host}:{port}/.well-known/jwks.json"
+        self.x5u_url = f"http://{host}:{port}/x5u.pem"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -257,15 +264,15 @@ def probe(
 
     if not only or "jwt.jku-injection" in only:
         t0 = time.perf_counter()
-        with JWKSHost(forge.jku_document(base)) as host:
-            answers = run(forge.jku_injection(base, host.url))
+        with JWKSHost(forge.jku_document(base), forge.attacker_certificate_pem(base)) as host:
+            answers = run(forge.jku_injection(base, host.url, x5u_url=host.x5u_url))
             hits = len(host.hits)
         ms = (time.perf_counter() - t0) * 1000
-        note = f" (the API fetched the attacker JWKS {hits}x)" if hits else ""
+        note = f" (the API fetched the attacker jku/x5u URL {hits}x)" if hits else ""
         f = _judge("jwt.jku-injection", target, answers, baseline, ms, note)
         if f.status is Status.PASS and hits:
             f = finding("jwt.jku-injection", Status.WARN, target,
-                        f"token refused, but the API fetched the attacker-chosen jku URL {hits}x (SSRF)", duration_ms=ms)  # fmt: skip
+                        f"token refused, but the API fetched the attacker-chosen jku/x5u URL {hits}x (SSRF)", duration_ms=ms)  # fmt: skip
         findings.append(f)
 
     simple("jwt.kid-injection", lambda: forge.kid_injection(base))

@@ -8,8 +8,8 @@ route                     flaw
 /flaw/unsigned            never checks the signature
 /flaw/key-confusion       HS* verified with the RSA public key PEM as secret
 /flaw/claims-ignored      signature checked, exp/aud/iss ignored
-/flaw/embedded-jwk        trusts the header ``jwk``
-/flaw/jku                 fetches keys from the header ``jku``
+/flaw/embedded-jwk        trusts the header ``jwk`` (and ``x5c``)
+/flaw/jku                 fetches keys from the header ``jku`` (and ``x5u``)
 /flaw/kid                 reads the HMAC key from the file named by ``kid``
 /flaw/weak-secret         HS256 with the secret "secret"
 /flaw/psychic             textbook ECDSA without the 0 < r, s < n check
@@ -34,6 +34,7 @@ from typing import Any
 
 import jwt
 import requests
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from starlette.applications import Starlette
@@ -210,6 +211,11 @@ class JwtApi:
             if "jwk" in header:  # the flaw
                 key = jwt.PyJWK(header["jwk"], algorithm=alg)
                 return jwt.decode(token, key, algorithms=[alg], audience=AUDIENCE, issuer=ISSUER)
+            if "x5c" in header:  # the same flaw: a certificate nobody validated
+                cert = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
+                return jwt.decode(
+                    token, cert.public_key(), algorithms=[alg], audience=AUDIENCE, issuer=ISSUER
+                )
             return self._strict(token)
         if route == "/flaw/jku":
             if "jku" in header:  # the flaw
@@ -219,6 +225,11 @@ class JwtApi:
                         key = jwt.PyJWK(k, algorithm=alg)
                         return jwt.decode(token, key, algorithms=[alg], audience=AUDIENCE, issuer=ISSUER)
                 raise Refused("no key")
+            if "x5u" in header:  # the same flaw, by certificate URL
+                cert = x509.load_pem_x509_certificate(requests.get(header["x5u"], timeout=3).content)
+                return jwt.decode(
+                    token, cert.public_key(), algorithms=[alg], audience=AUDIENCE, issuer=ISSUER
+                )
             return self._strict(token)
         if route == "/flaw/kid":
             assert self.kid_dir is not None

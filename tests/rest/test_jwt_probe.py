@@ -71,7 +71,14 @@ def test_signature_not_checked_fails_everything_signature_related(api):
 
 def test_jku_fetch_is_visible_in_evidence(api):
     f = next(f for f in _run(api, "/flaw/jku") if f.check_id == "jwt.jku-injection")
-    assert "fetched the attacker JWKS" in f.evidence
+    assert "fetched the attacker jku/x5u URL 2x" in f.evidence
+    assert "header jku to attacker JWKS" in f.evidence and "header x5u to attacker certificate" in f.evidence
+
+
+def test_x5c_variant_accepted_by_the_embedded_key_flaw(api):
+    f = next(f for f in _run(api, "/flaw/embedded-jwk") if f.check_id == "jwt.embedded-jwk")
+    accepted = f.evidence.split("|")[0]
+    assert "header x5c, self-signed certificate" in accepted and "header jwk" in accepted
 
 
 def test_evidence_never_holds_tokens(api):

@@ -50,7 +50,7 @@ def _forgeries(token, public_key):
     b = Baseline.parse(token)
     out = (
         forge.none_alg(b) + forge.unsigned(b) + forge.tampered_payload(b) + forge.key_confusion(b, public_key)
-        + forge.embedded_jwk(b) + forge.jku_injection(b, "https://127.0.0.1:1/jwks.json") + forge.kid_injection(b)
+        + forge.embedded_jwk(b) + forge.jku_injection(b, "https://127.0.0.1:1/jwks.json", x5u_url="https://127.0.0.1:1/x5u.pem") + forge.kid_injection(b)
         + forge.psychic_signature(b)
     )  # fmt: skip
     return [pytest.param(f.token, id=f"{f.check_id}:{f.variant}") for f in out]
