@@ -21,6 +21,7 @@ import email.utils
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -179,6 +180,9 @@ class Prober:
     def __post_init__(self) -> None:
         self.session = requests.Session()
         self.session.trust_env = False  # no proxy/netrc credentials from the environment
+        # No cookie jar: a session cookie set on an authenticated response would
+        # otherwise ride along on the "no credentials" probes and fake a verdict.
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"})
         for v in self.credentials.values():
             self.redactor.add(v)

@@ -11,9 +11,12 @@ and ``legacy`` run the same handlers and differ only in controls.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import platform
+import secrets
 import threading
 import time
 from collections import deque
@@ -27,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .auth import AuthError, Principal, TokenVerifier, verify_api_key, verify_basic
+from .auth import SAMPLE_ROLES, AuthError, Principal, TokenVerifier, verify_api_key, verify_basic
 from .config import ServiceConfig
 
 Scope = MutableMapping[str, Any]
@@ -77,6 +80,7 @@ class PolicyMiddleware:
         self.limiter = (
             SlidingWindowLimiter(config.rate_limit, config.rate_window) if config.rate_limit else None
         )
+        self._cookie_key = secrets.token_bytes(32)
 
     async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -122,7 +126,10 @@ class PolicyMiddleware:
         path = _route_path(scope)
         if not path.startswith(PUBLIC_PREFIXES) and not path.startswith(cfg.unprotected_prefixes):
             try:
-                scope["apisec.user"] = self._authenticate(request)
+                principal = self._authenticate(request)
+                scope["apisec.user"] = principal
+                if cfg.session_cookie and principal.method != "cookie":
+                    extra.append(("Set-Cookie", self._session_cookie(principal)))
             except AuthError as exc:
                 challenge = [f"Bearer {REALM}"] + ([f"Basic {REALM}"] if cfg.basic_auth else [])
                 await respond(
@@ -143,7 +150,23 @@ class PolicyMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
+    def _session_cookie(self, principal: Principal) -> str:
+        sig = hmac.new(self._cookie_key, principal.subject.encode(), hashlib.sha256).hexdigest()
+        return f"sid={principal.subject}.{sig}; HttpOnly; Secure; SameSite=Strict; Path=/"
+
+    def _from_cookie(self, request: Request) -> Principal | None:
+        value = request.cookies.get("sid", "")
+        subject, _, sig = value.rpartition(".")
+        expected = hmac.new(self._cookie_key, subject.encode(), hashlib.sha256).hexdigest()
+        if subject and hmac.compare_digest(sig, expected):
+            return Principal(subject, frozenset(SAMPLE_ROLES.get(subject, ("user",))), "cookie")
+        return None
+
     def _authenticate(self, request: Request) -> Principal:
+        if self.config.session_cookie:
+            principal = self._from_cookie(request)
+            if principal is not None:
+                return principal
         auth = request.headers.get("authorization", "")
         scheme, _, value = auth.partition(" ")
         if scheme.lower() == "bearer" and value.strip():

@@ -42,6 +42,9 @@ class ServiceConfig:
     """Answer TRACE/TRACK by echoing the request (cross-site tracing)."""
     token_in_query: bool = False
     """Accept the bearer token as ``?access_token=`` (and an API key as ``?api_key=``) too."""
+    session_cookie: bool = False
+    """Set a signed session cookie after bearer authentication and accept it
+    instead of a token (browser-style sessions)."""
     api_keys: bool = False
     """Also accept the sample API keys in the ``X-Api-Key`` header."""
     basic_auth: bool = False

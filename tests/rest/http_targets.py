@@ -24,6 +24,7 @@ FLAWS: dict[str, ServiceConfig] = {
     "banner": SECURE.but(name="banner", server_banner="nginx/1.14.0", powered_by="PHP/7.2.1"),
     "trace": SECURE.but(name="trace", trace_enabled=True),
     "apikey": SECURE.but(name="apikey", token_in_query=True),
+    "cookie": SECURE.but(name="cookie", session_cookie=True),
     "keys": SECURE.but(name="keys", api_keys=True),
     "keysinquery": SECURE.but(name="keysinquery", api_keys=True, token_in_query=True),
     "highlimit": SECURE.but(name="highlimit", rate_limit=1000, rate_window=60.0),

@@ -209,3 +209,13 @@ def test_without_credentials(api):
     public = check(f"{api.url}/public/api/reports", ca_file=api.ca_file, rate_limit_probe=0)
     assert by_id(public, "http.auth-not-enforced")[0].status is Status.WARN
     assert by_id(public, "http.security-headers")[0].status is Status.PASS
+
+
+def test_session_cookies_never_ride_along(api):
+    """The mount sets a session cookie on authenticated responses and accepts
+    it as a credential: the no-credential probes must not replay it."""
+    findings = run(api, "cookie", record_raw=True)
+    f = by_id(findings, "http.auth-not-enforced")[0]
+    assert f.status is Status.PASS, f.evidence
+    assert any("set-cookie" in {k.lower() for k in r["response"]["headers"]} for r in f.raw)
+    assert all("Cookie" not in r["request"]["headers"] for x in findings for r in x.raw)
