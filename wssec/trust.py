@@ -68,9 +68,6 @@ class TrustStore:
         """The validated chain (leaf first) or :class:`UntrustedKey` with a reason."""
         at = at or dt.datetime.now(dt.UTC)
         check_validity(cert, at)
-        pub = cert.public_key()
-        if not isinstance(pub, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
-            raise UntrustedKey(f"certificate {_subject(cert)} has an unsupported key type")
         if cert in self._anchor_set:
             return [cert]
         if self._store is None:
@@ -81,6 +78,8 @@ class TrustStore:
             for c in cached:
                 check_validity(c, at)
             return cached
+        if not isinstance(cert.public_key(), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+            raise UntrustedKey(f"certificate {_subject(cert)} has an unsupported key type")
         verifier = (
             PolicyBuilder()
             .store(self._store)

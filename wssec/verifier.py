@@ -170,6 +170,7 @@ class _State:
         self.root = root
         self.now = now
         self._ids: dict[str, etree._Element] | None = None
+        self.version = 0
         self.timestamp: etree._Element | None = None
         self.created: dt.datetime | None = None
         self.expires: dt.datetime | None = None
@@ -187,6 +188,7 @@ class _State:
 
     def tree_changed(self) -> None:
         self._ids = None
+        self.version += 1
 
 
 def _one(parent: etree._Element, tag: str, what: str, required: bool = True) -> etree._Element | None:
@@ -323,23 +325,26 @@ class Verifier:
     # -- processors (document order) -------------------------------------------
 
     def _process_header(self, sec: etree._Element, state: _State) -> None:
+        """Children in document order.  Decryption can replace a child with
+        its plaintext in place, so after any tree change the header is
+        rescanned for children not processed yet."""
         done: list[etree._Element] = []  # keeps the proxies alive, so their id()s stay unique
         done_ids: set[int] = set()
-        rounds = 0
         while True:
-            rounds += 1
-            if rounds > _MAX_HEADER_CHILDREN:
-                raise MalformedMessage(f"wsse:Security header has more than {_MAX_HEADER_CHILDREN} children")
-            nxt = None
-            for child in sec:
-                if isinstance(child.tag, str) and id(child) not in done_ids:
-                    nxt = child
-                    break
-            if nxt is None:
+            children = [c for c in sec if isinstance(c.tag, str) and id(c) not in done_ids]
+            if not children:
                 return
-            done.append(nxt)
-            done_ids.add(id(nxt))
-            self._process_one(nxt, state)
+            if len(done) + len(children) > _MAX_HEADER_CHILDREN:
+                raise MalformedMessage(f"wsse:Security header has more than {_MAX_HEADER_CHILDREN} children")
+            version = state.version
+            for child in children:
+                done.append(child)
+                done_ids.add(id(child))
+                self._process_one(child, state)
+                if state.version != version:
+                    break  # the tree changed: rescan
+            else:
+                return
 
     def _process_one(self, el: etree._Element, state: _State) -> None:
         tag = el.tag
