@@ -17,6 +17,8 @@ Why a wrapper around :mod:`requests` instead of calling it from each check:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email.utils
 import time
 from collections.abc import Iterable, Mapping
@@ -186,8 +188,16 @@ class Prober:
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"})
         for v in self.credentials.values():
             self.redactor.add(v)
-            if " " in v:
-                self.redactor.add(v.split(" ", 1)[1])
+            scheme, _, value = v.partition(" ")
+            if value:
+                self.redactor.add(value)
+            if scheme.lower() == "basic" and value:
+                try:  # a server may echo the decoded pair (or just the password)
+                    pair = base64.b64decode(value, validate=True).decode("utf-8")
+                except (binascii.Error, UnicodeDecodeError):
+                    continue
+                self.redactor.add(pair)
+                self.redactor.add(pair.partition(":")[2])
 
     def close(self) -> None:
         self.session.close()

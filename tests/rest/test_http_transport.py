@@ -63,6 +63,12 @@ def test_plain_http_with_basic_accepted(plain_legacy):
     basic = one(findings, "http.basic-over-http")
     assert basic.status is Status.FAIL and basic.severity.value == "critical"
     assert "YWxpY2U6" not in json.dumps([f.to_dict() for f in findings])
+    assert (
+        Prober(credentials={"Authorization": "Basic YWxpY2U6YWxpY2Utc2FtcGxlLXB3"}).redactor(
+            "login alice:alice-sample-pw failed, password alice-sample-pw"
+        )
+        == "login [REDACTED] failed, password [REDACTED]"
+    )
 
 
 def test_plain_http_basic_challenge_only(plain_legacy):
