@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -33,7 +34,9 @@ FORMAT_HELP = (
 )
 
 
-def _emit(assessment, output: Path | None, formats: list[str], fail_on: str | None) -> int:
+def _emit(
+    assessment, output: Path | None, formats: list[str], fail_on: str | None, fail_on_error: bool = False
+) -> int:
     """Write/print the reports and return the gate's exit code."""
     from rich.console import Console
 
@@ -58,9 +61,16 @@ def _emit(assessment, output: Path | None, formats: list[str], fail_on: str | No
         if formats[0] == "text":
             print_report(assessment, console, fail_on=threshold)
         else:
-            import sys
-
             sys.stdout.write(render(assessment, formats[0]))
+    errors = [r for r in assessment.results if r.finding.status.value == "error"]
+    if errors:
+        print(
+            f"{len(errors)} check(s) could not run (error findings)"
+            + ("; --fail-on-error: exit 1" if fail_on_error else ""),
+            file=sys.stderr,
+        )
+    if fail_on_error and errors:
+        return EXIT_FAILED
     return EXIT_FAILED if gate(assessment, threshold) else EXIT_OK
 
 
@@ -100,12 +110,19 @@ def run(
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="Progress bar on stderr (default: only on a terminal)."
     ),
+    fail_on_error: bool = typer.Option(
+        False,
+        "--fail-on-error",
+        help="Also exit 1 when a check could not run (unreachable target, missing secret, timeout).",
+    ),
 ) -> None:
     """Assess SOAP and REST targets side by side and write the reports.
 
     Targets come from the targets file (-c) and/or --soap/--rest/--tls.
     Exit codes: 0 no failing check at or above --fail-on, 1 the gate
-    tripped, 2 bad input (targets file, options, unwritable output).
+    tripped (or, with --fail-on-error, a check could not run), 2 bad input
+    (targets file, options, unwritable output).  A target that is down is an
+    'error' finding, not a crash.
     """
     from dataclasses import replace
 
@@ -139,7 +156,7 @@ def run(
         assessment = assess(targets, progress=progress)
     if previous is not None:
         assessment = apply_baseline(assessment, previous)
-    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None)
+    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None, fail_on_error)
     raise typer.Exit(code)
 
 

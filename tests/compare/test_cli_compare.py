@@ -84,6 +84,11 @@ def test_unreachable_live_target_is_an_error_finding_not_a_crash(apisec, tmp_pat
     assert statuses <= {"error", "skip"} and "error" in statuses
     errors = [f for f in doc["findings"] if f["status"] == "error"]
     assert all(f["side"] == "soap" and f["dimension"] == "protocols" for f in errors)
+    assert "could not run" in r.stderr
+    strict = apisec(
+        "compare", "run", "--soap", f"https://127.0.0.1:{port}/quote", "-f", "json", "--fail-on-error"
+    )
+    assert strict.exit_code == 1, strict.stderr
 
 
 def test_a_report_that_cannot_be_written_leaves_no_file(
