@@ -108,6 +108,17 @@ def check_auth(ctx: Context) -> list[Finding]:
     ctx.unauthenticated = noauth
     if not noauth.ok:
         ctx.error_exchanges.append(noauth)
+    op = operation_for(ctx.url, ctx.baseline.method, ctx.spec) if ctx.spec else None
+    if op is not None and op.public and noauth.ok:
+        return [
+            finding(
+                ids.AUTH_NOT_ENFORCED,
+                Status.PASS,
+                ctx.url,
+                f"answers {noauth.status} without credentials, as the contract declares "
+                f"({op.method.upper()} {op.path} is public)",
+            )
+        ]
     if not ctx.has_credentials:
         if noauth.refused:
             return [
@@ -594,6 +605,25 @@ def _fill(path: str, op: Operation) -> str:
     return re.sub(r"\{[^}/]+\}", "1", path)
 
 
+def _server_path(spec: OpenAPIDocument) -> str:
+    return urlsplit(spec.servers[0]).path.rstrip("/") if spec.servers else ""
+
+
+def _match_template(url: str, spec: OpenAPIDocument) -> tuple[str, str] | None:
+    """``(base, template)`` when the URL's path ends with one of the spec's
+    paths (longest first), else ``None``."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    server_path = _server_path(spec)
+    for tpl in sorted({op.path for op in spec.operations}, key=len, reverse=True):
+        pattern = re.escape(server_path + tpl).replace(r"\{", "{").replace(r"\}", "}")
+        pattern = re.sub(r"\{[^}/]+\}", r"[^/]+", pattern)
+        m = re.search(f"({pattern})/?$", parts.path)
+        if m:
+            return origin + parts.path[: m.start()] + server_path, tpl
+    return None
+
+
 def operation_base(url: str, spec: OpenAPIDocument) -> str:
     """Where the spec's paths live on the checked host.
 
@@ -601,19 +631,19 @@ def operation_base(url: str, spec: OpenAPIDocument) -> str:
     if the checked URL ends with one of the spec's paths, whatever precedes
     it (a gateway or mount prefix) is kept too.
     """
+    matched = _match_template(url, spec)
+    if matched:
+        return matched[0]
     parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    server_path = ""
-    if spec.servers:
-        server_path = urlsplit(spec.servers[0]).path.rstrip("/")
-    templates = sorted({op.path for op in spec.operations}, key=len, reverse=True)
-    for tpl in templates:
-        pattern = re.escape(server_path + tpl).replace(r"\{", "{").replace(r"\}", "}")
-        pattern = re.sub(r"\{[^}/]+\}", r"[^/]+", pattern)
-        m = re.search(f"({pattern})/?$", parts.path)
-        if m:
-            return origin + parts.path[: m.start()] + server_path
-    return origin + server_path
+    return f"{parts.scheme}://{parts.netloc}" + _server_path(spec)
+
+
+def operation_for(url: str, method: str, spec: OpenAPIDocument) -> Operation | None:
+    """The contract's operation the checked URL is an instance of, if any."""
+    matched = _match_template(url, spec)
+    if not matched:
+        return None
+    return next((op for op in spec.operations if op.path == matched[1] and op.method == method.lower()), None)
 
 
 def check_operations(ctx: Context) -> list[Finding]:

@@ -219,3 +219,14 @@ def test_session_cookies_never_ride_along(api):
     assert f.status is Status.PASS, f.evidence
     assert any("set-cookie" in {k.lower() for k in r["response"]["headers"]} for r in f.raw)
     assert all("Cookie" not in r["request"]["headers"] for x in findings for r in x.raw)
+
+
+def test_public_operation_by_contract_is_not_a_finding(api):
+    """/api/health is 'security: []' in the contract: answering without
+    credentials is what it should do."""
+    url = f"{api.url}/correct/api/health"
+    with_spec = check(url, token=api.mint("alice"), ca_file=api.ca_file, rate_limit_probe=0, openapi=OPENAPI)
+    f = by_id(with_spec, "http.auth-not-enforced")[0]
+    assert f.status is Status.PASS and "as the contract declares" in f.evidence
+    without = check(url, token=api.mint("alice"), ca_file=api.ca_file, rate_limit_probe=0)
+    assert by_id(without, "http.auth-not-enforced")[0].status is Status.FAIL
