@@ -27,6 +27,7 @@ so denials by that role prove less.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -174,9 +175,7 @@ def run_matrix(matrix: RolesMatrix, url: str, prober: Prober) -> list[Finding]:
     """Probe every (request, role) pair and return one finding per request."""
     for headers in matrix.roles.values():
         for v in headers.values():
-            prober.redactor.add(v)
-            if " " in v:
-                prober.redactor.add(v.split(" ", 1)[1])
+            prober.redactor.add_credential(v)
     parts = urlsplit(url)
     base = matrix.base_url or f"{parts.scheme}://{parts.netloc}"
     out = []
@@ -188,8 +187,6 @@ def run_matrix(matrix: RolesMatrix, url: str, prober: Prober) -> list[Finding]:
             body = None
             headers = {}
             if req.body is not None:
-                import json
-
                 body = json.dumps(req.body).encode()
                 headers["Content-Type"] = "application/json"
             ex = prober.send(

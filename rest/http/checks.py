@@ -8,6 +8,7 @@ rate-limit burst (last) and for reuse of the unauthenticated exchange.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from collections.abc import Mapping
@@ -88,18 +89,8 @@ def _garbage_credentials(credentials: Mapping[str, str]) -> list[tuple[str, dict
 
 
 def _alg_none(body: str) -> str:
-    import base64
-
     header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
     return f"{header}.{body}."
-
-
-def _refusal(ex: Exchange) -> str:
-    if ex.refused:
-        return "refused"
-    if ex.ok:
-        return "accepted"
-    return "unclear"
 
 
 def check_auth(ctx: Context) -> list[Finding]:

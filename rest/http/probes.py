@@ -67,6 +67,22 @@ class Redactor:
         for enc in (quote(secret, safe=""), quote_plus(secret)):
             self._secrets.add(enc)
 
+    def add_credential(self, header_value: str) -> None:
+        """Remember a credential header value, its token part and, for Basic,
+        the decoded pair and password (a server may echo either)."""
+        self.add(header_value)
+        scheme, _, value = header_value.partition(" ")
+        if not value:
+            return
+        self.add(value)
+        if scheme.lower() == "basic":
+            try:
+                pair = base64.b64decode(value, validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                return
+            self.add(pair)
+            self.add(pair.partition(":")[2])
+
     def __call__(self, text: str) -> str:
         if not text:
             return text
@@ -187,17 +203,7 @@ class Prober:
         self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"})
         for v in self.credentials.values():
-            self.redactor.add(v)
-            scheme, _, value = v.partition(" ")
-            if value:
-                self.redactor.add(value)
-            if scheme.lower() == "basic" and value:
-                try:  # a server may echo the decoded pair (or just the password)
-                    pair = base64.b64decode(value, validate=True).decode("utf-8")
-                except (binascii.Error, UnicodeDecodeError):
-                    continue
-                self.redactor.add(pair)
-                self.redactor.add(pair.partition(":")[2])
+            self.redactor.add_credential(v)
 
     def close(self) -> None:
         self.session.close()
