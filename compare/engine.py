@@ -5,9 +5,11 @@ Habits borrowed from sslyze's scanner:
 * every check is a *job* (one check function against one target), and a
   job that raises, times out or whose function does not exist becomes an
   ``error`` finding — never a crash of the whole assessment;
-* jobs that open many connections to one endpoint (TLS scans, rate-limit
-  probes) declare an *exclusive* key (``host:port``) so at most one of them
-  hammers a server at a time, while other jobs keep running concurrently;
+* jobs that open many connections to one endpoint (TLS scans) declare an
+  *exclusive* key so at most one of them hammers a server at a time, and a
+  job that floods a host on purpose (the rate-limit burst) runs after every
+  other job on that host, so the 429s it provokes cannot make their probes
+  inconclusive; other jobs keep running concurrently;
 * work is bounded: ``settings.concurrency`` jobs at once, each with
   ``settings.timeout`` seconds.
 
@@ -113,6 +115,11 @@ class Job:
     """What the job looks at (URL, file, host:port) — the target of error findings."""
     exclusive: str | None = None
     """Jobs sharing this key never run at the same time (aggressive scans)."""
+    host: str | None = None
+    """``host:port`` the job talks to (live jobs only)."""
+    burst: bool = False
+    """The job floods ``host`` on purpose (rate-limit probe): it runs after
+    every other job on that host, so their requests are not throttled."""
 
 
 @dataclass(frozen=True)
@@ -307,6 +314,11 @@ def _host_port(url: str) -> tuple[str, int]:
     return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
+def _hp(url: str) -> str:
+    host, port = _host_port(url)
+    return f"{host}:{port}"
+
+
 def _read(path: Path | str) -> bytes:
     return Path(path).read_bytes()
 
@@ -373,7 +385,8 @@ def _tls_job(target: str, side: Side, host: str, port: int, *, hostname: str | N
         func="rest.tls:check",
         call=call,
         locus=f"{host}:{port}",
-        exclusive=f"{host}:{port}",
+        exclusive=f"tls:{host}:{port}",
+        host=f"{host}:{port}",
     )
 
 
@@ -428,7 +441,16 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                           trust=str(trust) if trust else None, record_raw=show_raw)  # fmt: skip
 
             jobs.append(
-                Job("soap.probe", t.name, side, Dimension.TOKEN_AUTH, "wssec.checks:probe_service", probe, ep)
+                Job(
+                    "soap.probe",
+                    t.name,
+                    side,
+                    Dimension.TOKEN_AUTH,
+                    "wssec.checks:probe_service",
+                    probe,
+                    ep,
+                    host=_hp(ep),
+                )  # fmt: skip
             )
         else:
             missing = [n for n, v in (("sample_request", t.sample_request), ("signing_key", t.signing_key),
@@ -496,7 +518,8 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 "rest.http:check",
                 http,
                 base,
-                exclusive=f"http:{host}:{port}" if t.profile.rate_limit_probe else None,
+                host=f"{host}:{port}",
+                burst=t.profile.rate_limit_probe > 0,
             )  # fmt: skip
         )
         if t.token:
@@ -506,7 +529,18 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 pub = t.public_key.read_bytes() if t.public_key else None
                 return fn(probe_url, t.token.resolve(), public_key=pub, ca_file=ca)
 
-            jobs.append(Job("rest.jwt", t.name, side, Dimension.TOKEN_AUTH, "rest.jwt:probe", jwt, probe_url))
+            jobs.append(
+                Job(
+                    "rest.jwt",
+                    t.name,
+                    side,
+                    Dimension.TOKEN_AUTH,
+                    "rest.jwt:probe",
+                    jwt,
+                    probe_url,
+                    host=_hp(probe_url),
+                )  # fmt: skip
+            )
         else:
             skipped.append(
                 _not_configured(
@@ -524,7 +558,18 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
             secret = t.client_secret.resolve() if t.client_secret else None
             return fn(issuer, ca_file=ca, client_id=t.client_id, client_secret=secret)
 
-        jobs.append(Job("rest.oauth", t.name, side, Dimension.TOKEN_AUTH, "rest.oauth:check", oauth, issuer))
+        jobs.append(
+            Job(
+                "rest.oauth",
+                t.name,
+                side,
+                Dimension.TOKEN_AUTH,
+                "rest.oauth:check",
+                oauth,
+                issuer,
+                host=_hp(issuer),
+            )  # fmt: skip
+        )
     if live:
         seen: set[tuple[str, int]] = set()
         for url in (t.base_url, t.oauth_issuer):
@@ -694,40 +739,65 @@ def run_jobs(
     show_raw: bool = False,
     on_done: ProgressCallback | None = None,
 ) -> list[tuple[list[Finding], JobRun]]:
-    """Run jobs on at most ``concurrency`` daemon threads, in the given order.
+    """Run jobs on at most ``concurrency`` daemon threads; results in job order.
 
-    A job still running after ``timeout`` seconds is recorded as a timeout
-    error and abandoned (its thread is a daemon and cannot block exit); a
-    replacement worker keeps the pool at its size.  Jobs with the same
-    ``exclusive`` key are serialised.
+    Scheduling rules: jobs with the same ``exclusive`` key never overlap;
+    a ``burst`` job (one that deliberately trips rate limits) starts only
+    when every other job on its ``host`` has finished, so its 429s cannot
+    make their probes inconclusive.  A worker never sits on a blocked job:
+    it takes the next runnable one.  A job still running after ``timeout``
+    seconds is recorded as a timeout error and abandoned (its thread is a
+    daemon and cannot block exit; it releases its keys, and a replacement
+    worker keeps the pool at its size).
     """
     n = len(jobs)
     results: list[tuple[list[Finding], JobRun] | None] = [None] * n
-    pending: queue.Queue[int] = queue.Queue()
-    for i in range(n):
-        pending.put(i)
-    done: queue.Queue[tuple[int, tuple[list[Finding], JobRun]]] = queue.Queue()
-    locks: dict[str, threading.Lock] = {j.exclusive: threading.Lock() for j in jobs if j.exclusive}
+    pending: list[int] = list(range(n))
+    busy: set[str] = set()
+    light_left: dict[str, int] = {}
+    for j in jobs:
+        if j.host and not j.burst:
+            light_left[j.host] = light_left.get(j.host, 0) + 1
     started: dict[int, float] = {}
-    state = threading.Lock()
+    released: set[int] = set()
+    cond = threading.Condition()
+    done: queue.Queue[tuple[int, tuple[list[Finding], JobRun]]] = queue.Queue()
+
+    def runnable(i: int) -> bool:
+        j = jobs[i]
+        if j.exclusive and j.exclusive in busy:
+            return False
+        return not (j.burst and j.host and light_left.get(j.host, 0) > 0)
+
+    def release(i: int) -> None:  # caller holds cond
+        if i in released:
+            return
+        released.add(i)
+        j = jobs[i]
+        if j.exclusive:
+            busy.discard(j.exclusive)
+        if j.host and not j.burst:
+            light_left[j.host] -= 1
+        cond.notify_all()
+
+    def take() -> int | None:
+        with cond:
+            while pending:
+                i = next((i for i in pending if runnable(i)), None)
+                if i is not None:
+                    pending.remove(i)
+                    if jobs[i].exclusive:
+                        busy.add(jobs[i].exclusive)
+                    started[i] = time.monotonic()
+                    return i
+                cond.wait(0.2)
+            return None
 
     def worker() -> None:
-        while True:
-            try:
-                i = pending.get_nowait()
-            except queue.Empty:
-                return
-            job = jobs[i]
-            lock = locks.get(job.exclusive) if job.exclusive else None
-            if lock is not None:
-                lock.acquire()
-            try:
-                with state:
-                    started[i] = time.monotonic()
-                outcome = run_job(job, show_raw=show_raw)
-            finally:
-                if lock is not None:
-                    lock.release()
+        while (i := take()) is not None:
+            outcome = run_job(jobs[i], show_raw=show_raw)
+            with cond:
+                release(i)
             done.put((i, outcome))
 
     def spawn() -> None:
@@ -747,8 +817,10 @@ def run_jobs(
         except queue.Empty:
             pass
         now = time.monotonic()
-        with state:
+        with cond:
             overdue = [i for i, t in started.items() if results[i] is None and now - t > timeout]
+            for i in overdue:
+                release(i)  # the endpoint is hung anyway: let its other jobs run (and time out)
         for i in overdue:
             job = jobs[i]
             f = _error(job, TIMEOUT, f"{job.name} did not finish within {timeout:g}s and was abandoned")
@@ -758,10 +830,6 @@ def run_jobs(
             if on_done:
                 on_done(job, run)
             spawn()  # the stuck thread keeps its slot; give the pool a new one
-            # a stuck exclusive job keeps its lock: later jobs of that endpoint
-            # would wait forever, so they get a fresh lock (the endpoint is hung anyway)
-            if job.exclusive:
-                locks[job.exclusive] = threading.Lock()
     return [r for r in results if r is not None]
 
 

@@ -32,3 +32,22 @@ def count_overlap(*_a, **_k):
     with _lock:
         ACTIVE["now"] -= 1
     return []
+
+
+ORDER: list[str] = []
+
+
+def record_light(*_a, **_k):
+    time.sleep(0.2)
+    ORDER.append("light")
+    return []
+
+
+def record_burst(*_a, **_k):
+    ORDER.append("burst")
+    return []
+
+
+def record_other(*_a, **_k):
+    ORDER.append("other")
+    return []

@@ -20,9 +20,20 @@ from compare.findings import Dimension, Side, Status
 from tests.compare import _helper_checks as helpers
 
 
-def _job(func: str, name: str = "t.job", exclusive: str | None = None) -> Job:
+def _job(
+    func: str, name: str = "t.job", exclusive: str | None = None, host: str | None = None, burst: bool = False
+) -> Job:
     return Job(
-        name, "target-a", Side.SOAP, Dimension.ENCRYPTION, func, lambda fn: fn(), "file.wsdl", exclusive
+        name,
+        "target-a",
+        Side.SOAP,
+        Dimension.ENCRYPTION,
+        func,
+        lambda fn: fn(),
+        "file.wsdl",
+        exclusive,
+        host,
+        burst,
     )
 
 
@@ -127,7 +138,9 @@ def test_plan_skips_what_is_not_configured(tmp_path) -> None:
     assert any("no sample_request, signing_key, signing_cert" in r.finding.evidence for r in skipped)
     assert any("no token" in r.finding.evidence for r in skipped)
     tls = next(j for j in jobs if j.name == "soap.tls")
-    assert tls.exclusive == "127.0.0.1:1" and tls.func == "rest.tls:check"
+    assert tls.exclusive == "tls:127.0.0.1:1" and tls.func == "rest.tls:check"
+    http = next(j for j in jobs if j.name == "rest.http")
+    assert http.burst and http.host == "127.0.0.1:2"
 
 
 def test_a_plain_findings_document_renders_as_an_assessment(sample_docs) -> None:
@@ -149,3 +162,22 @@ def test_endpoint_is_derived_from_the_wsdl(sample_docs) -> None:
     assert wsdl_soap_address("https://soap.test/svc?wsdl") == "https://soap.test/svc"
     assert wsdl_soap_address("https://soap.test/svc.wsdl") is None
     assert wsdl_soap_address(str(sample_docs["request"])) is None  # not a WSDL: no address
+
+
+def test_a_burst_job_runs_after_every_other_job_on_its_host() -> None:
+    helpers.ORDER.clear()
+    jobs = [
+        _job("tests.compare._helper_checks:record_burst", "burst", host="h:1", burst=True),
+        _job("tests.compare._helper_checks:record_light", "light-1", host="h:1"),
+        _job("tests.compare._helper_checks:record_light", "light-2", host="h:1"),
+        _job("tests.compare._helper_checks:record_other", "other-host", host="h:2"),
+    ]
+    out = run_jobs(jobs, concurrency=4, timeout=10)
+    assert [run.job for _f, run in out] == [
+        "burst",
+        "light-1",
+        "light-2",
+        "other-host",
+    ]  # results in job order
+    assert helpers.ORDER.index("burst") > max(i for i, x in enumerate(helpers.ORDER) if x == "light")
+    assert "other" in helpers.ORDER[:3]  # a different host is not held back
