@@ -25,6 +25,7 @@ from compare.cliutil import (
     exit_with,
     print_json,
     read_input,
+    split_csv,
 )
 from rest.cli import app as rest_app
 from rest.errors import BadInput, TokenRejected
@@ -208,6 +209,9 @@ def probe_cmd(
     method: str = typer.Option("GET", "--method", help="HTTP method of the probed request."),
     ca_file: str | None = typer.Option(None, "--ca-file", help="CA bundle to trust for an https URL."),
     wordlist: str | None = typer.Option(None, "--wordlist", help="Extra HMAC secrets to try, one per line."),
+    only: list[str] | None = typer.Option(
+        None, "--only", help="Run only these check ids (repeatable or comma-separated), e.g. jwt.none-alg."
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
@@ -223,6 +227,18 @@ def probe_cmd(
     words = (
         read_input(wordlist, what="wordlist").decode("utf-8", "replace").splitlines() if wordlist else None
     )
-    findings = probe(url, tok, pub, priv, header=header, method=method, ca_file=ca_file, wordlist=words)
+    selected = split_csv(only) or None
+    if selected:
+        from rest.jwt.checks import ALL
+
+        known = {c.check_id for c in ALL}
+        unknown = [c for c in selected if c not in known]
+        if unknown:
+            raise InputError(
+                f"unknown check id(s) for --only: {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
+    findings = probe(
+        url, tok, pub, priv, header=header, method=method, ca_file=ca_file, wordlist=words, only=selected
+    )
     code = emit_findings(findings, fmt, targets=[url], fail_on=fail_on, title=f"JWT probes: {url}")
     exit_with(code)

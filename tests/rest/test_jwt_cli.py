@@ -97,6 +97,15 @@ def test_probe_cli_exit_codes_and_json(apisec, tmp_path):
         failed = {f["check_id"] for f in doc["findings"] if f["status"] == "fail"}
         assert failed == {"jwt.none-alg"}
         assert tok.split(".")[1] not in r.stdout
+        only = apisec("rest", "jwt", "probe", h.url + "/flaw/none-alg", "--token", tok, "--only",
+                      "jwt.none-alg,jwt.unsigned", "--format", "json")  # fmt: skip
+        assert only.exit_code == 1
+        assert [f["check_id"] for f in json.loads(only.stdout)["findings"]] == [
+            "jwt.none-alg",
+            "jwt.unsigned",
+        ]
+        typo = apisec("rest", "jwt", "probe", h.url + "/secure", "--token", tok, "--only", "jwt.nonealg")
+        assert typo.exit_code == 2 and "unknown check id" in typo.stderr
         ok = apisec("rest", "jwt", "probe", h.url + "/secure", "--token", a.token_for("/secure"))
         assert ok.exit_code == 0, ok.stdout + ok.stderr
         bad = apisec("rest", "jwt", "probe", h.url + "/secure", "--token", "x.y.z")
