@@ -101,6 +101,9 @@ def issue_command(
         metavar="URL",
         help="SAML 2.0: SubjectConfirmationData Recipient (ACS/endpoint URL).",
     ),
+    in_response_to: str | None = typer.Option(
+        None, "--in-response-to", metavar="ID", help="SAML 2.0: the AuthnRequest ID this token answers."
+    ),
     response: bool = typer.Option(
         False, "--response", help="Wrap the signed assertion in a signed SAML 2.0 samlp:Response."
     ),
@@ -127,9 +130,14 @@ def issue_command(
         recipient=recipient,
     )
     if response:
-        data = idp.issue_response(subject, destination=recipient, **options)  # type: ignore[arg-type]
+        data = idp.issue_response(
+            subject,
+            destination=recipient,
+            in_response_to=in_response_to,
+            **options,  # type: ignore[arg-type]
+        )
     else:
-        data = idp.issue(subject, **options)
+        data = idp.issue(subject, in_response_to=in_response_to, **options)
     atomic_write(output, data)
 
 
@@ -150,6 +158,9 @@ def verify_command(
     ),
     recipient: str | None = typer.Option(
         None, "--recipient", metavar="URL", help="Required Recipient/Destination (your ACS/endpoint URL)."
+    ),
+    in_response_to: str | None = typer.Option(
+        None, "--in-response-to", metavar="ID", help="ID of your AuthnRequest the Response must answer."
     ),
     allow_multiple: bool = typer.Option(
         False, "--allow-multiple", help="Accept several assertions in a Response."
@@ -175,6 +186,7 @@ def verify_command(
             audience=audience or None,
             at=when,
             recipient=recipient,
+            in_response_to=in_response_to,
             allow_multiple=allow_multiple,
             allow_sha1=allow_sha1,
             clock_skew=clock_skew,

@@ -102,6 +102,10 @@ def test_response_round_trip_signed_both(idp, pki) -> None:
     assert r.signed_by == "both" and r.response_id and r.recipient == "https://sp/acs"
     with pytest.raises(PolicyViolation):
         _v(data, pki, in_response_to="req-2")
+    unsolicited = idp.issue_response("alice", audience=SP, destination="https://sp/acs")
+    with pytest.raises(PolicyViolation, match="InResponseTo"):
+        _v(unsolicited, pki, in_response_to="req-1")
+    assert _v(unsolicited, pki).in_response_to is None
 
 
 def test_verify_element_keeps_node_identity(idp, pki) -> None:

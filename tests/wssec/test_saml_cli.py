@@ -173,6 +173,7 @@ def test_response_and_xsw_commands(apisec, pki, tmp_path) -> None:
     res = apisec(
         "soap", "saml", "issue", "-o", str(resp), "--key", str(pki.service.key_path), "--cert", str(pki.service.cert_path),
         "--issuer", "urn:idp", "--subject", "bob", "--audience", SP, "--recipient", "https://sp/acs", "--response",
+        "--in-response-to", "req-7",
     )  # fmt: skip
     assert res.exit_code == 0, res.stderr
     ok = apisec(
@@ -186,6 +187,8 @@ def test_response_and_xsw_commands(apisec, pki, tmp_path) -> None:
         SP,
         "--recipient",
         "https://sp/acs",
+        "--in-response-to",
+        "req-7",
     )
     assert ok.exit_code == 0, ok.stderr
     outdir = tmp_path / "xsw"

@@ -270,11 +270,7 @@ def _verify_response(
     if policy.recipient is not None and not v2 and (destination is None or response_check is None):
         # SAML 1.1 assertions carry no recipient; only a signed Response@Recipient can say it.
         raise PolicyViolation("SAML 1.1: recipient can only be checked on a signed Response with a Recipient")
-    if (
-        v2
-        and policy.in_response_to is not None
-        and root.get("InResponseTo") not in (None, policy.in_response_to)
-    ):
+    if v2 and policy.in_response_to is not None and root.get("InResponseTo") != policy.in_response_to:
         raise PolicyViolation("Response InResponseTo does not match the request")
     results = tuple(
         _verify_assertion(a, policy, response=root, response_check=response_check) for a in assertions
@@ -459,8 +455,10 @@ def _confirmation2(sc: etree._Element, policy: _Policy) -> _Confirmation:
     if policy.recipient is not None:
         if conf.recipient != policy.recipient and (method == "bearer" or conf.recipient is not None):
             raise PolicyViolation(f"wrong recipient: {conf.recipient!r}, expected {policy.recipient!r}")
-    if policy.in_response_to is not None and conf.in_response_to not in (None, policy.in_response_to):
-        raise PolicyViolation("SubjectConfirmationData InResponseTo does not match the request")
+    if policy.in_response_to is not None and conf.in_response_to != policy.in_response_to:
+        # bearer (Web SSO) must name the request; other methods only if they name one
+        if method == "bearer" or conf.in_response_to is not None:
+            raise PolicyViolation("SubjectConfirmationData InResponseTo does not match the request")
     if method == "holder-of-key" and conf.cert is None:
         raise PolicyViolation("holder-of-key confirmation without an X.509 certificate in KeyInfo")
     return conf
