@@ -195,8 +195,11 @@ def verdict(dimension: Dimension, soap: dict[str, Any], rest: dict[str, Any]) ->
 
     if abs(s - r) < 10 and soap["strength"] == rest["strength"]:
         tail = ""
-        if soap["failing"] or rest["failing"]:
-            tail = "; open: " + ", ".join(x for x in (worst(soap), worst(rest)) if x)
+        ws, wr = worst(soap), worst(rest)
+        if ws and ws == wr:
+            tail = f"; both fail {ws}"
+        elif ws or wr:
+            tail = "; open: " + ", ".join(f"{side} {w}" for side, w in (("SOAP", ws), ("REST", wr)) if w)
         return f"on par, both {soap['strength']} (SOAP {s} / REST {r}){tail}"
     better, worse, wc = ("SOAP", "REST", rest) if s > r else ("REST", "SOAP", soap)
     if s == r:

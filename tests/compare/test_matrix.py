@@ -1,0 +1,67 @@
+"""Matrix arithmetic: scores a reader can redo by hand, strengths, verdicts,
+groups kept apart, transport encryption shown in the Encryption row."""
+
+from __future__ import annotations
+
+import rest.http.registry  # noqa: F401  (registers http.*)
+import rest.tls  # noqa: F401  (registers tls.*)
+import wssec.checks  # noqa: F401  (registers wssec.*)
+from compare.engine import Assessment, Result, TargetInfo
+from compare.findings import Side, finding
+from compare.matrix import build_matrix, score, strength, verdict
+
+
+def test_score_weights_by_severity() -> None:
+    crit_fail = finding("http.auth-not-enforced", "fail", "u")  # critical: 10
+    med_pass = finding("http.security-headers", "pass", "u")  # medium: 3
+    assert score([crit_fail, med_pass]) == round(100 * 3 / 13)
+    assert score([med_pass]) == 100
+    assert score([finding("http.security-headers", "warn", "u")]) == 50
+    assert score([finding("http.security-headers", "error", "u"), finding("http.cors", "skip", "u")]) is None
+    assert strength([crit_fail, med_pass], 23) == "weak"
+    high_fail = finding("http.cors", "fail", "u")
+    assert strength([high_fail], 90) == "moderate"  # a high failure is never "strong"
+    assert strength([med_pass], 100) == "strong"
+    assert strength([], None) == "not assessed"
+
+
+def test_verdicts() -> None:
+    def c(score_, strength_, failing=()):
+        return {"score": score_, "strength": strength_, "failing": list(failing)}
+
+    weak_cipher = {"check_id": "tls.weak-cipher", "severity": "high", "status": "fail"}
+    assert verdict(None, c(None, "not assessed"), c(None, "not assessed")) == "not assessed on either side"
+    assert verdict(None, c(90, "strong"), c(None, "not assessed")).startswith("only SOAP assessed")
+    assert verdict(None, c(10, "weak", [weak_cipher]), c(74, "weak")) == (
+        "REST stronger (74 vs 10): SOAP fails tls.weak-cipher (high)"
+    )
+    assert "both fail tls.weak-cipher" in verdict(
+        None, c(70, "moderate", [weak_cipher]), c(64, "moderate", [weak_cipher])
+    )
+
+
+def test_groups_stay_apart_and_tls_counts_as_encryption() -> None:
+    targets = [
+        TargetInfo("s1", Side.SOAP, "secure", "soap", "https://a"),
+        TargetInfo("r1", Side.REST, "secure", "rest", "https://b"),
+        TargetInfo("s2", Side.SOAP, "legacy", "soap", "http://c"),
+    ]
+    results = [
+        Result(finding("wssec.body-not-encrypted", "pass", "a.wsdl"), "s1", "soap.wsdl"),
+        Result(finding("tls.weak-cipher", "fail", "b:443", side="rest"), "r1", "rest.tls"),
+        Result(finding("tls.legacy-protocol", "pass", "b:443", side="rest"), "r1", "rest.tls"),
+        Result(finding("wssec.body-not-encrypted", "fail", "c.wsdl"), "s2", "soap.wsdl"),
+    ]
+    m = build_matrix(Assessment(targets=targets, results=results))
+    groups = {g["group"]: g for g in m["groups"]}
+    assert set(groups) == {"secure", "legacy"}
+    enc = {g: next(r for r in groups[g]["rows"] if r["dimension"] == "encryption") for g in groups}
+    assert enc["secure"]["soap"]["score"] == 100 and enc["legacy"]["soap"]["score"] == 0
+    # TLS findings are "protocols" findings, and also what REST's encryption is
+    assert enc["secure"]["rest"]["counts"]["fail"] == 1 and enc["secure"]["rest"]["counts"]["pass"] == 1
+    proto = next(r for r in groups["secure"]["rows"] if r["dimension"] == "protocols")
+    assert proto["rest"]["counts"]["fail"] == 1
+    # ...but each finding counts once in the side score
+    assert groups["secure"]["sides"]["rest"]["counts"]["fail"] == 1
+    assert groups["legacy"]["sides"]["rest"]["strength"] == "not assessed"
+    assert enc["secure"]["rest"]["failing"][0]["check_id"] == "tls.weak-cipher"
