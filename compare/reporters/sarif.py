@@ -125,6 +125,8 @@ class _Anchors:
                 doc = next((d for d in docs if d == r.finding.target), docs[-1] if docs else None)
             elif docs:
                 doc = docs[min(wanted, len(docs) - 1)]
+        if doc is not None and "#/" in r.finding.target:
+            line = pointer_line(doc, r.finding.target.split("#", 1)[1]) or line
         if doc is None and self.assessment.source and r.target in self._lines:
             doc, line = self.assessment.source, self._lines[r.target]
         if doc is None and target is not None and target.documents:
@@ -146,6 +148,35 @@ class _Anchors:
             ],
         }
         return loc
+
+
+def pointer_line(path: str, pointer: str) -> int | None:
+    """1-based line of a JSON pointer (``/paths/~1orders/get``) in a local
+    YAML or JSON document, so an OpenAPI finding points at its operation."""
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        return None
+    try:
+        node = yaml.compose(p.read_text(encoding="utf-8"))  # JSON is YAML; nodes carry line marks
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return None
+    for raw in pointer.strip("/").split("/") if pointer.strip("/") else []:
+        key = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            if match is None:
+                return None
+            line = next(k for k, v in node.value if v is match).start_mark.line + 1
+            node = match
+            continue
+        if isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
+            node = node.value[int(key)]
+            line = node.start_mark.line + 1
+            continue
+        return None
+    return line if pointer.strip("/") else (node.start_mark.line + 1 if node is not None else None)
 
 
 def sarif_document(assessment: Assessment, root: str | Path | None = None) -> dict[str, Any]:

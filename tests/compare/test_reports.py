@@ -181,3 +181,57 @@ def test_html_is_self_contained_and_renders_in_chromium(written: dict[str, Path]
     assert "Token-based authentication" in dom and "wssec.body-not-encrypted" in dom
     w, h = png_size(png)
     assert (w, h) == (1400, 2000) and png.stat().st_size > 20_000
+
+
+FLAWED_OPENAPI = """openapi: 3.0.3
+info: {title: flawed, version: "1"}
+servers:
+  - url: http://api.example.test
+security:
+  - bearer: []
+paths:
+  /orders/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string}}
+    get:
+      responses: {"200": {description: ok}}
+    delete:
+      security: []
+      responses: {"204": {description: gone}}
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+"""
+
+
+def test_sarif_openapi_findings_point_at_the_operation_line(tmp_path: Path) -> None:
+    """A static REST target: the real OpenAPI audit through the engine, and the
+    SARIF result for the unprotected DELETE lands on the line of `delete:`."""
+    from compare.config import targets_from_mapping
+    from compare.engine import assess
+
+    (tmp_path / "openapi.yaml").write_text(FLAWED_OPENAPI, encoding="utf-8")
+    targets = targets_from_mapping(
+        {
+            "profiles": {"static": {"live": False}},
+            "rest": [{"name": "orders", "openapi": "openapi.yaml", "profile": "static"}],
+        },
+        base=tmp_path,
+    )
+    a = assess(targets, progress=False)
+    assert {r.job for r in a.results} == {"rest.openapi"}
+    doc = sarif_document(a, root=tmp_path)
+    check_sarif_doc(doc)
+    by_rule = {res["ruleId"]: res for res in doc["runs"][0]["results"]}
+    loc = by_rule["openapi.unprotected-operation"]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"] == {"uri": "openapi.yaml", "uriBaseId": "%SRCROOT%"}
+    line = FLAWED_OPENAPI.splitlines()[loc["region"]["startLine"] - 1]
+    assert line.strip() == "delete:"
+    servers = by_rule["openapi.http-server"]["locations"][0]["physicalLocation"]["region"]["startLine"]
+    assert FLAWED_OPENAPI.splitlines()[servers - 1] == "servers:"
+
+
+def check_sarif_doc(doc: dict) -> None:
+    from compare.reporters.sarif import validate
+
+    validate(doc)
