@@ -8,7 +8,10 @@ untrusted key, expired, wrong audience/recipient, wrapping), 2 unusable input
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import urllib.parse
 from enum import StrEnum
 from pathlib import Path
 
@@ -52,6 +55,22 @@ def _attributes(values: list[str]) -> list[tuple[str, str]]:
             raise InputError(f"--attribute {item!r} is not name=value")
         out.append((name.strip(), value))
     return out
+
+
+def _unwrap_post_binding(data: bytes) -> bytes:
+    """Accept what the HTTP-POST binding carries (a base64 ``SAMLResponse``
+    value, possibly URL-encoded, as copied from a browser) as well as XML."""
+    text = data.strip()
+    if not text or text.startswith(b"<"):
+        return data
+    if text.startswith(b"SAMLResponse="):
+        text = text.split(b"=", 1)[1].split(b"&", 1)[0]
+    text = urllib.parse.unquote_to_bytes(text)
+    try:
+        decoded = base64.b64decode(b"".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return data  # not base64: let the XML parser say what is wrong
+    return decoded if decoded.lstrip().startswith(b"<") else data
 
 
 def _instant(value: str | None) -> dt.datetime | None:
@@ -143,7 +162,9 @@ def issue_command(
 
 @saml_app.command("verify")
 def verify_command(
-    file: str = typer.Argument(..., metavar="FILE", help="Assertion or samlp:Response ('-' for stdin)."),
+    file: str = typer.Argument(
+        ..., metavar="FILE", help="Assertion or samlp:Response, XML or base64 SAMLResponse ('-' for stdin)."
+    ),
     trust: list[str] = typer.Option(
         ...,
         "--trust",
@@ -177,7 +198,7 @@ def verify_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Verify a SAML assertion or Response: exit 0 valid, 1 refused, 2 unusable input."""
-    data = read_input(file, what="SAML")
+    data = _unwrap_post_binding(read_input(file, what="SAML"))
     when = _instant(at)
     try:
         result = verify(

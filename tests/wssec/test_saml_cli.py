@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import urllib.parse
 
 import pytest
 
@@ -191,6 +193,21 @@ def test_response_and_xsw_commands(apisec, pki, tmp_path) -> None:
         "req-7",
     )
     assert ok.exit_code == 0, ok.stderr
+    posted = tmp_path / "posted.txt"  # HTTP-POST binding form value, as copied from a browser
+    posted.write_text("SAMLResponse=" + urllib.parse.quote(base64.b64encode(resp.read_bytes()).decode()))
+    ok = apisec(
+        "soap",
+        "saml",
+        "verify",
+        str(posted),
+        "--trust",
+        str(pki.ca.cert_path),
+        "--audience",
+        SP,
+        "--format",
+        "json",
+    )
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["subject"] == "bob", ok.stderr
     outdir = tmp_path / "xsw"
     outdir.mkdir()
     res = apisec("soap", "saml", "xsw", str(resp), "-o", str(outdir))
