@@ -213,6 +213,11 @@ def render(assessment: Assessment) -> str:
     h.append("</section>")
     h.append('<section id="chart"><h2>Findings by dimension and severity</h2>')
     h.append(chart_svg(assessment))
+    h.append(
+        '<p class="small">Passes and problems (fail and warn, by severity) per registered dimension. '
+        "TLS checks are registered under Security protocols; the side-by-side table also shows the "
+        "transport-encryption ones in its Encryption row.</p>"
+    )
     h.append("</section>")
     h.append('<section id="findings"><h2>Findings by target</h2>')
     for t, results in by_target(assessment):
