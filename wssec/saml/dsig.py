@@ -87,6 +87,12 @@ def own_id_attribute(target: etree._Element) -> str:
     return "ID"
 
 
+_ID_XPATH = etree.XPath(
+    "|".join(f"//@{a}" for a in ns.ID_ATTRIBUTES if not a.startswith("{")) + "|//@wsu:Id",
+    namespaces={"wsu": ns.WSU_NS},
+)
+
+
 def check_unique_ids(root: etree._Element) -> None:
     """Refuse a document in which one ID value names two elements.
 
@@ -95,14 +101,13 @@ def check_unique_ids(root: etree._Element) -> None:
     the verifier and the application look at different elements.
     """
     seen: dict[str, etree._Element] = {}
-    for el in root.iter(etree.Element):
-        if not el.attrib:
-            continue
-        values = {el.attrib[a] for a in ns.ID_ATTRIBUTES if a in el.attrib}
-        for value in values:
-            if value in seen:
-                raise MalformedMessage(f"duplicate ID {value!r} in the document (signature wrapping refused)")
-            seen[value] = el
+    for value in _ID_XPATH(root):
+        el = value.getparent()
+        prev = seen.setdefault(str(value), el)
+        if prev is not el:
+            raise MalformedMessage(
+                f"duplicate ID {str(value)!r} in the document (signature wrapping refused)"
+            )
 
 
 # ----------------------------------------------------------------------- signing
@@ -272,6 +277,23 @@ def _path_of(root: etree._Element, node: etree._Element) -> list[int]:
     return path[::-1]
 
 
+_KEY_CACHE: dict[bytes, xmlsec.Key] = {}
+_KEY_CACHE_MAX = 256
+
+
+def _verification_key(cert: x509.Certificate) -> xmlsec.Key:
+    """libxmlsec1 key for ``cert``, cached (PEM parsing costs a third of a
+    verification); the context takes its own copy when the key is assigned."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    key = _KEY_CACHE.get(der)
+    if key is None:
+        key = xmlsec.Key.from_memory(_pem_cert(cert), _C.KeyDataFormatCertPem)
+        if len(_KEY_CACHE) >= _KEY_CACHE_MAX:
+            _KEY_CACHE.clear()
+        _KEY_CACHE[der] = key
+    return key
+
+
 def _xmlsec_verify(
     target: etree._Element,
     sig: etree._Element,
@@ -301,7 +323,7 @@ def _xmlsec_verify(
     ctx.enable_reference_transform(all_digests[digest])
     ctx.enable_signature_transform(_C.TransformExclC14N)
     ctx.enable_signature_transform(all_methods[method])
-    ctx.key = xmlsec.Key.from_memory(_pem_cert(cert), _C.KeyDataFormatCertPem)
+    ctx.key = _verification_key(cert)
     try:
         ctx.verify(sig_copy)
     except xmlsec.Error:
