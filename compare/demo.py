@@ -131,8 +131,11 @@ def demo_targets(services: DemoServices) -> Targets:
 
     secrets = services.workdir / "secrets"
     secrets.mkdir(exist_ok=True)
-    sample = services.workdir / "request.xml"
-    sample.write_bytes(soap_service.request_xml())
+    # the installed sample request, so report anchors (SARIF) outlive the demo's temp folder
+    sample = Path(soap_service.__file__).with_name("request.xml")
+    if not sample.is_file():  # zipped install: fall back to a copy
+        sample = services.workdir / "request.xml"
+        sample.write_bytes(soap_service.request_xml())
     ca = services.pki.ca.cert_path
     soap_targets = []
     rest_targets = []
