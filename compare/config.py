@@ -291,7 +291,7 @@ def load_targets(path: str | Path) -> Targets:
             raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: the top level must be a table/mapping")
-    return targets_from_mapping(data, base=p.resolve().parent, source=str(p))
+    return targets_from_mapping(data, base=p.resolve().parent, source=str(p.resolve()))
 
 
 def targets_from_mapping(data: Mapping[str, Any], *, base: Path, source: str | None = None) -> Targets:

@@ -187,3 +187,12 @@ def test_the_shipped_example_targets_file_loads() -> None:
     assert t.soap[0].profile.tls_profile == "mozilla-modern"
     assert str(t.rest[0].token) == "env:ORDERS_ACCESS_TOKEN"
     assert t.tls[0].side is Side.SOAP
+
+
+def test_the_yaml_example_matches_the_toml_one() -> None:
+    from dataclasses import replace
+
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    from_yaml, from_toml = load_targets(samples / "apisec.yaml"), load_targets(samples / "apisec.toml")
+    assert from_yaml.source == str(samples / "apisec.yaml")  # absolute: SARIF anchors survive a cd
+    assert from_yaml == replace(from_toml, source=from_yaml.source)
