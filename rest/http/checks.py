@@ -212,10 +212,22 @@ def check_apikey_in_query(ctx: Context) -> list[Finding]:
 EVIL_ORIGIN = "https://apisec-probe.invalid"
 
 
+def _lookalike_origins(url: str) -> list[str]:
+    """Origins that defeat sloppy allow-list checks for the API's own host:
+    ``startswith("https://api.example.com")`` and ``endswith("example.com")``."""
+    host = urlsplit(url).hostname or ""
+    if not host or ":" in host:
+        return []
+    out = [f"https://{host}.apisec-probe.invalid"]
+    if not host.replace(".", "").isdigit() and "." in host:
+        out.append(f"https://apisec-probe-{host.split('.', 1)[1] if host.count('.') > 1 else host}")
+    return out
+
+
 def check_cors(ctx: Context) -> list[Finding]:
-    """``http.cors``: reflection of foreign and ``null`` origins."""
+    """``http.cors``: reflection of foreign, look-alike and ``null`` origins."""
     results = []
-    for origin in (EVIL_ORIGIN, "null"):
+    for origin in (EVIL_ORIGIN, "null", *_lookalike_origins(ctx.url)):
         ex = ctx.prober.send(
             ctx.baseline.method, ctx.url, headers={"Origin": origin}, note=f"Origin: {origin}"
         )

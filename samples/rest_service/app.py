@@ -90,7 +90,8 @@ class PolicyMiddleware:
         request = Request(scope, receive)
         extra: list[tuple[str, str]] = self._static_headers(scope)
         origin = request.headers.get("origin")
-        extra += self._cors_headers(origin)
+        host = request.url.hostname or ""
+        extra += self._cors_headers(origin, host)
 
         async def respond(response: Response) -> None:
             for k, v in extra:
@@ -121,7 +122,7 @@ class PolicyMiddleware:
                 await respond(JSONResponse({"error": "method not allowed"}, status_code=405))
             return
         if method == "OPTIONS" and origin and request.headers.get("access-control-request-method"):
-            await respond(Response(status_code=204 if self._origin_allowed(origin) else 403))
+            await respond(Response(status_code=204 if self._origin_allowed(origin, host) else 403))
             return
         path = _route_path(scope)
         if not path.startswith(PUBLIC_PREFIXES) and not path.startswith(cfg.unprotected_prefixes):
@@ -181,13 +182,15 @@ class PolicyMiddleware:
             return verify_api_key(request.query_params["api_key"])
         raise AuthError("missing bearer token")
 
-    def _origin_allowed(self, origin: str) -> bool:
+    def _origin_allowed(self, origin: str, host: str) -> bool:
+        if self.config.cors_own_host_prefix and host and origin.startswith(f"https://{host}"):
+            return True
         return self.config.cors_reflect or origin in self.config.cors_allow
 
-    def _cors_headers(self, origin: str | None) -> list[tuple[str, str]]:
-        if origin and self.config.cors_any and not self._origin_allowed(origin):
+    def _cors_headers(self, origin: str | None, host: str) -> list[tuple[str, str]]:
+        if origin and self.config.cors_any and not self._origin_allowed(origin, host):
             return [("Access-Control-Allow-Origin", "*")]
-        if not origin or not self._origin_allowed(origin):
+        if not origin or not self._origin_allowed(origin, host):
             return []
         return [
             ("Access-Control-Allow-Origin", origin),

@@ -23,6 +23,9 @@ class ServiceConfig:
     """Echo any Origin (including ``null``) with Allow-Credentials: true."""
     cors_any: bool = False
     """``Access-Control-Allow-Origin: *`` without credentials (public data)."""
+    cors_own_host_prefix: bool = False
+    """Sloppy allow-list: any Origin that *starts with* ``https://<own host>``
+    is trusted (with credentials) — ``https://<host>.evil.example`` too."""
     cors_allow: tuple[str, ...] = ()
     """Explicit CORS allow-list (the correct way)."""
     security_headers: bool = True

@@ -18,6 +18,7 @@ FLAWS: dict[str, ServiceConfig] = {
     "correct": SECURE,
     "noauth": SECURE.but(name="noauth", unprotected_prefixes=("/api",)),
     "cors": SECURE.but(name="cors", cors_reflect=True),
+    "corsprefix": SECURE.but(name="corsprefix", cors_own_host_prefix=True),
     "corsany": SECURE.but(name="corsany", cors_any=True),
     "headers": SECURE.but(name="headers", security_headers=False, rate_limit=None),
     "errors": SECURE.but(name="errors", leaky_errors=True),

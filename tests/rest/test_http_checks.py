@@ -78,6 +78,12 @@ def test_cors_reflection_with_credentials(api):
     assert status_of(findings, "http.security-headers") is Status.PASS
 
 
+def test_cors_lookalike_origin_of_own_host(api):
+    """A prefix-checked allow-list trusts https://127.0.0.1.apisec-probe.invalid."""
+    f = by_id(run(api, "corsprefix"), "http.cors")[0]
+    assert f.status is Status.FAIL and "https://127.0.0.1.apisec-probe.invalid" in f.evidence
+
+
 def test_cors_wildcard_without_credentials_is_info(api):
     f = by_id(run(api, "corsany"), "http.cors")[0]
     assert f.status is Status.WARN and f.severity.value == "info" and "*" in f.evidence
