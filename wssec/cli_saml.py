@@ -20,7 +20,7 @@ import typer
 from compare.cliutil import FORMAT_OPTION, InputError, OutputFormat, atomic_write, print_json, read_input
 from wssec.cli import app
 from wssec.errors import WssecError
-from wssec.saml import Issuer, verify
+from wssec.saml import Issuer, SamlTrust, verify
 from wssec.saml.times import parse_instant
 from wssec.saml.xsw import VARIANTS, wrap
 
@@ -166,10 +166,16 @@ def verify_command(
         ..., metavar="FILE", help="Assertion or samlp:Response, XML or base64 SAMLResponse ('-' for stdin)."
     ),
     trust: list[str] = typer.Option(
-        ...,
+        [],
         "--trust",
         metavar="CERT.pem",
         help="Trusted CA or pinned IdP certificate(s); repeat or use a PEM bundle.",
+    ),
+    trust_metadata: list[str] = typer.Option(
+        [],
+        "--trust-metadata",
+        metavar="METADATA.xml",
+        help="Trust IdP(s) by SAML metadata: pinned signing certificates, Issuer must be the entityID.",
     ),
     audience: list[str] = typer.Option(
         [], "--audience", metavar="URI", help="Accepted audience (your entity id). Unchecked if omitted."
@@ -198,12 +204,27 @@ def verify_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Verify a SAML assertion or Response: exit 0 valid, 1 refused, 2 unusable input."""
+    if bool(trust) == bool(trust_metadata):
+        raise InputError("give either --trust CERT.pem or --trust-metadata METADATA.xml (one of them)")
     data = _unwrap_post_binding(read_input(file, what="SAML"))
     when = _instant(at)
+    anchors: object = list(trust)
+    if trust_metadata:
+        parts = [
+            SamlTrust.from_metadata(
+                read_input(m, what="SAML metadata"), check_pinned_dates=not ignore_pinned_cert_dates
+            )
+            for m in trust_metadata
+        ]
+        anchors = SamlTrust(
+            [c for t in parts for c in t.anchors],
+            check_pinned_dates=not ignore_pinned_cert_dates,
+            issuers=[i for t in parts for i in (t.issuers or ())],
+        )
     try:
         result = verify(
             data,
-            trust=list(trust),
+            trust=anchors,  # type: ignore[arg-type]
             audience=audience or None,
             at=when,
             recipient=recipient,

@@ -450,3 +450,35 @@ def test_replay_cache_one_time_use(idp, pki) -> None:
         _v(data, pki, replay_cache=cache)
     assert _v(data, pki).subject == "alice"  # without a cache nothing is remembered
     assert _v(idp.issue_response("alice", audience=SP), pki, replay_cache=cache).subject == "alice"
+
+
+def _metadata(cert, entity_id: str, use: str | None = "signing") -> bytes:
+    b64 = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    use_attr = f' use="{use}"' if use else ""
+    return (
+        f'<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">'
+        '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        f'<md:KeyDescriptor{use_attr}><ds:KeyInfo xmlns:ds="{DS}"><ds:X509Data>'
+        f"<ds:X509Certificate>{b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        "</md:IDPSSODescriptor></md:EntityDescriptor>"
+    ).encode()
+
+
+def test_trust_from_metadata_binds_key_to_entity(pki) -> None:
+    trust = SamlTrust.from_metadata(_metadata(pki.service.cert, "https://idp.example"))
+    good = Issuer(pki.service.key, pki.service.cert, "https://idp.example").issue("alice", audience=SP)
+    assert _v(good, pki, trust=trust).subject == "alice"
+    other_entity = Issuer(pki.service.key, pki.service.cert, "https://evil-idp").issue("alice", audience=SP)
+    with pytest.raises(UntrustedKey, match="metadata"):
+        _v(other_entity, pki, trust=trust)
+    with pytest.raises(UntrustedKey):  # a key the metadata does not name
+        _v(
+            Issuer(pki.client.key, pki.client.cert, "https://idp.example").issue("a", audience=SP),
+            pki,
+            trust=trust,
+        )
+    with pytest.raises(UntrustedKey, match="no IdP signing"):
+        SamlTrust.from_metadata(_metadata(pki.service.cert, "https://idp.example", use="encryption"))
+    assert SamlTrust.from_metadata(_metadata(pki.service.cert, "urn:x", use=None)).issuers == {"urn:x"}
+    with pytest.raises(MalformedMessage):
+        SamlTrust.from_metadata(b"<a/>")

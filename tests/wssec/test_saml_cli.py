@@ -7,6 +7,7 @@ import json
 import urllib.parse
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 SP = "urn:sp"
 
@@ -55,6 +56,23 @@ def test_verify_text(apisec, pki, issued) -> None:
     assert res.exit_code == 0, res.stderr
     assert "subject:         alice" in res.stdout
     assert "audience not checked" in res.stdout
+
+
+def test_verify_with_idp_metadata(apisec, pki, issued, tmp_path) -> None:
+    b64 = base64.b64encode(pki.service.cert.public_bytes(serialization.Encoding.DER)).decode()
+    md = tmp_path / "idp-metadata.xml"
+    md.write_text(
+        '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example">'
+        '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        '<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data>'
+        f"<ds:X509Certificate>{b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        "</md:IDPSSODescriptor></md:EntityDescriptor>"
+    )
+    res = apisec("soap", "saml", "verify", str(issued), "--trust-metadata", str(md), "--audience", SP)
+    assert res.exit_code == 0, res.stderr
+    md.write_text(md.read_text().replace("https://idp.example", "https://other-idp"))
+    res = apisec("soap", "saml", "verify", str(issued), "--trust-metadata", str(md), "--audience", SP)
+    assert res.exit_code == 1 and "metadata" in res.stderr
 
 
 def test_tampered_exit_1(apisec, pki, issued, tmp_path) -> None:

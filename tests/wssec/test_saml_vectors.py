@@ -27,7 +27,7 @@ from wssec.errors import (
     WssecError,
 )
 from wssec.safexml import parse_xml
-from wssec.saml import Issuer, verify
+from wssec.saml import Issuer, SamlTrust, verify
 from wssec.saml.dsig import sign_enveloped
 
 # settings2's IdP certificate has serial number 0; cryptography warns (and will refuse one day).
@@ -211,10 +211,8 @@ def test_pysaml2_xsw_vectors_are_present() -> None:
     assert len(XSW_FILES) == 5
 
 
-def test_pysaml2_genuine_assertion_from_xsw_vector_verifies() -> None:
-    """Positive control: the signed assertion hidden in the wrapper vector is
-    genuine; put back where it belongs, it verifies.  So the refusals above
-    are about the wrapping, not about crypto, SHA-1 or dates."""
+def _genuine_from_wrapper() -> bytes:
+    """The pysaml2 wrapper vector with its hidden genuine assertion put back."""
     root = parse_xml((PY2 / "xsw" / "signed-xsw-assertion-wrapper.xml").read_bytes())
     s = "{urn:oasis:names:tc:SAML:2.0:assertion}"
     genuine = root.find(f"XSW_ATTACK/{s}Assertion")
@@ -228,10 +226,30 @@ def test_pysaml2_genuine_assertion_from_xsw_vector_verifies() -> None:
     root.replace(attack, genuine)
     root.remove(root.find("XSW_ATTACK"))
     data = etree.tostring(root)
+    return data
+
+
+def test_pysaml2_genuine_assertion_from_xsw_vector_verifies() -> None:
+    """Positive control: the signed assertion hidden in the wrapper vector is
+    genuine; put back where it belongs, it verifies.  So the refusals above
+    are about the wrapping, not about crypto, SHA-1 or dates."""
+    data = _genuine_from_wrapper()
     r = _verify_vector(data, PY2 / "test.pem")
     assert r.assertion_id == "the-assertion"
     assert r.subject != "attack-name-id"
     assert r.issuer == "urn:mace:example.com:saml:roland:idp"
+
+
+def test_pysaml2_idp_metadata_as_trust() -> None:
+    """pysaml2's IdP metadata (tests/idp.xml) pins the signing certificate and
+    binds it to entityID urn:mace:example.com:saml:roland:idp."""
+    trust = SamlTrust.from_metadata((PY2 / "idp.xml").read_bytes(), check_pinned_dates=False)
+    assert trust.issuers == {"urn:mace:example.com:saml:roland:idp"}
+    data = _genuine_from_wrapper()
+    r = verify(data, trust=trust, audience=None, at=_issue_instant(data), allow_sha1=True)
+    assert r.issuer == "urn:mace:example.com:saml:roland:idp"
+    with pytest.raises((InvalidSignature, PolicyViolation)):
+        _verify_vector((PY2 / "xsw" / "signed-xsw-assertion-wrapper.xml").read_bytes(), trust)
 
 
 def test_errors_are_wssec_errors() -> None:

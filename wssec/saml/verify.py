@@ -322,13 +322,15 @@ def _verify_assertion(
     assert check is not None
     signed_by = "both" if own and response_check else ("assertion" if own else "response")
     reader = _read2 if assertion.tag == _A2 else _read1
-    return reader(
+    result = reader(
         assertion,
         policy,
         signer=check.trust.certificate,
         signed_by=signed_by,
         response_id=response.get(own_id_attribute(response)) if response is not None else None,
     )
+    policy.trust.check_issuer(result.issuer)
+    return result
 
 
 # ------------------------------------------------------------------ text
