@@ -8,7 +8,10 @@ import datetime as dt
 
 import pytest
 import xmlsec
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from wssec.errors import (
@@ -482,3 +485,42 @@ def test_trust_from_metadata_binds_key_to_entity(pki) -> None:
     assert SamlTrust.from_metadata(_metadata(pki.service.cert, "urn:x", use=None)).issuers == {"urn:x"}
     with pytest.raises(MalformedMessage):
         SamlTrust.from_metadata(b"<a/>")
+
+
+def test_chain_in_keyinfo_to_root_ca(pki) -> None:
+    """IdP certificate issued by an intermediate CA: KeyInfo carries leaf +
+    intermediate (Issuer(chain=…)), trust holds only the root."""
+    now = dt.datetime.now(dt.UTC)
+
+    def cert(subject_key, cn, issuer_key, issuer_name, ca):
+        b = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(issuer_name)
+            .public_key(subject_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+            )
+        )
+        if ca:
+            b = b.add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            )
+        return b.sign(issuer_key, hashes.SHA256())
+
+    inter_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    inter = cert(inter_key, "Intermediate CA", pki.ca.key, pki.ca.cert.subject, True)
+    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf = cert(leaf_key, "idp", inter_key, inter.subject, False)
+    with_chain = Issuer(leaf_key, leaf, "urn:idp", chain=[inter]).issue("alice", audience=SP)
+    assert _v(with_chain, pki).signer_certificate == leaf
+    without_chain = Issuer(leaf_key, leaf, "urn:idp").issue("alice", audience=SP)
+    with pytest.raises(UntrustedKey):
+        _v(without_chain, pki)
