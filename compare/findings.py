@@ -270,9 +270,11 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         "[REDACTED PRIVATE KEY]",
     ),
     # JWT / JWS compact serialisations: keep the header, hide payload and signature
+    # (a JSON header base64url-encodes to "ey…" or "ew…"; two-part and unsigned
+    # forms count too)
     (
-        re.compile(r"\b(eyJ[A-Za-z0-9_-]{2,})\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"),
-        r"\1.[REDACTED].[REDACTED]",
+        re.compile(r"\b(e[wy][A-Za-z0-9_-]{10,})\.[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*)?"),
+        r"\1.[REDACTED]",
     ),
     # Authorization headers
     (

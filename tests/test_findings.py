@@ -99,6 +99,8 @@ def test_not_a_findings_document() -> None:
         ('{"client_secret": "s3cr3t"}', "s3cr3t"),
         ("<wsse:Password Type='x'>hunter2</wsse:Password>", "hunter2"),
         ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_nature-x", "eyJzdWIiOiIxIn0"),
+        ("two-part eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9", "eyJzdWIiOiJhZG1pbiJ9"),
+        ("spaced ewogICJhbGciOiAiSFMyNTYiCn0.eyJhIjoxfQ.c2ln", "eyJhIjoxfQ"),
         ("-----BEGIN PRIVATE KEY-----\nMIIEv\n-----END PRIVATE KEY-----", "MIIEv"),
     ],
 )
