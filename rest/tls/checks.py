@@ -302,6 +302,8 @@ def check_protocols(ctx: _Ctx) -> list[Finding]:
                 f"offered {', '.join(bad)}; profile {p.name} allows only {', '.join(sorted(p.protocols))}",
             )
         )
+    elif _proto_errors(ctx):
+        out.append(ctx.f("tls.legacy-protocol", Status.ERROR, _proto_errors(ctx) or ""))
     elif legacy_allowed:
         out.append(
             ctx.f(
@@ -353,9 +355,16 @@ def check_ciphers(ctx: _Ctx) -> list[Finding]:
         return [ctx.f("tls.weak-cipher", Status.ERROR, err or "no cipher suite accepted")]
     if fails:
         return [ctx.f("tls.weak-cipher", Status.FAIL, "; ".join(dict.fromkeys(fails)))]
+    if _proto_errors(ctx):  # an untested protocol may hide a weak suite: no pass
+        return [ctx.f("tls.weak-cipher", Status.ERROR, _proto_errors(ctx) or "")]
     if warns:
         return [ctx.f("tls.weak-cipher", Status.WARN, "; ".join(dict.fromkeys(warns)))]
     return [ctx.f("tls.weak-cipher", Status.PASS, f"{len(ciphers)} suites, all AEAD and allowed by {p.name}")]
+
+
+def _proto_errors(ctx: _Ctx) -> str | None:
+    """Why some protocol version could not be tested (``None`` when all were)."""
+    return _need(ctx, *[f for _, f in _proto_fields()])
 
 
 def _proto_fields():
@@ -369,6 +378,8 @@ def check_forward_secrecy(ctx: _Ctx) -> list[Finding]:
     if not ciphers:
         return [ctx.f("tls.no-forward-secrecy", Status.ERROR, "no cipher suite accepted")]
     static = [c for c in ciphers if not has_forward_secrecy(c)]
+    if not static and _proto_errors(ctx):
+        return [ctx.f("tls.no-forward-secrecy", Status.ERROR, _proto_errors(ctx) or "")]
     if not static:
         return [ctx.f("tls.no-forward-secrecy", Status.PASS, "every accepted suite uses (EC)DHE")]
     status = (

@@ -288,6 +288,20 @@ def test_bad_custom_profile_refused(tmp_path, text, message):
             Status.ERROR,
             "heartbleed",
         ),
+        # A protocol version sslyze could not test may hide a weak suite: error, never pass.
+        (
+            {"errors": {"ssl_3_0_cipher_suites": "BUG_IN_SSLYZE"}},
+            "tls.legacy-protocol",
+            Status.ERROR,
+            "ssl_3_0",
+        ),
+        ({"errors": {"tls_1_0_cipher_suites": "BUG_IN_SSLYZE"}}, "tls.weak-cipher", Status.ERROR, "tls_1_0"),
+        (
+            {"errors": {"tls_1_1_cipher_suites": "BUG_IN_SSLYZE"}},
+            "tls.no-forward-secrecy",
+            Status.ERROR,
+            "tls_1_1",
+        ),
     ],
 )
 def test_vulnerability_verdicts(reports, pki, change, check_id, status, evidence):
