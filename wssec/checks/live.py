@@ -255,7 +255,6 @@ class _Prober:
         self._tmp: list[str] = []
         self.verify = self._verify_option(trust)
         self.session = requests.Session()
-        self.session.trust_env = False  # the CA given here, not REQUESTS_CA_BUNDLE
         self.soap_action = soap_action
         self.encryptor = None
         self.discovered: list[str] = []
