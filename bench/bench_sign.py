@@ -157,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'raw RSA-2048 sign (cryptography)':34} {ms['raw_rsa2048_sign']:8.3f} ms")
     print(f"{'zeep BinarySignature.verify':34} {ms['zeep_verify']:8.3f} ms")
     print(f"{'apisec Verifier.verify':34} {ms['apisec_verify']:8.3f} ms")
-    print(f"sign:   {result['sign_speedup_vs_zeep']:.2f}x zeep, {result['sign_fraction_of_raw_rsa']:.0%} of raw RSA")
+    print(
+        f"sign:   {result['sign_speedup_vs_zeep']:.2f}x zeep, {result['sign_fraction_of_raw_rsa']:.0%} of raw RSA"
+    )
     print(f"verify: {result['verify_speedup_vs_zeep']:.2f}x zeep")
     for name, ok in result["targets_met"].items():
         print(f"  {'ok  ' if ok else 'MISS'} {name}")
