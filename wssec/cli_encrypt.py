@@ -24,11 +24,14 @@ class CipherName(StrEnum):
     aes256_cbc = "aes256-cbc"
     aes128_cbc = "aes128-cbc"
     tripledes_cbc = "tripledes-cbc"
+    aes192_gcm = "aes192-gcm"
+    aes192_cbc = "aes192-cbc"
 
 
 class KeyTransportName(StrEnum):
     rsa_oaep = "rsa-oaep"
     rsa_oaep_sha256 = "rsa-oaep-sha256"
+    rsa_1_5 = "rsa-1_5"
 
 
 KeyIdentifierName = StrEnum("KeyIdentifierName", {k.replace("-", "_"): k for k in KEY_IDENTIFIERS})
@@ -73,7 +76,10 @@ def encrypt_command(
     key_transport: KeyTransportName = typer.Option(
         KeyTransportName.rsa_oaep,
         "--key-transport",
-        help="rsa-oaep (xmlenc#rsa-oaep-mgf1p, what WSS4J 1.6 reads) or rsa-oaep-sha256 (xmlenc11).",
+        help=(
+            "rsa-oaep (xmlenc#rsa-oaep-mgf1p, what WSS4J 1.6 reads) or rsa-oaep-sha256 (xmlenc11); "
+            "rsa-1_5 only for legacy receivers that demand it."
+        ),
     ),
     key_identifier: KeyIdentifierName = typer.Option(
         "issuer-serial", "--key-identifier", help="How the EncryptedKey names the recipient certificate."

@@ -174,8 +174,11 @@ class Encryptor:
         Every element matching a QName is encrypted; none matching is an error.
 
         ``cipher``: aes256-gcm (default), aes128-gcm, aes256-cbc, aes128-cbc,
-        tripledes-cbc.  ``key_transport``: rsa-oaep (xmlenc#rsa-oaep-mgf1p,
-        SHA-1) or rsa-oaep-sha256 (xmlenc11#rsa-oaep, SHA-256 digest and MGF1).
+        tripledes-cbc (aes192-gcm/-cbc for Basic192 policies).
+        ``key_transport``: rsa-oaep (xmlenc#rsa-oaep-mgf1p, SHA-1) or
+        rsa-oaep-sha256 (xmlenc11#rsa-oaep, SHA-256 digest and MGF1); rsa-1_5
+        only for a legacy receiver whose policy demands it (that receiver is
+        exposed to Bleichenbacher's attack, which apisec's Decryptor refuses).
         ``key_identifier``: how the EncryptedKey names the recipient's
         certificate: issuer-serial, ski, bst (certificate embedded as a
         BinarySecurityToken) or thumbprint.

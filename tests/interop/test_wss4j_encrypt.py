@@ -252,13 +252,23 @@ def _apisec_message(pki, cipher="aes256-gcm", key_identifier="issuer-serial", or
 APISEC_CASES = {
     **{
         f"cipher-{c}": {"cipher": c}
-        for c in ("aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc", "tripledes-cbc")
+        for c in (
+            "aes256-gcm",
+            "aes128-gcm",
+            "aes256-cbc",
+            "aes128-cbc",
+            "tripledes-cbc",
+        )
     },
+    # not in WSS4J 1.6's algorithm list: proven with Santuario's XMLCipher
+    "santuario-aes192-gcm": {"cipher": "aes192-gcm"},
+    "santuario-aes192-cbc": {"cipher": "aes192-cbc"},
     **{f"keyid-{k}": {"cipher": "aes128-gcm", "key_identifier": k} for k in ("ski", "bst", "thumbprint")},
     "encrypt-then-sign": {"order": "encrypt-then-sign"},
     "encrypted-signature": {"parts": ("Body", SIG)},
     "oaep-sha256": {"kt": "rsa-oaep-sha256"},
     "soap12": {"cipher": "aes128-gcm", "soap": "1.2"},
+    "rsa15": {"cipher": "aes128-cbc", "kt": "rsa-1_5"},
     "tampered": {"cipher": "aes128-gcm"},
 }
 
@@ -275,7 +285,7 @@ def wss4j_verdicts(wss4j, pki) -> dict[str, tuple[int, list[str], bytes]]:
         messages[name] = data
         f = wss4j.dir / f"apisec-{name}.xml"
         f.write_bytes(data)
-        if name == "oaep-sha256":
+        if name == "oaep-sha256" or name.startswith("santuario-"):
             jobs[name] = ["santuario", str(f), str(wss4j.keystore)]
         else:
             jobs[name] = ["process", str(f), str(wss4j.keystore), str(wss4j.truststore)]
@@ -295,7 +305,10 @@ def _assert_wss4j_accepted(
     assert SECRET.decode() in body
 
 
-@pytest.mark.parametrize("cipher", ["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc", "tripledes-cbc"])
+@pytest.mark.parametrize(
+    "cipher",
+    ["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc", "tripledes-cbc"],
+)
 def test_apisec_sign_then_encrypt_wss4j_processes(wss4j_verdicts, cipher) -> None:
     _assert_wss4j_accepted(wss4j_verdicts[f"cipher-{cipher}"], cipher)
 
@@ -350,3 +363,19 @@ def test_wss4j_soap12_apisec_decrypts_and_verifies(wss4j_messages, pki) -> None:
     assert result.soap_version == "1.2"
     assert [(p.name, p.kind) for p in result.encrypted] == [("Body", "content"), (ROUTE, "header")]
     assert result.encrypted[1].element.get("{http://www.w3.org/2003/05/soap-envelope}role") == "urn:next"
+
+
+def test_apisec_rsa15_for_legacy_receivers_wss4j_processes(wss4j_verdicts) -> None:
+    """key_transport="rsa-1_5" (only for policies that demand it) is what WSS4J reads."""
+    _assert_wss4j_accepted(wss4j_verdicts["rsa15"], "aes128-cbc")
+    assert "KEYTRANSPORT http://www.w3.org/2001/04/xmlenc#rsa-1_5" in wss4j_verdicts["rsa15"][1]
+
+
+@pytest.mark.parametrize("cipher", ["aes192-gcm", "aes192-cbc"])
+def test_apisec_aes192_santuario_decrypts(wss4j_verdicts, cipher) -> None:
+    """aes192 (WS-SecurityPolicy Basic192 suites) is outside WSS4J 1.6's list;
+    Santuario's XMLCipher reads it."""
+    rc, lines, data = wss4j_verdicts[f"santuario-{cipher}"]
+    assert rc == 0, lines
+    assert f"#{cipher}".encode() in data
+    assert SECRET.decode() in next(line for line in lines if line.startswith("BODY "))

@@ -52,7 +52,10 @@ def _c14n_body(data: bytes) -> bytes:
 # ---------------------------------------------------------------- round trips
 
 
-@pytest.mark.parametrize("cipher", ["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc", "tripledes-cbc"])
+@pytest.mark.parametrize(
+    "cipher",
+    ["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc", "tripledes-cbc", "aes192-gcm", "aes192-cbc"],
+)
 @pytest.mark.parametrize("key_transport", ["rsa-oaep", "rsa-oaep-sha256"])
 def test_round_trip_every_cipher_and_transport(svc, dec, cipher, key_transport) -> None:
     enc = Encryptor(
@@ -343,6 +346,16 @@ def test_rsa15_refused_by_default_with_the_reason(svc, dec) -> None:
     assert SECRET in Decryptor(key=svc.key_path, allow_rsa15=True).decrypt(legacy)
 
 
+def test_rsa15_sender_for_legacy_receivers(svc, dec) -> None:
+    """Encryptor can write rsa-1_5 when asked (a legacy policy demands it);
+    apisec's own Decryptor still refuses it unless allowed."""
+    legacy = Encryptor(svc.cert_path, key_transport="rsa-1_5", cipher="aes128-cbc").encrypt(MSG)
+    assert b"xmlenc#rsa-1_5" in legacy and SECRET not in legacy
+    with pytest.raises(PolicyViolation, match="Bleichenbacher"):
+        dec.decrypt(legacy)
+    assert SECRET in Decryptor(key=svc.key_path, allow_rsa15=True).decrypt(legacy)
+
+
 def test_nothing_to_decrypt(svc, dec) -> None:
     with pytest.raises(MalformedMessage, match="nothing to decrypt"):
         dec.decrypt(MSG)
@@ -380,7 +393,7 @@ def test_encryptor_configuration_errors(pki, svc) -> None:
     with pytest.raises(ValueError, match="cipher"):
         Encryptor(svc.cert_path, cipher="rc4")
     with pytest.raises(ValueError, match="key transport"):
-        Encryptor(svc.cert_path, key_transport="rsa-1_5")
+        Encryptor(svc.cert_path, key_transport="rsa-pkcs1")
     with pytest.raises(ValueError, match="key identifier"):
         Encryptor(svc.cert_path, key_identifier="name")
     with pytest.raises(ValueError, match="bad part"):

@@ -78,13 +78,21 @@ BLOCK_CIPHERS: dict[str, BlockCipher] = {
 }
 CIPHERS_BY_URI: dict[str, BlockCipher] = {c.uri: c for c in BLOCK_CIPHERS.values()}
 
-# What Encryptor offers (the issue's list); aes192 is read-only.
-ENCRYPTION_CIPHERS = ("aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc", "tripledes-cbc")
+# What Encryptor offers (aes192 for WS-SecurityPolicy Basic192 suites).
+ENCRYPTION_CIPHERS = (
+    "aes256-gcm",
+    "aes128-gcm",
+    "aes256-cbc",
+    "aes128-cbc",
+    "tripledes-cbc",
+    "aes192-gcm",
+    "aes192-cbc",
+)
 
 RSA_OAEP_MGF1P = XENC + "rsa-oaep-mgf1p"
 RSA_OAEP_11 = XENC11 + "rsa-oaep"
 RSA_1_5 = XENC + "rsa-1_5"
-KEY_TRANSPORTS = {"rsa-oaep": RSA_OAEP_MGF1P, "rsa-oaep-sha256": RSA_OAEP_11}
+KEY_TRANSPORTS = {"rsa-oaep": RSA_OAEP_MGF1P, "rsa-oaep-sha256": RSA_OAEP_11, "rsa-1_5": RSA_1_5}
 KEY_WRAPS = {XENC + "kw-aes128": 16, XENC + "kw-aes192": 24, XENC + "kw-aes256": 32}
 
 DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
@@ -170,7 +178,8 @@ def decrypt(cipher: BlockCipher, key: bytes, data: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class OaepParams:
-    """How an RSA-OAEP EncryptedKey was (or is to be) made."""
+    """How an RSA EncryptedKey was (or is to be) made (``uri`` may also be
+    rsa-1_5, for which the other fields are unused)."""
 
     uri: str
     digest: type[hashes.HashAlgorithm] = hashes.SHA1
@@ -193,10 +202,18 @@ def oaep_for(key_transport: str) -> OaepParams:
         return OaepParams(RSA_OAEP_MGF1P)
     if key_transport == "rsa-oaep-sha256":
         return OaepParams(RSA_OAEP_11, hashes.SHA256, hashes.SHA256)
-    raise ValueError(f"unknown key transport {key_transport!r}; choose rsa-oaep or rsa-oaep-sha256")
+    if key_transport == "rsa-1_5":
+        # Only for legacy receivers whose policy demands it (Basic*Rsa15
+        # suites): PKCS#1 v1.5 is the *receiver's* Bleichenbacher oracle.
+        return OaepParams(RSA_1_5)
+    raise ValueError(
+        f"unknown key transport {key_transport!r}; choose rsa-oaep, rsa-oaep-sha256 (or rsa-1_5 for legacy peers)"
+    )
 
 
 def rsa_wrap(public_key: rsa.RSAPublicKey, params: OaepParams, key: bytes) -> bytes:
+    if params.uri == RSA_1_5:
+        return public_key.encrypt(key, padding.PKCS1v15())
     return public_key.encrypt(key, params.padding())
 
 
