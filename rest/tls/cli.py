@@ -11,7 +11,8 @@ from pathlib import Path
 
 import typer
 
-from compare.cliutil import FAIL_ON_OPTION, FORMAT_OPTION, FailOn, OutputFormat, emit_findings
+from compare.cliutil import FAIL_ON_OPTION, FORMAT_OPTION, FailOn, OutputFormat, atomic_write, emit_findings
+from compare.findings import dumps
 from rest.cli import app
 from rest.errors import BadInput
 from rest.tls import Endpoint, EndpointReport, ScanTarget, check_many, parse_target
@@ -45,6 +46,9 @@ def tls_command(
         None, "--client-cert", help="PEM client certificate for servers that require mTLS."
     ),
     client_key: Path | None = typer.Option(None, "--client-key", help="PEM private key of --client-cert."),
+    output: str | None = typer.Option(
+        None, "-o", "--output", help="Also write the JSON findings document to this file (atomically)."
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
@@ -76,6 +80,8 @@ def tls_command(
         "profile": prof.name,
         "tls_scans": [result_to_dict(r.result) for r in reports if r.result is not None],
     }
+    if output:
+        atomic_write(output, dumps(findings, labels, **extra) + "\n")
     code = emit_findings(
         findings, fmt, targets=labels, fail_on=fail_on, title=f"TLS against {prof.describe()}", extra=extra
     )

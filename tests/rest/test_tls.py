@@ -417,11 +417,15 @@ def test_check_api_one_endpoint_as_soap_side(servers, pki):
         tls.check("127.0.0.1", _free_port())
 
 
-def test_cli_json_several_targets(apisec, servers, pki):
+def test_cli_json_several_targets(apisec, servers, pki, tmp_path):
     good, cbc = servers["good"].target, servers["cbc"].target
-    res = apisec("rest", "tls", good, cbc, "--ca-file", str(pki.ca.cert_path), "--format", "json")
+    out = tmp_path / "tls.json"
+    res = apisec(
+        "rest", "tls", good, cbc, "--ca-file", str(pki.ca.cert_path), "--format", "json", "-o", str(out)
+    )
     assert res.exit_code == 1, res.stderr
     doc = json.loads(res.stdout)
+    assert json.loads(out.read_text()) == doc
     assert doc["tool"] == "apisec" and doc["profile"] == "mozilla-intermediate"
     assert doc["targets"] == [good, cbc]
     assert {s["target"] for s in doc["tls_scans"]} == {good, cbc}
@@ -446,8 +450,8 @@ def test_cli_mtls_text_and_hostname(apisec, servers, pki):
 
 def test_cli_errors_are_one_line_exit_2(apisec, servers, pki, tmp_path):
     closed = f"127.0.0.1:{_free_port()}"
-    res = apisec("rest", "tls", closed)
-    assert res.exit_code == 2 and res.stdout == ""
+    res = apisec("rest", "tls", closed, "-o", str(tmp_path / "never.json"))
+    assert res.exit_code == 2 and res.stdout == "" and not list(tmp_path.iterdir())
     assert res.stderr.strip().count("\n") == 0 and res.stderr.startswith(f"apisec: error: {closed}")
     # One endpoint down among several: the others are reported, the run still exits 2.
     res = apisec("rest", "tls", closed, servers["good"].target, "--ca-file", str(pki.ca.cert_path))
