@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -262,6 +262,12 @@ class Signer:
         self._key_ref_inner = ""
         if self.cert is not None and key_identifier != "bst":
             self._key_ref_inner = _key_reference_xml(self.cert, key_identifier)
+        self._ts_template, self._bst_template = _parse_fragment(
+            "<wsu:Timestamp><wsu:Created/><wsu:Expires/></wsu:Timestamp>"
+            f'<wsse:BinarySecurityToken EncodingType="{BASE64_BINARY}" ValueType="{X509V3}">'
+            f"{self._cert_b64}</wsse:BinarySecurityToken>"
+        )
+        self._sig_templates: dict[tuple[tuple[bool, ...], bool], etree._Element] = {}
 
     # -- building --------------------------------------------------------------
 
@@ -274,44 +280,36 @@ class Signer:
     def sign_tree(self, root: etree._Element, now: dt.datetime | None = None) -> etree._Element:
         """Secure the lxml tree in place and return the ds:Signature element.
 
-        The new header elements are written as text and parsed in one go
-        (building ~30 elements node by node cost more than everything but
-        the RSA operation); digests are computed from the elements in place.
+        The new header elements come from templates parsed once per Signer
+        (and per signature shape) and copied per message: building ~30
+        elements node by node, or parsing them each time, cost more than
+        everything but the RSA operation.  Digests are computed from the
+        elements in their final place.
         """
         now = now or dt.datetime.now(dt.UTC)
         sec = security_header(root, self.actor, create=True)
         base = os.urandom(8).hex()
-        tokens: list[str] = []
+        pos = 0
         ts = None
         if self.timestamp:
             ts = sec.find(f"{{{WSU_NS}}}Timestamp")
             if ts is None:
-                expires = now + dt.timedelta(seconds=self.timestamp)
-                tokens.append(
-                    f'<wsu:Timestamp wsu:Id="TS-{base}"><wsu:Created>{format_time(now)}</wsu:Created>'
-                    f"<wsu:Expires>{format_time(expires)}</wsu:Expires></wsu:Timestamp>"
-                )
-        bst_id = None
-        if self.cert is not None and self.key_identifier == "bst" and not self.saml_hok:
-            bst_id = f"X509-{base}"
-            tokens.append(
-                f'<wsse:BinarySecurityToken EncodingType="{BASE64_BINARY}" ValueType="{X509V3}" '
-                f'wsu:Id="{bst_id}">{self._cert_b64}</wsse:BinarySecurityToken>'
-            )
-        new = _parse_fragment("".join(tokens)) if tokens else []
-        pos = 0
-        if ts is None and self.timestamp:
-            ts = new.pop(0)
-            sec.insert(pos, ts)
-            pos += 1
+                ts = copy.deepcopy(self._ts_template)
+                ts.set(f"{{{WSU_NS}}}Id", f"TS-{base}")
+                ts[0].text = format_time(now)
+                ts[1].text = format_time(now + dt.timedelta(seconds=self.timestamp))
+                sec.insert(pos, ts)
+                pos += 1
         ut = None
         if self.username is not None:
             ut = make_username_token(self.username, self.password or "", self.password_type, now=now)
             sec.insert(pos, ut)
             pos += 1
-        bst = None
-        if bst_id is not None:
-            bst = new.pop(0)
+        bst = bst_id = None
+        if self.cert is not None and self.key_identifier == "bst" and not self.saml_hok:
+            bst_id = f"X509-{base}"
+            bst = copy.deepcopy(self._bst_template)
+            bst.set(f"{{{WSU_NS}}}Id", bst_id)
             sec.insert(pos, bst)
             pos += 1
         assertion = None
@@ -321,48 +319,68 @@ class Signer:
             pos += 1
 
         parts = self._resolve_parts(root, sec, ts, ut, bst, assertion)
-        refs: list[str] = []
+        refs: list[tuple[str, list[str], str]] = []
         for part in parts:
             el, ref_id = _with_wsu_id(part.element, "id")
             data, prefixes = _digest_input(el, part.own)
-            inc = ""
-            if prefixes:
-                plist = " ".join("#default" if p is None else p for p in prefixes)
-                inc = f'<ec:InclusiveNamespaces xmlns:ec="{EC14N_NS}" PrefixList={quoteattr(plist)}/>'
-            value = dsig.b64(dsig.digest(data, self.digest_hash))
-            uri = f'"#{ref_id}"' if _SAFE_ID.match(ref_id) else quoteattr("#" + ref_id)
-            refs.append(
-                f"<ds:Reference URI={uri}><ds:Transforms>"
-                f'<ds:Transform Algorithm="{dsig.EXC_C14N}">{inc}</ds:Transform></ds:Transforms>'
-                f'<ds:DigestMethod Algorithm="{self.digest_uri}"/><ds:DigestValue>{value}</ds:DigestValue>'
-                "</ds:Reference>"
-            )
-        key_ref = ""
-        if not (self.saml_hok and assertion is not None):
-            key_ref = self._str_xml(f"STR-{base}", bst_id)
-        (signature,) = _parse_fragment(
-            f'<ds:Signature Id="SIG-{base}"><ds:SignedInfo>'
-            f'<ds:CanonicalizationMethod Algorithm="{dsig.EXC_C14N}"/>'
-            f'<ds:SignatureMethod Algorithm="{self.sig_uri}"/>{"".join(refs)}</ds:SignedInfo>'
-            f'<ds:SignatureValue/><ds:KeyInfo Id="KI-{base}">{key_ref}</ds:KeyInfo></ds:Signature>'
-        )
-        if self.saml_hok and assertion is not None:
-            signature[2].append(self._saml_str(assertion))
-        sec.insert(pos, signature)
+            refs.append((ref_id, prefixes, dsig.b64(dsig.digest(data, self.digest_hash))))
+        hok = self.saml_hok and assertion is not None
+        signature = copy.deepcopy(self._signature_template(tuple(bool(p) for _i, p, _v in refs), hok))
+        signature.set("Id", f"SIG-{base}")
         signed_info = signature[0]
+        for ref, (ref_id, prefixes, value) in zip(signed_info[2:], refs, strict=True):
+            ref.set("URI", f"#{ref_id}")
+            ref[2].text = value
+            if prefixes:
+                ref[0][0][0].set("PrefixList", " ".join("#default" if p is None else p for p in prefixes))
+        key_info = signature[2]
+        key_info.set("Id", f"KI-{base}")
+        if hok:
+            key_info.append(self._saml_str(assertion))  # type: ignore[arg-type]
+        else:
+            key_info[0].set(f"{{{WSU_NS}}}Id", f"STR-{base}")
+            if bst_id is not None:
+                key_info[0][0].set("URI", f"#{bst_id}")
+        sec.insert(pos, signature)
         signature[1].text = dsig.b64(
             dsig.sign_bytes(self.key, self.signature_algorithm, dsig.c14n(signed_info))
         )
         return signature
 
-    def _str_xml(self, str_id: str, bst_id: str | None) -> str:
+    def _signature_template(self, shape: tuple[bool, ...], hok: bool) -> etree._Element:
+        """A parsed ds:Signature with one Reference per entry of ``shape``
+        (True: with an InclusiveNamespaces PrefixList), values left blank."""
+        key = (shape, hok)
+        template = self._sig_templates.get(key)
+        if template is not None:
+            return template
+        refs = "".join(
+            "<ds:Reference><ds:Transforms>"
+            f'<ds:Transform Algorithm="{dsig.EXC_C14N}">'
+            + (f'<ec:InclusiveNamespaces xmlns:ec="{EC14N_NS}" PrefixList=""/>' if with_prefixes else "")
+            + "</ds:Transform></ds:Transforms>"
+            f'<ds:DigestMethod Algorithm="{self.digest_uri}"/><ds:DigestValue/></ds:Reference>'
+            for with_prefixes in shape
+        )
+        key_ref = "" if hok else self._str_xml()
+        (template,) = _parse_fragment(
+            f"<ds:Signature><ds:SignedInfo>"
+            f'<ds:CanonicalizationMethod Algorithm="{dsig.EXC_C14N}"/>'
+            f'<ds:SignatureMethod Algorithm="{self.sig_uri}"/>{refs}</ds:SignedInfo>'
+            f"<ds:SignatureValue/><ds:KeyInfo>{key_ref}</ds:KeyInfo></ds:Signature>"
+        )
+        if len(self._sig_templates) > 64:
+            self._sig_templates.clear()
+        self._sig_templates[key] = template
+        return template
+
+    def _str_xml(self) -> str:
         """The SecurityTokenReference naming our certificate, as text."""
-        head = f'<wsse:SecurityTokenReference wsu:Id="{str_id}">'
         if self.key_identifier == "bst":
-            inner = f'<wsse:Reference URI="#{bst_id}" ValueType="{X509V3}"/>'
+            inner = f'<wsse:Reference URI="" ValueType="{X509V3}"/>'
         else:
             inner = self._key_ref_inner
-        return head + inner + "</wsse:SecurityTokenReference>"
+        return f"<wsse:SecurityTokenReference>{inner}</wsse:SecurityTokenReference>"
 
     def _saml_str(self, assertion: etree._Element) -> etree._Element:
         ns = etree.QName(assertion).namespace
