@@ -509,3 +509,12 @@ def test_one_shot_functions(svc) -> None:
     out = wssec.encrypt(MSG, svc.cert_path, cipher="aes128-gcm")
     assert SECRET not in out and b"aes128-gcm" in out
     assert SECRET in wssec.decrypt(out, svc.key_path, cert=svc.cert_path)
+
+
+@pytest.mark.parametrize("value", ["", "not base64 !!", "AAAA", base64.b64encode(bytes(17)).decode()])
+@pytest.mark.parametrize("cipher", ["aes128-gcm", "aes128-cbc"])
+def test_malformed_cipher_values_give_the_generic_error(svc, dec, value, cipher) -> None:
+    root = parse_xml(Encryptor(svc.cert_path, cipher=cipher).encrypt(MSG))
+    root.find(f".//{XENC}EncryptedData/{XENC}CipherData/{XENC}CipherValue").text = value
+    with pytest.raises(DecryptionFailed, match="^decryption failed$"):
+        dec.decrypt(etree.tostring(root))
