@@ -479,6 +479,12 @@ class Verifier:
         # SignedInfo is refused for what it is, and costs no RSA operation.
         checked = [self._reference(ref, sig, state) for ref in refs]
         cert, chain_extra, public_key, how = self._resolve_key(key_info, state)
+        # Cheapest refusal first: trust (cached) and one signature check come
+        # before hashing possibly large content, so an untrusted or forged
+        # signature cannot make us canonicalise the message many times.
+        chain: tuple[x509.Certificate, ...] = ()
+        if cert is not None:
+            chain = tuple(self.trust.validate(cert, chain_extra + self.certs, at=state.now))
         dsig.verify_bytes(
             public_key,
             sig_uri,
@@ -488,8 +494,12 @@ class Verifier:
         )
         covered: list[tuple[str, etree._Element]] = []
         digests: list[str] = []
+        seen: dict[tuple, bytes] = {}
         for ref_id, target, prefixes, comments, dig_name, hl, expected in checked:
-            actual = dsig.digest(dsig.c14n(target, prefixes, comments), hl)
+            key = (id(target), tuple(prefixes or ()), comments, hl)
+            actual = seen.get(key)
+            if actual is None:
+                actual = seen[key] = dsig.digest(dsig.c14n(target, prefixes, comments), hl)
             if not hmac.compare_digest(expected, actual):
                 what = etree.QName(target).localname
                 raise InvalidSignature(
@@ -497,9 +507,6 @@ class Verifier:
                 )
             covered.append((ref_id, target))
             digests.append(dig_name)
-        chain: tuple[x509.Certificate, ...] = ()
-        if cert is not None:
-            chain = tuple(self.trust.validate(cert, chain_extra + self.certs, at=state.now))
         return SignatureResult(
             sig, tuple(covered), cert, chain, public_key, how, sig_name, tuple(digests), signature_value
         )

@@ -318,3 +318,20 @@ def test_unsigned_fault_reported_clearly(pki) -> None:
     assert "database down" in reason
     signed_fault = Signer(pki.service.key_path, pki.service.cert_path).sign(fault)
     assert "Body" in v.verify(signed_fault).signed_parts
+
+
+def test_untrusted_signer_cannot_make_us_hash_a_lot(verifier, pki) -> None:
+    """32 References to a 4 MB Body, signed by a key nobody trusts: refused
+    on trust before any digest is computed (no amplification)."""
+    big = MSG.replace(
+        b"<bank:amount>10</bank:amount>", b"<bank:memo>" + b"A" * (4 * 1024 * 1024) + b"</bank:memo>"
+    )
+    root = parse_xml(Signer(pki.rogue.key_path, pki.rogue.cert_path, sign=("Body",), timestamp=0).sign(big))
+    ref = root.find(f".//{{{DS_NS}}}Reference")
+    for _ in range(31):
+        ref.addnext(copy.deepcopy(ref))
+    msg = resign(root, pki.rogue.key)
+    start = time.perf_counter()
+    with pytest.raises(WssecError, match="does not chain"):
+        Verifier(trust=[pki.ca.cert_path], require=("Body",)).verify(msg)
+    assert time.perf_counter() - start < 2.0
