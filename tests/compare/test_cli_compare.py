@@ -99,3 +99,17 @@ def test_a_report_that_cannot_be_written_leaves_no_file(
     r = apisec("compare", "run", "-c", str(static_targets_file), "-o", str(out), "-f", "all")
     assert r.exit_code == 2 and "report.md is a folder" in r.stderr, r.stderr
     assert [p.name for p in out.iterdir()] == ["report.md"]  # nothing else, no temp files
+
+
+def test_apisec_toml_in_the_current_folder_is_the_default(
+    apisec, static_targets_file: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    work = tmp_path / "project"
+    shutil.copytree(static_targets_file.parent, work)
+    r = apisec("compare", "run", "-f", "json", "--fail-on", "never", cwd=work)
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert {t["name"] for t in doc["assessment"]["targets"]} == {"quote-secure", "quote-legacy"}
+    assert doc["assessment"]["source"] == str((work / "apisec.toml").resolve())
