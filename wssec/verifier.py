@@ -320,7 +320,7 @@ class Verifier:
         state.ids  # noqa: B018 - refuse duplicate ids before anything else
         if sec is not None:
             self._process_header(sec, state)
-        return self._enforce_policy(state, version)
+        return self._enforce_policy(state, version, (version, header, _body))
 
     # -- processors (document order) -------------------------------------------
 
@@ -331,7 +331,7 @@ class Verifier:
         done: list[etree._Element] = []  # keeps the proxies alive, so their id()s stay unique
         done_ids: set[int] = set()
         while True:
-            children = [c for c in sec if isinstance(c.tag, str) and id(c) not in done_ids]
+            children = [c for c in sec.iterchildren(etree.Element) if id(c) not in done_ids]
             if not children:
                 return
             if len(done) + len(children) > _MAX_HEADER_CHILDREN:
@@ -437,7 +437,7 @@ class Verifier:
     # -- ds:Signature ----------------------------------------------------------
 
     def _signature(self, sig: etree._Element, state: _State) -> SignatureResult:
-        children = [c for c in sig if isinstance(c.tag, str)]
+        children = list(sig.iterchildren(etree.Element))
         if len(children) < 2 or children[0].tag != f"{{{DS_NS}}}SignedInfo":
             raise MalformedMessage("ds:Signature must start with SignedInfo")
         if children[1].tag != f"{{{DS_NS}}}SignatureValue":
@@ -449,7 +449,7 @@ class Verifier:
                 key_info = extra
             elif extra.tag != f"{{{DS_NS}}}Object":
                 raise MalformedMessage(f"unexpected {etree.QName(extra).localname} in ds:Signature")
-        si_children = [c for c in signed_info if isinstance(c.tag, str)]
+        si_children = list(signed_info.iterchildren(etree.Element))
         if len(si_children) < 3:
             raise MalformedMessage("SignedInfo needs CanonicalizationMethod, SignatureMethod and a Reference")
         cm, sm, refs = si_children[0], si_children[1], si_children[2:]
@@ -534,7 +534,7 @@ class Verifier:
             raise PolicyViolation(
                 f"Reference {uri[:80]} covers its own Signature (enveloped signatures refused)"
             )
-        kids = [c for c in ref if isinstance(c.tag, str)]
+        kids = list(ref.iterchildren(etree.Element))
         tr_el = kids[0] if kids and kids[0].tag == f"{{{DS_NS}}}Transforms" else None
         rest = kids[1:] if tr_el is not None else kids
         if (
@@ -545,7 +545,7 @@ class Verifier:
             raise MalformedMessage("Reference must hold Transforms, DigestMethod, DigestValue")
         prefixes: list[str] | None = None
         comments = False
-        transforms = [t for t in tr_el if isinstance(t.tag, str)] if tr_el is not None else []
+        transforms = list(tr_el.iterchildren(etree.Element)) if tr_el is not None else []
         if len(transforms) != 1:
             raise PolicyViolation(
                 f"Reference {uri[:80]} must have exactly one exc-c14n transform (BSP R5416), has {len(transforms)}"
@@ -580,7 +580,7 @@ class Verifier:
         """``(certificate, extra chain certs, public key, how)`` from KeyInfo."""
         if key_info is None:
             raise UntrustedKey("signature has no KeyInfo: cannot tell who signed")
-        kids = [c for c in key_info if isinstance(c.tag, str)]
+        kids = list(key_info.iterchildren(etree.Element))
         if not kids:
             raise UntrustedKey("KeyInfo is empty: cannot tell who signed")
         if len(kids) > 4:
@@ -620,7 +620,7 @@ class Verifier:
         return out
 
     def _resolve_str(self, str_el: etree._Element, state: _State):
-        kids = [c for c in str_el if isinstance(c.tag, str)]
+        kids = list(str_el.iterchildren(etree.Element))
         if len(kids) != 1:
             raise MalformedMessage("SecurityTokenReference must hold exactly one reference")
         ref = kids[0]
@@ -725,9 +725,12 @@ class Verifier:
 
     # -- policy ----------------------------------------------------------------
 
-    def _enforce_policy(self, state: _State, version: str) -> VerifiedMessage:
+    def _enforce_policy(
+        self, state: _State, version: str, env: tuple[str, etree._Element | None, etree._Element]
+    ) -> VerifiedMessage:
         root = state.root
-        _v, header, body = envelope_parts(root)  # again: decryption may have changed the tree
+        # again if decryption changed the tree (a decrypted Body is a new node)
+        _v, header, body = envelope_parts(root) if state.version else env
         signed: list[etree._Element] = []  # holds the proxies, so their id()s stay unique
         signed_ids: set[int] = set()
         for s in state.signatures:
