@@ -95,12 +95,15 @@ def _with_wsu_id(el: etree._Element, prefix: str) -> tuple[etree._Element, str]:
     if el.prefix is not None or "}" in el.tag:
         local[el.prefix] = etree.QName(el).namespace
     local["wsu"] = WSU_NS
-    new = etree.Element(el.tag, attrib=dict(el.attrib), nsmap=local)
-    new.text = el.text
-    new.tail = el.tail
-    new.extend(list(el))
+    # makeelement + replace first: the children then move within one
+    # document, which lxml does without re-walking their namespaces.
+    new = el.makeelement(el.tag, dict(el.attrib), local)
+    tail = el.tail
     if parent is not None:
         parent.replace(el, new)
+    new.text = el.text
+    new.tail = tail
+    new.extend(list(el))
     new.set(f"{{{WSU_NS}}}Id", value)
     return new, value
 
