@@ -47,6 +47,7 @@ reference, never the value.  An inline secret is refused with exit 2.
 from __future__ import annotations
 
 import os
+import threading
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -64,6 +65,25 @@ class ConfigError(ValueError):
 
 
 # ---------------------------------------------------------------- secrets
+
+_RESOLVED: set[str] = set()
+_RESOLVED_LOCK = threading.Lock()
+
+
+def resolved_secrets() -> list[str]:
+    """Every secret value resolved in this process, longest first: the engine
+    scrubs these exact strings from evidence and raw exchanges, so even an
+    opaque token a check echoes (which no pattern recognises) never reaches
+    a report."""
+    with _RESOLVED_LOCK:
+        return sorted(_RESOLVED, key=len, reverse=True)
+
+
+def _remember(value: str) -> str:
+    if len(value) >= 6:  # shorter values would redact ordinary words
+        with _RESOLVED_LOCK:
+            _RESOLVED.add(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -91,12 +111,12 @@ class SecretRef:
             value = os.environ.get(rest)
             if value is None:
                 raise ConfigError(f"environment variable {rest} (from {self.ref}) is not set")
-            return value
+            return _remember(value)
         path = Path(rest).expanduser()
         if not path.is_absolute():
             path = self.base / path
         try:
-            return path.read_text(encoding="utf-8").strip()
+            return _remember(path.read_text(encoding="utf-8").strip())
         except OSError as exc:
             raise ConfigError(f"cannot read secret {self.ref}: {exc.strerror or exc}") from None
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from compare.config import RestTarget, SoapTarget, Target, Targets, TlsTarget
+from compare.config import RestTarget, SoapTarget, Target, Targets, TlsTarget, resolved_secrets
 from compare.findings import (
     TOOL_NAME,
     Dimension,
@@ -662,8 +662,19 @@ def resolve_check(func: str) -> Callable[..., Any] | None:
     return fn if callable(fn) else None
 
 
+def scrub(text: str) -> str:
+    """:func:`compare.findings.redact` plus the exact secret values this
+    process resolved from ``env:``/``file:`` references."""
+    text = redact(text)
+    for secret in resolved_secrets():
+        if secret in text:
+            text = text.replace(secret, "[REDACTED]")
+    return text
+
+
 def _error(job: Job, check_id: str, evidence: str) -> Finding:
-    return finding(check_id, Status.ERROR, job.locus, evidence, side=job.side, dimension=job.dimension)
+    f = finding(check_id, Status.ERROR, job.locus, "", side=job.side, dimension=job.dimension)
+    return replace(f, evidence=scrub(evidence))
 
 
 def _normalise(job: Job, out: Any, seconds: float, show_raw: bool) -> list[Finding]:
@@ -686,7 +697,7 @@ def _normalise(job: Job, out: Any, seconds: float, show_raw: bool) -> list[Findi
             replace(
                 f,
                 side=job.side,
-                evidence=redact(f.evidence),
+                evidence=scrub(f.evidence),
                 duration_ms=f.duration_ms if f.duration_ms is not None else share,
                 raw=raw,
             )
@@ -696,7 +707,7 @@ def _normalise(job: Job, out: Any, seconds: float, show_raw: bool) -> list[Findi
 
 def _redact_raw(value: Any) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return scrub(value)
     if isinstance(value, dict):
         return {k: _redact_raw(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -51,3 +51,16 @@ def record_burst(*_a, **_k):
 def record_other(*_a, **_k):
     ORDER.append("other")
     return []
+
+
+def echo_secret(secret: str):
+    """A check that (wrongly) puts the credential it was given into its evidence."""
+    import rest.http.registry  # noqa: F401  (registers http.cors)
+    from compare.findings import finding
+
+    return [finding("http.cors", "fail", "https://127.0.0.1:1/", f"sent X-Api-Key {secret} and got 200",
+                    raw=[{"request": f"GET / HTTP/1.1\r\nX-Api-Key: {secret}"}])]  # fmt: skip
+
+
+def raise_secret(secret: str):
+    raise ValueError(f"server rejected key {secret}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from compare.engine import (
     CHECK_ERROR,
     NOT_CONFIGURED,
@@ -181,3 +183,24 @@ def test_a_burst_job_runs_after_every_other_job_on_its_host() -> None:
     ]  # results in job order
     assert helpers.ORDER.index("burst") > max(i for i, x in enumerate(helpers.ORDER) if x == "light")
     assert "other" in helpers.ORDER[:3]  # a different host is not held back
+
+
+def test_resolved_secret_values_are_scrubbed_even_when_a_check_echoes_them(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compare.config import SecretRef
+
+    monkeypatch.setenv("APISEC_TEST_OPAQUE_KEY", "opaque-key-7f3a9c")  # no pattern recognises this
+    ref = SecretRef("env:APISEC_TEST_OPAQUE_KEY")
+
+    def job(func: str) -> Job:
+        return Job(
+            "rest.x", "t", Side.REST, Dimension.ACCESS_CONTROL, func, lambda fn: fn(ref.resolve()), "u"
+        )
+
+    findings, _ = run_job(job("tests.compare._helper_checks:echo_secret"), show_raw=True)
+    (f,) = findings
+    assert "opaque-key-7f3a9c" not in f.evidence and "[REDACTED]" in f.evidence
+    assert "opaque-key-7f3a9c" not in str(f.raw) and f.raw
+    findings, _ = run_job(job("tests.compare._helper_checks:raise_secret"))
+    assert "opaque-key-7f3a9c" not in findings[0].evidence and "server rejected key" in findings[0].evidence
