@@ -35,7 +35,12 @@ FORMAT_HELP = (
 
 
 def _emit(
-    assessment, output: Path | None, formats: list[str], fail_on: str | None, fail_on_error: bool = False
+    assessment,
+    output: Path | None,
+    formats: list[str],
+    fail_on: str | None,
+    fail_on_error: bool = False,
+    min_score: int | None = None,
 ) -> int:
     """Write/print the reports and return the gate's exit code."""
     from rich.console import Console
@@ -46,6 +51,8 @@ def _emit(
 
     threshold = fail_on or assessment.fail_on
     assessment.fail_on = threshold
+    if min_score is not None:
+        assessment.min_score = min_score
     console = Console() if Console().is_terminal else Console(width=160)
     if output is not None:
         written = write_reports(assessment, output, formats)
@@ -110,6 +117,13 @@ def run(
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="Progress bar on stderr (default: only on a terminal)."
     ),
+    min_score: int | None = typer.Option(
+        None,
+        "--min-score",
+        min=0,
+        max=100,
+        help="Also exit 1 when a side's overall matrix score (0-100) in any group is below this.",
+    ),
     fail_on_error: bool = typer.Option(
         False,
         "--fail-on-error",
@@ -156,7 +170,7 @@ def run(
         assessment = assess(targets, progress=progress)
     if previous is not None:
         assessment = apply_baseline(assessment, previous)
-    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None, fail_on_error)
+    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None, fail_on_error, min_score)
     raise typer.Exit(code)
 
 
@@ -170,6 +184,13 @@ def report(
     ),
     baseline: Path | None = typer.Option(
         None, "--baseline", help="A previous assessment.json: mark findings new/fixed/unchanged."
+    ),
+    min_score: int | None = typer.Option(
+        None,
+        "--min-score",
+        min=0,
+        max=100,
+        help="Also exit 1 when a side's overall matrix score (0-100) in any group is below this.",
     ),
 ) -> None:
     """Re-render a saved assessment in other formats (no target is contacted)."""
@@ -185,5 +206,5 @@ def report(
         raise InputError(f"{assessment_file} is not an apisec assessment: {exc}") from None
     if baseline is not None:
         assessment = apply_baseline(assessment, load_baseline(baseline))
-    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None)
+    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None, min_score=min_score)
     raise typer.Exit(code)

@@ -6,6 +6,7 @@
     concurrency = 4          # checks run at once
     timeout = 120            # seconds one check may take before it is an error
     fail_on = "high"         # CI threshold (the --fail-on default)
+    # [thresholds] min_score = 70   # also fail when a side's overall score is below
     profile = "default"      # which [profiles.NAME] applies to targets without one
 
     [profiles.strict]
@@ -153,6 +154,9 @@ class Settings:
     """Seconds a single check may take before it is recorded as an error."""
     fail_on: str = "high"
     """Default --fail-on threshold."""
+    min_score: int | None = None
+    """Default --min-score: the gate also trips when a side's overall matrix
+    score in any group is below this (0–100)."""
     show_raw: bool = False
     """Keep each probe's redacted raw request/response in the reports."""
     ca_file: Path | None = None
@@ -336,6 +340,9 @@ def targets_from_mapping(data: Mapping[str, Any], *, base: Path, source: str | N
         concurrency=_int(settings_raw.get("concurrency", 4), "settings.concurrency", 1, 64),
         timeout=float(_int(settings_raw.get("timeout", 120), "settings.timeout", 1, 3600)),
         fail_on=fail_on,
+        min_score=_int(thresholds["min_score"], "thresholds.min_score", 0, 100)
+        if thresholds.get("min_score") is not None
+        else None,
         show_raw=bool(settings_raw.get("show_raw", False)),
         ca_file=_path(settings_raw.get("ca_file"), base),
     )

@@ -223,6 +223,8 @@ class Assessment:
     source: str | None = None
     """Targets file the run was configured from."""
     fail_on: str = "high"
+    min_score: int | None = None
+    """Gate: a side's overall matrix score below this fails the run."""
     baseline: dict[str, Any] | None = None
     """Summary of a baseline comparison (counts and the fixed findings)."""
     tool_version: str = __version__
@@ -250,6 +252,7 @@ class Assessment:
                 "duration_s": round(self.duration_s, 3),
                 "source": self.source,
                 "fail_on": self.fail_on,
+                "min_score": self.min_score,
                 "targets": [t.to_dict() for t in self.targets],
                 "runs": [r.to_dict() for r in self.runs],
             },
@@ -297,6 +300,7 @@ class Assessment:
             duration_s=float(meta.get("duration_s", 0.0)),
             source=meta.get("source"),
             fail_on=str(meta.get("fail_on", "high")),
+            min_score=meta.get("min_score"),
             baseline=doc.get("baseline"),
             tool_version=str(doc.get("version", __version__)),
         )
@@ -902,6 +906,7 @@ def assess(
         duration_s=time.perf_counter() - t0,
         source=targets.source,
         fail_on=s.fail_on,
+        min_score=s.min_score,
     )
 
 

@@ -23,6 +23,7 @@ from compare.reporters._common import (
     _times,
     by_target,
     gate,
+    gate_sentence,
     problems_by_dimension,
     summary_sentence,
 )
@@ -172,13 +173,13 @@ def render(assessment: Assessment) -> str:
         h.append(f'<span class="pill {s.value}">{counts[s.value]} {s.value}</span>')
     h.append("</div>")
     h.append(
-        f"<p>CI gate <code>--fail-on {_e(assessment.fail_on)}</code>: "
+        "<p>CI gate: "
         + (
             '<span class="gate-failed">FAILED</span>'
             if tripped
             else '<span class="gate-passed">passed</span>'
         )
-        + "</p>"
+        + f" <code>{_e(gate_sentence(assessment))}</code></p>"
     )
     if assessment.baseline is not None:
         h.append(f"<p>{_e(baseline_counts(assessment.baseline))}</p>")

@@ -16,6 +16,7 @@ from compare.reporters._common import (
     _times,
     by_target,
     gate,
+    gate_sentence,
     problems_by_dimension,
     summary_sentence,
 )
@@ -58,7 +59,7 @@ def render(assessment: Assessment) -> str:
     lines += [
         f"- **Summary:** {esc(summary_sentence(assessment))}",
         f"- **Started:** {assessment.started or 'n/a'} · apisec {assessment.tool_version}",
-        f"- **Gate** `--fail-on {assessment.fail_on}`: {'**FAILED**' if tripped else 'passed'}",
+        f"- **Gate:** {'**FAILED**' if tripped else 'passed'} — `{gate_sentence(assessment)}`",
     ]
     if assessment.baseline is not None:
         lines.append(f"- **Baseline:** {esc(baseline_counts(assessment.baseline))}")

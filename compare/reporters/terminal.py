@@ -17,7 +17,7 @@ from rich.text import Text
 
 from compare.baseline import baseline_counts
 from compare.findings import Status
-from compare.reporters._common import _times, by_target, gate, summary_sentence
+from compare.reporters._common import _times, by_target, gate, gate_sentence, summary_sentence
 
 if TYPE_CHECKING:
     from compare.engine import Assessment
@@ -110,14 +110,8 @@ def report_renderable(assessment: Assessment, *, fail_on: str | None = None, fin
         parts.append(findings_table(assessment))
     if assessment.baseline is not None:
         parts.append(Text(baseline_counts(assessment.baseline)))
-    threshold = fail_on or assessment.fail_on
-    tripped = gate(assessment, threshold)
-    parts.append(
-        Text(
-            f"gate --fail-on {threshold}: " + ("FAILED" if tripped else "passed"),
-            style="bold red" if tripped else "green",
-        )
-    )
+    tripped = gate(assessment, fail_on)
+    parts.append(Text(gate_sentence(assessment, fail_on), style="bold red" if tripped else "green"))
     return Group(*parts)
 
 

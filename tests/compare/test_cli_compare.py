@@ -113,3 +113,32 @@ def test_apisec_toml_in_the_current_folder_is_the_default(
     doc = json.loads(r.stdout)
     assert {t["name"] for t in doc["assessment"]["targets"]} == {"quote-secure", "quote-legacy"}
     assert doc["assessment"]["source"] == str((work / "apisec.toml").resolve())
+
+
+def test_min_score_gate(apisec, static_targets_file: Path, tmp_path: Path) -> None:
+    r = apisec("compare", "run", "-c", str(static_targets_file), "--fail-on", "never", "--min-score", "90")
+    assert r.exit_code == 1, r.stderr  # the legacy SOAP service scores far below 90
+    assert "--min-score 90: FAILED (SOAP in legacy:" in " ".join(r.stdout.split())
+    r = apisec(
+        "compare",
+        "run",
+        "-c",
+        str(static_targets_file),
+        "--fail-on",
+        "never",
+        "--min-score",
+        "0",
+        "-f",
+        "json",
+    )
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["assessment"]["min_score"] == 0
+    cfg = tmp_path / "apisec.toml"
+    cfg.write_text(static_targets_file.read_text().replace('fail_on = "high"', 'fail_on = "never"')
+                   + "\n[thresholds]\nmin_score = 95\n")  # fmt: skip
+    for doc in ("quote-secure.wsdl", "quote-legacy.wsdl", "request.xml"):
+        (tmp_path / doc).write_bytes((static_targets_file.parent / doc).read_bytes())
+    r = apisec("compare", "run", "-c", str(cfg), "-o", str(tmp_path / "out"), "-f", "json")
+    assert r.exit_code == 1, r.stderr
+    r2 = apisec("compare", "report", str(tmp_path / "out" / "assessment.json"), "--min-score", "0")
+    assert r2.exit_code == 0, r2.stderr  # the threshold is recorded and can be overridden on re-render
