@@ -141,7 +141,8 @@ class Profile:
     rate_limit_probe: int = 50
     """How many quick requests the rate-limit probe may send (0: skip it)."""
     live: bool = True
-    """False: only static checks (WSDL, OpenAPI, sample messages), no network."""
+    """False: only static checks (WSDL, OpenAPI, sample messages) and no probes;
+    a WSDL or OpenAPI given as a URL is still downloaded."""
 
 
 @dataclass(frozen=True)
