@@ -52,7 +52,7 @@ def message(with_timestamp: bool) -> bytes:
     ).encode()
 
 
-def measure(fns: dict[str, object], seconds: float, rounds: int = 7) -> dict[str, float]:
+def measure(fns: dict[str, object], seconds: float, rounds: int = 15) -> dict[str, float]:
     """CPU seconds per call of each function (process time, so other processes
     competing for the cores do not count): batches interleaved round by round
     (so load from other processes hits every contender alike), best round kept
@@ -82,7 +82,7 @@ def measure(fns: dict[str, object], seconds: float, rounds: int = 7) -> dict[str
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=1.0, help="time budget per measurement")
+    ap.add_argument("--seconds", type=float, default=2.0, help="time budget per measurement")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args(argv)
 
