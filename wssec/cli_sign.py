@@ -102,6 +102,9 @@ def sign_cmd(
     saml: str | None = typer.Option(
         None, "--saml", help="SAML assertion (already signed) to carry and reference."
     ),
+    actor: str | None = typer.Option(
+        None, "--actor", help="SOAP actor/role of the Security header (default: the ultimate receiver)."
+    ),
 ) -> None:
     """Sign a SOAP message: add a wsse:Security header with a Timestamp, the
     signer's X.509 token and an XML signature over the listed parts."""
@@ -125,6 +128,7 @@ def sign_cmd(
             signature_algorithm=str(algorithm.value),
             digest_algorithm=digest.value,
             saml=saml_bytes,
+            actor=actor,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
@@ -160,6 +164,9 @@ def verify_cmd(
         [], "--saml-trust", help="Trusted SAML issuer certificate(s); repeatable."
     ),
     saml_audience: str | None = typer.Option(None, "--saml-audience", help="Required SAML audience."),
+    actor: str | None = typer.Option(
+        None, "--actor", help="SOAP actor/role whose Security header to process (default: ultimate receiver)."
+    ),
     allow_sha1: bool = typer.Option(
         False, "--allow-sha1", help="Accept SHA-1 signatures/digests (legacy peers)."
     ),
@@ -193,6 +200,7 @@ def verify_cmd(
         decrypt_key=_load_decrypt_key(decrypt_key),
         saml_trust=saml_trust or None,
         saml_audience=saml_audience,
+        actor=actor,
     )
     try:
         result = verifier.verify(data, at=when)

@@ -376,3 +376,40 @@ def test_cli_sign_failure_leaves_no_output(pki, tmp_path: Path, apisec) -> None:
     assert r.exit_code == 2 and "not a private key" in r.stderr
     r = apisec("soap", "sign", str(src), "-o", str(out), "--key", str(pki.client.key_path), "--username", "u")
     assert r.exit_code == 2
+
+
+def test_actor_specific_security_header(pki, tmp_path: Path, apisec) -> None:
+    """A Security header for another actor is neither processed nor trusted."""
+    actor = "urn:intermediary"
+    signed = Signer(pki.client.key_path, pki.client.cert_path, actor=actor).sign(MSG)
+    with pytest.raises(NotSigned, match="not signed"):
+        Verifier(trust=[pki.ca.cert_path]).verify(signed)
+    assert Verifier(trust=[pki.ca.cert_path], actor=actor).verify(signed).signed_parts == (
+        "Body",
+        "Timestamp",
+    )
+    path = tmp_path / "actor.xml"
+    path.write_bytes(signed)
+    r = apisec("soap", "verify", str(path), "--trust", str(pki.ca.cert_path), "--actor", actor)
+    assert r.exit_code == 0, r.stderr
+
+
+def test_unsigned_soap12_fault(pki) -> None:
+    fault = (
+        f'<env:Envelope xmlns:env="{SOAP12}"><env:Body><env:Fault><env:Code><env:Value>env:Receiver'
+        "</env:Value></env:Code><env:Reason><env:Text xml:lang='en'>backend timeout</env:Text></env:Reason>"
+        "</env:Fault></env:Body></env:Envelope>"
+    ).encode()
+    from wssec.verifier import UnsignedFault
+
+    with pytest.raises(UnsignedFault, match="backend timeout") as info:
+        Verifier(trust=[pki.ca.cert_path]).verify(fault)
+    assert info.value.code == "env:Receiver"
+
+
+def test_wcf_seven_digit_fractions_accepted(pki) -> None:
+    from wssec.usernametoken import parse_time
+
+    assert parse_time("2012-05-25T11:37:27.2571234Z", "t") == dt.datetime(
+        2012, 5, 25, 11, 37, 27, 257123, dt.UTC
+    )
