@@ -14,8 +14,12 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-import click
 import typer
+
+try:  # typer >= 0.22 runs on its own vendored copy of click: catch the exceptions it raises
+    from typer._click import exceptions as _click_exc
+except ImportError:  # pragma: no cover - older typer runs on the click package
+    from click import exceptions as _click_exc
 
 from compare.findings import __version__, redact
 
@@ -57,16 +61,59 @@ def _root(
     _DEBUG = debug
 
 
-def _mount() -> None:
-    from compare.cli_compare import app as compare_app
-    from compare.cli_demo import register as register_demo
-    from rest.cli import app as rest_app
-    from wssec.cli import app as soap_app
+_GROUPS: tuple[tuple[str, str, str], ...] = (
+    (
+        "soap",
+        "wssec.cli",
+        "SOAP message security (WS-Security): sign, verify, encrypt and decrypt SOAP 1.1/1.2 "
+        "messages, issue and verify SAML tokens, and check SOAP services and captured "
+        "messages for compliance (WS-SecurityPolicy, WS-I BSP).",
+    ),
+    (
+        "rest",
+        "rest.cli",
+        "REST transport and token security: TLS against named policy profiles, JWT validation "
+        "and forged-token probes, OAuth 2.0 server audits, and HTTP-level controls with OpenAPI "
+        "and access-control probes.",
+    ),
+    (
+        "compare",
+        "compare.cli_compare",
+        "Put a SOAP service and a REST service side by side: run both sides' checks, build the "
+        "matrix and write terminal, Markdown, HTML, JSON, SARIF and JUnit reports with CI exit codes.",
+    ),
+)
 
-    app.add_typer(soap_app, name="soap")
-    app.add_typer(rest_app, name="rest")
-    app.add_typer(compare_app, name="compare")
+
+def _placeholder(help: str) -> typer.Typer:
+    """A group that only carries its help text, listed by ``apisec --help``."""
+    stub = typer.Typer(help=help, no_args_is_help=True)
+
+    @stub.callback()
+    def _group() -> None:
+        pass
+
+    return stub
+
+
+def _build(args: Sequence[str]) -> object:
+    """Mount the command groups: the one the command line names for real, the
+    others as help-only placeholders.
+
+    Importing every group up front (sslyze, zeep, Authlib, …) cost about a
+    second on every invocation; this way ``apisec rest jwt …`` imports only
+    the rest side and ``apisec --help`` imports neither.
+    """
+    import importlib
+
+    from compare.cli_demo import register as register_demo
+
+    wanted = next((a for a in args if not a.startswith("-")), None)
+    for name, module, help in _GROUPS:
+        group = importlib.import_module(module).app if name == wanted else _placeholder(help)
+        app.add_typer(group, name=name, help=help)
     register_demo(app)
+    return typer.main.get_command(app)
 
 
 def _one_line(text: str) -> str:
@@ -74,7 +121,7 @@ def _one_line(text: str) -> str:
     return redact(text) if text else "unknown error"
 
 
-def _usage_line(exc: click.UsageError) -> str:
+def _usage_line(exc: _click_exc.UsageError) -> str:
     msg = _one_line(exc.format_message())
     ctx = exc.ctx
     if ctx is not None:
@@ -88,21 +135,26 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     _DEBUG = "--debug" in args[:1] or "--debug" in args
     try:
-        _mount_once()
-        command = typer.main.get_command(app)
-        result = command.main(args=args, prog_name="apisec", standalone_mode=False)
+        command = _command(args)
+        if _DEBUG:
+            _debug_logging()
+        result = command.main(  # type: ignore[attr-defined]
+            args=args, prog_name="apisec", standalone_mode=False
+        )
         return int(result or 0) if isinstance(result, int) else 0
     except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("apisec: error: aborted", file=sys.stderr)
         return 130
-    except click.UsageError as exc:
+    except _click_exc.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+            # a group called with nothing to do: teach, then exit as a usage error
+            print(exc.ctx.get_help())
+            return 2
         print(f"apisec: error: {_usage_line(exc)}", file=sys.stderr)
         return 2
-    except click.ClickException as exc:
+    except _click_exc.ClickException as exc:
         print(f"apisec: error: {_one_line(exc.format_message())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -128,14 +180,27 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-_MOUNTED = False
+_COMMAND: object | None = None
 
 
-def _mount_once() -> None:
-    global _MOUNTED
-    if not _MOUNTED:
-        _mount()
-        _MOUNTED = True
+def _command(args: Sequence[str]) -> object:
+    global _COMMAND
+    if _COMMAND is None:
+        _COMMAND = _build(args)
+    return _COMMAND
+
+
+def _debug_logging() -> None:
+    """With --debug, library debug detail (e.g. why a decryption failed, which
+    is deliberately hidden from the one-line error) goes to stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("apisec: debug: %(name)s: %(message)s"))
+    for name in ("wssec", "rest", "compare"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
 
 
 def main() -> None:
