@@ -268,7 +268,8 @@ class Verifier:
         saml_trust / saml_audience: trust and audience for SAML assertions;
             a message carrying an assertion is refused without ``saml_trust``.
         actor: the SOAP actor/role whose Security header to process.
-        max_age: how old a Timestamp/UsernameToken without Expires may be.
+        max_age: how old (by Created) a Timestamp or UsernameToken may be,
+            whatever its Expires says (WSS4J's timeStampTTL).
         max_references / max_signatures: bounds against hostile SignedInfo.
         min_rsa_bits: smallest RSA signer key accepted (1024 only for legacy peers).
         """
@@ -392,7 +393,9 @@ class Verifier:
             raise Expired(f"Timestamp Created {created:%Y-%m-%dT%H:%M:%SZ} is in the future")
         if expires is not None and now - expires > skew:
             raise Expired(f"message expired at {expires:%Y-%m-%dT%H:%M:%SZ}")
-        if expires is None and now - created > dt.timedelta(seconds=self.max_age) + skew:
+        # Like WSS4J's timeStampTTL: a far-away Expires does not make an old
+        # message fresh (nor keep its replay-cache entry alive for years).
+        if now - created > dt.timedelta(seconds=self.max_age) + skew:
             raise Expired(
                 f"message created at {created:%Y-%m-%dT%H:%M:%SZ} is older than {int(self.max_age)} s"
             )
@@ -904,7 +907,9 @@ class Verifier:
     def _check_replay(self, state: _State) -> None:
         if self.replay_cache is None:
             return
-        horizon = state.expires or (state.created or state.now) + dt.timedelta(seconds=self.max_age)
+        horizon = (state.created or state.now) + dt.timedelta(seconds=self.max_age)
+        if state.expires is not None:
+            horizon = min(horizon, state.expires)
         horizon = max(horizon, state.now) + dt.timedelta(seconds=2 * self.max_skew)
         for s in state.signatures:
             key = "sig:" + hashlib.sha256(s.signature_value).hexdigest()

@@ -413,3 +413,11 @@ def test_wcf_seven_digit_fractions_accepted(pki) -> None:
     assert parse_time("2012-05-25T11:37:27.2571234Z", "t") == dt.datetime(
         2012, 5, 25, 11, 37, 27, 257123, dt.UTC
     )
+
+
+def test_far_expires_does_not_keep_old_message_fresh(pki) -> None:
+    signed = Signer(pki.client.key_path, pki.client.cert_path, timestamp=10 * 365 * 86400).sign(MSG)
+    v = Verifier(trust=[pki.ca.cert_path], replay_cache=None, max_skew=60, max_age=300)
+    assert v.verify(signed)
+    with pytest.raises(Expired, match="older than 300 s"):
+        v.verify(signed, at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
