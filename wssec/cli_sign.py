@@ -156,6 +156,9 @@ def verify_cmd(
         None, "--users", help="user:password file; a valid UsernameToken is then required."
     ),
     max_skew: float = typer.Option(300, "--max-skew", min=0, help="Clock skew tolerated, seconds."),
+    max_age: float = typer.Option(
+        300, "--max-age", min=1, help="Oldest acceptable Timestamp/UsernameToken Created, seconds."
+    ),
     at: str | None = typer.Option(None, "--at", help="Verify as of this ISO 8601 time instead of now."),
     decrypt_key: str | None = typer.Option(
         None, "--decrypt-key", help="Private key to decrypt xenc:EncryptedKey."
@@ -194,6 +197,7 @@ def verify_cmd(
         certs=certs,
         require=split_csv(require),
         max_skew=max_skew,
+        max_age=max_age,
         users=users,
         replay_cache=None,  # one message per process: nothing to remember
         allow_sha1=allow_sha1,
