@@ -155,15 +155,14 @@ def _digest_input(el: etree._Element, own: bool) -> tuple[bytes, list[str]]:
         return data, []
     parent = el.getparent()
     outer = parent.nsmap if parent is not None else {}
-    if not outer:
+    # Only prefixes bound outside and not re-declared in the output can be
+    # lost; most messages have none, and then there is nothing to scan.
+    candidates = [
+        p.encode("ascii", "replace") for p in outer if p and ("xmlns:" + p + "=").encode() not in data
+    ]
+    if not candidates:
         return data, []
-    needed = sorted(
-        {
-            p.decode("ascii")
-            for p in _QNAME_START.findall(data)
-            if p.decode("ascii") in outer and b"xmlns:" + p + b"=" not in data
-        }
-    )
+    needed = sorted({p.decode("ascii") for p in _QNAME_START.findall(data) if p in candidates})
     if not needed:
         return data, []
     return dsig.c14n(el, needed), needed
@@ -290,14 +289,15 @@ class Signer:
         elements in their final place.
         """
         now = now or dt.datetime.now(dt.UTC)
-        sec = security_header(root, self.actor, create=True)
+        env = envelope_parts(root)
+        sec = security_header(root, self.actor, create=True, parts=env)
         base = os.urandom(8).hex()
         pos = 0
         ts = None
         if self.timestamp:
             ts = sec.find(f"{{{WSU_NS}}}Timestamp")
             if ts is None:
-                ts = copy.deepcopy(self._ts_template)
+                ts = self._ts_template.__copy__()
                 ts.set(f"{{{WSU_NS}}}Id", f"TS-{base}")
                 ts[0].text = format_time(now)
                 ts[1].text = format_time(now + dt.timedelta(seconds=self.timestamp))
@@ -311,7 +311,7 @@ class Signer:
         bst = bst_id = None
         if self.cert is not None and self.key_identifier == "bst" and not self.saml_hok:
             bst_id = f"X509-{base}"
-            bst = copy.deepcopy(self._bst_template)
+            bst = self._bst_template.__copy__()
             bst.set(f"{{{WSU_NS}}}Id", bst_id)
             sec.insert(pos, bst)
             pos += 1
@@ -328,7 +328,7 @@ class Signer:
             data, prefixes = _digest_input(el, part.own)
             refs.append((ref_id, prefixes, dsig.b64(dsig.digest(data, self.digest_hash))))
         hok = self.saml_hok and assertion is not None
-        signature = copy.deepcopy(self._signature_template(tuple(bool(p) for _i, p, _v in refs), hok))
+        signature = self._signature_template(tuple(bool(p) for _i, p, _v in refs), hok).__copy__()
         signature.set("Id", f"SIG-{base}")
         signed_info = signature[0]
         for ref, (ref_id, prefixes, value) in zip(signed_info[2:], refs, strict=True):
