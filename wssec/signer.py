@@ -57,7 +57,8 @@ WSA_NAMESPACES = (WSA_NS, "http://schemas.xmlsoap.org/ws/2004/08/addressing")
 SAML_TOKEN_PROFILE = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1"
 SAML_VALUE_TYPES = {
     SAML2_NS: SAML_TOKEN_PROFILE + "#SAMLID",
-    SAML1_NS: SAML_TOKEN_PROFILE + "#SAMLAssertionID",
+    # H3 (issue 5): SAML 1.1 assertions keep the token profile 1.0 ValueType (spec, WSS4J).
+    SAML1_NS: "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID",
 }
 SAML_TOKEN_TYPES = {SAML2_NS: SAML_TOKEN_PROFILE + "#SAMLV2.0", SAML1_NS: SAML_TOKEN_PROFILE + "#SAMLV1.1"}
 _HOK = ("urn:oasis:names:tc:SAML:2.0:cm:holder-of-key", "urn:oasis:names:tc:SAML:1.0:cm:holder-of-key")

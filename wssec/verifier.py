@@ -431,9 +431,17 @@ class Verifier:
                 return result
         if self.saml_trust is None:
             raise PolicyViolation("message carries a SAML assertion but no saml_trust is configured")
-        from wssec.saml import verify_element  # lazy: SAML support is optional here
+        from wssec.saml import SamlTrust, verify_element  # lazy: SAML support is optional here
 
-        result = verify_element(el, trust=self.saml_trust, audience=self.saml_audience, at=state.now)
+        # --- H3 (issue 5): SAML trust built once per Verifier (certificates loaded, chains
+        # cached); the Verifier's SHA-1 policy applies to the assertion's signature too.
+        trust = self.__dict__.get("_saml_trust_obj")
+        if trust is None:
+            trust = self._saml_trust_obj = SamlTrust.of(self.saml_trust)
+        result = verify_element(
+            el, trust=trust, audience=self.saml_audience, at=state.now, allow_sha1=self.allow_sha1
+        )
+        # --- end H3
         state.assertions.append((el, result))
         return result
 

@@ -7,6 +7,7 @@ import copy
 import json
 
 import pytest
+import xmlsec
 from lxml import etree
 
 from wssec.errors import InvalidSignature, PolicyViolation, UntrustedKey
@@ -19,6 +20,7 @@ SVC = "urn:service"
 S2 = "urn:oasis:names:tc:SAML:2.0:assertion"
 S1 = "urn:oasis:names:tc:SAML:1.0:assertion"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+DS = "http://www.w3.org/2000/09/xmldsig#"
 ENVELOPE = (
     b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header/>'
     b'<soap:Body><m:Transfer xmlns:m="urn:bank"><m:amount>10</m:amount></m:Transfer></soap:Body></soap:Envelope>'
@@ -173,3 +175,49 @@ def test_cli_issue_sign_verify(apisec, pki, tmp_path) -> None:
         str(pki.rogue.cert_path),
     )
     assert res.exit_code == 1
+
+
+def test_saml11_holder_of_key_key_identifier_value_type(sts, pki, verifier) -> None:
+    """SAML token profile: a 1.1 assertion is named by ...-1.0#SAMLAssertionID
+    (what WSS4J resolves), a 2.0 assertion by ...-1.1#SAMLID."""
+    token = _assertion(sts, pki, "holder-of-key", "1.1")
+    msg = Signer(pki.client.key, pki.client.cert, saml=token).sign(ENVELOPE)
+    sec = parse_xml(msg).find(f".//{{{WSSE}}}Security")
+    key_id = sec.find(
+        f"{{{DS}}}Signature/{{{DS}}}KeyInfo/{{{WSSE}}}SecurityTokenReference/{{{WSSE}}}KeyIdentifier"
+    )
+    assert key_id.get("ValueType") == (
+        "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID"
+    )
+    assert key_id.text == parse_xml(token).get("AssertionID")
+    assert verifier.verify(msg).saml.version == "1.1"
+
+
+def test_sha1_assertion_follows_the_verifier_policy(pki) -> None:
+    """An STS signing with rsa-sha1 (WSS4J 1.6's default): refused unless the
+    Verifier was told allow_sha1, which then covers the assertion as well."""
+    a = Issuer(pki.service.key, pki.service.cert, "https://sts.example").issue_element(
+        "alice", audience=SVC, confirmation="sender-vouches", sign=False
+    )
+    c = xmlsec.constants
+    sig = xmlsec.template.create(a, c.TransformExclC14N, c.TransformRsaSha1, ns="ds")
+    a.insert(1, sig)
+    ref = xmlsec.template.add_reference(sig, c.TransformSha1, uri="#" + a.get("ID"))
+    xmlsec.template.add_transform(ref, c.TransformEnveloped)
+    xmlsec.template.add_transform(ref, c.TransformExclC14N)
+    xmlsec.template.x509_data_add_certificate(
+        xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(sig))
+    )
+    ctx = xmlsec.SignatureContext()
+    ctx.register_id(a, "ID")
+    key = xmlsec.Key.from_file(str(pki.service.key_path), c.KeyDataFormatPem)
+    key.load_cert_from_file(str(pki.service.cert_path), c.KeyDataFormatCertPem)
+    ctx.key = key
+    ctx.sign(sig)
+    msg = Signer(
+        pki.client.key, pki.client.cert, saml=etree.tostring(a), sign=("Body", "Timestamp", "Assertion")
+    ).sign(ENVELOPE)
+    with pytest.raises(InvalidSignature, match="SHA-1"):
+        Verifier(trust=[pki.ca.cert], saml_trust=[pki.ca.cert], saml_audience=SVC).verify(msg)
+    lenient = Verifier(trust=[pki.ca.cert], saml_trust=[pki.ca.cert], saml_audience=SVC, allow_sha1=True)
+    assert lenient.verify(msg).subject == "alice"
