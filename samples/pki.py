@@ -132,11 +132,13 @@ def make_pki(dir: Path) -> TestPKI:
     )
     ca = _write(dir, "ca", ca_key, ca_cert, [])
 
-    def leaf(name: str, *, key=None, nb=now - day, na=now + 825 * day) -> Identity:
+    def leaf(name: str, *, key=None, nb=now - day, na=now + 364 * day) -> Identity:
         k = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
         c = _issue(k, name, ca_key, ca_cert, not_before=nb, not_after=na)
         return _write(dir, name, k, c, [ca_cert])
 
+    # 365 days in all: within the CA/Browser Forum's and Mozilla's 398/366-day caps, so
+    # services using them pass tls.cert-lifetime.
     client = leaf("client")
     service = leaf("service")
     expired = leaf("expired", nb=now - 400 * day, na=now - 30 * day)

@@ -25,6 +25,8 @@ import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from apisec_samples.tls import harden
+
 from ..pki import TestPKI, make_pki
 from .app import build_app
 from .auth import TokenVerifier
@@ -173,6 +175,9 @@ def serve(
         timeout_graceful_shutdown=1,
         **ssl_kwargs,
     )
+    if ssl_kwargs:
+        uv_config.load()
+        harden(uv_config.ssl)
     server = uvicorn.Server(uv_config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"rest-{cfg.name}"

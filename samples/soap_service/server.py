@@ -19,6 +19,8 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
+from apisec_samples.tls import server_context
+
 log = logging.getLogger("apisec_samples.server")
 CONNECTION_TIMEOUT = 10.0
 
@@ -129,10 +131,7 @@ def start_wsgi(
     server = make_server(host, port, app, server_class=_Server, handler_class=_Handler)
     scheme = "http"
     if tls_cert and tls_key:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        ctx.load_cert_chain(tls_cert, tls_key)
-        server.tls = ctx
+        server.tls = server_context(tls_cert, tls_key)
         server.setup_environ()
         scheme = "https"
     actual = server.server_address[1]

@@ -215,8 +215,8 @@ def tls_servers(pki: TestPKI, workdir: Path) -> Iterator[dict[str, Server]]:
             ["-cipher", "ECDHE+AESGCM:@SECLEVEL=0", "-groups", "X25519:P-256:P-384"],
             False,
         ),
-        # Long-lived (825 days) sample service cert: over Mozilla's 366-day maximum.
-        "longlived": ((pki.service.cert_path, pki.service.key_path), GOOD_TLS12, False),
+        # Long-lived (826 days): over Mozilla's 366-day maximum.
+        "longlived": (issue_cert(pki, workdir, "longlived", days=826), GOOD_TLS12, False),
         # Requires a client certificate issued by the test CA (two instances: s_server
         # serves one connection at a time, and one is scanned without a certificate).
         "mtls": (good_cert, [*GOOD_TLS12, "-Verify", "1", "-CAfile", str(pki.ca.cert_path)], False),
