@@ -52,10 +52,12 @@ def test_issue_then_verify_json(apisec, pki, issued) -> None:
 
 
 def test_verify_text(apisec, pki, issued) -> None:
-    res = apisec("soap", "saml", "verify", str(issued), "--trust", str(pki.ca.cert_path))
+    res = apisec("soap", "saml", "verify", str(issued), "--trust", str(pki.ca.cert_path), "--audience", SP)
     assert res.exit_code == 0, res.stderr
     assert "subject:         alice" in res.stdout
-    assert "audience not checked" in res.stdout
+    # without an audience, an audience-restricted assertion is refused (fail closed)
+    res = apisec("soap", "saml", "verify", str(issued), "--trust", str(pki.ca.cert_path))
+    assert res.exit_code == 1 and "restricted to audience" in res.stderr
 
 
 def test_verify_with_idp_metadata(apisec, pki, issued, tmp_path) -> None:

@@ -153,7 +153,7 @@ INVALID = [
 def test_python3_saml_invalid_responses_refused(name, error, fragment) -> None:
     data = (P3 / "decoded" / name).read_bytes()
     with pytest.raises(error, match=re.escape(fragment)):
-        _verify_vector(data, CERT1)
+        _verify_vector(data, CERT1, audience=PITBULK_SP)
 
 
 def test_python3_saml_wrong_spnamequalifier_refused_when_audience_given() -> None:
@@ -229,15 +229,26 @@ def _genuine_from_wrapper() -> bytes:
     return data
 
 
+PY2_SP = "urn:mace:example.com:saml:roland:sp"
+
+
 def test_pysaml2_genuine_assertion_from_xsw_vector_verifies() -> None:
     """Positive control: the signed assertion hidden in the wrapper vector is
     genuine; put back where it belongs, it verifies.  So the refusals above
     are about the wrapping, not about crypto, SHA-1 or dates."""
     data = _genuine_from_wrapper()
-    r = _verify_vector(data, PY2 / "test.pem")
+    r = _verify_vector(data, PY2 / "test.pem", audience=PY2_SP)
     assert r.assertion_id == "the-assertion"
     assert r.subject != "attack-name-id"
     assert r.issuer == "urn:mace:example.com:saml:roland:idp"
+
+
+def test_audience_restricted_assertion_refused_without_an_audience() -> None:
+    """Fail closed: a relying party that names no audience cannot accept an
+    assertion restricted to one (it may have been issued to another service)."""
+    data = _genuine_from_wrapper()
+    with pytest.raises(PolicyViolation, match="restricted to audience"):
+        _verify_vector(data, PY2 / "test.pem", audience=None)
 
 
 def test_pysaml2_idp_metadata_as_trust() -> None:
@@ -246,7 +257,7 @@ def test_pysaml2_idp_metadata_as_trust() -> None:
     trust = SamlTrust.from_metadata((PY2 / "idp.xml").read_bytes(), check_pinned_dates=False)
     assert trust.issuers == {"urn:mace:example.com:saml:roland:idp"}
     data = _genuine_from_wrapper()
-    r = verify(data, trust=trust, audience=None, at=_issue_instant(data), allow_sha1=True)
+    r = verify(data, trust=trust, audience=PY2_SP, at=_issue_instant(data), allow_sha1=True)
     assert r.issuer == "urn:mace:example.com:saml:roland:idp"
     with pytest.raises((InvalidSignature, PolicyViolation)):
         _verify_vector((PY2 / "xsw" / "signed-xsw-assertion-wrapper.xml").read_bytes(), trust)

@@ -398,7 +398,14 @@ def _check_audiences(policy: _Policy, restrictions: list[list[str]]) -> str | No
     """Each restriction must contain one accepted audience; returns the matched one."""
     all_listed = [a for r in restrictions for a in r]
     if policy.audiences is None:
-        return all_listed[0] if all_listed else None
+        if all_listed:
+            # Fail closed (as RFC 7519 does for a JWT's aud): an assertion restricted to
+            # some audience is not for a relying party that cannot say who it is.
+            raise PolicyViolation(
+                f"assertion is restricted to audience {all_listed[0]!r}; "
+                "pass the relying party's audience (entity id) to accept it"
+            )
+        return None
     if not restrictions:
         raise PolicyViolation(
             f"assertion has no AudienceRestriction (audience {policy.audiences[0]!r} required)"
