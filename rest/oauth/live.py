@@ -70,11 +70,31 @@ class _Client:
         ep = self.md.get("token_endpoint")
         if not isinstance(ep, str):
             raise BadInput("metadata has no token_endpoint")
+        _check_secret_destination(ep, self.md.issuer_url)
         auth = (self.id, self.secret) if self.use_basic else None
         if not self.use_basic:
             data = {**data, "client_id": self.id, "client_secret": self.secret}
         return requests.post(
             ep, data=data, auth=auth, timeout=self.timeout, verify=self.verify, allow_redirects=False
+        )
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _check_secret_destination(endpoint: str, issuer: str) -> None:
+    """The client secret goes only to an https endpoint of the issuer's own host.
+
+    The token endpoint comes from metadata the server under test controls; a
+    plain-http or foreign endpoint would receive the secret.  Plain http is
+    tolerated on loopback only (local test servers)."""
+    ep, iss = urlsplit(endpoint), urlsplit(issuer)
+    if ep.scheme != "https" and not (ep.scheme == "http" and ep.hostname in _LOOPBACK):
+        raise BadInput(f"not sending client credentials to a non-https token endpoint ({endpoint})")
+    if (ep.hostname or "").lower() != (iss.hostname or "").lower():
+        raise BadInput(
+            f"not sending client credentials to {ep.hostname}: the token endpoint is not on "
+            f"the issuer's host {iss.hostname}"
         )
 
 

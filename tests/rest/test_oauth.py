@@ -190,6 +190,10 @@ def docs(pki):
             "/s256-missing", grant_types_supported=["authorization_code"], code_challenge_methods_supported=["plain"]),
         "/.well-known/oauth-authorization-server/httpjwks": md(
             "/httpjwks", jwks_uri="http://127.0.0.1:1/jwks", userinfo_endpoint="http://127.0.0.1:1/userinfo"),
+        # a token endpoint off the issuer's host must never receive the client secret
+        # (.invalid never resolves; the check refuses before any connection)
+        "/.well-known/oauth-authorization-server/foreign": md(
+            "/foreign", token_endpoint="https://token.example.invalid/token"),
         "/keys/good": {"keys": [public_jwk(good, "g1")]},
         "/keys/weak": {"keys": [public_jwk(weak, "w1"), {"kty": "oct", "k": "c2VjcmV0", "kid": "w2"},
                                 public_jwk(good, "dup"), public_jwk(good, "dup"),
@@ -271,3 +275,17 @@ def test_unreachable_and_bad_issuer(docs, pki):
         check(docs.extra["base"] + "/nothing-here", ca_file=str(pki.ca_path))
     with pytest.raises(BadInput):
         check("https://as.example/?x=1")
+
+
+def test_client_secret_never_sent_off_the_issuers_host(docs, pki):
+    findings = check(
+        docs.extra["base"] + "/foreign", ca_file=str(pki.ca_path), client_id="c", client_secret="s3cr3t-value"
+    )
+    sent = [
+        f
+        for f in findings
+        if f.check_id in ("oauth.token-client-credentials", "oauth.token-password-refused")
+    ]
+    assert sent and all(f.status is Status.ERROR for f in sent)
+    assert all("not sending client credentials" in f.evidence for f in sent)
+    assert not any("s3cr3t-value" in f.evidence for f in findings)
