@@ -324,22 +324,30 @@ def _hp(url: str) -> str:
 
 
 def _read(path: Path | str) -> bytes:
-    return Path(path).read_bytes()
+    """A sample message, read bounded (the XML parser refuses what is over its limit)."""
+    from wssec.safexml import DEFAULT_MAX_BYTES
+
+    with Path(path).open("rb") as fh:
+        return fh.read(DEFAULT_MAX_BYTES + 1)
 
 
 def _load_document(loc: str, ca_file: Path | None) -> Any:
     """An OpenAPI document as a mapping (file or URL, JSON or YAML)."""
+    from rest.openapi.loader import MAX_SPEC_BYTES, parse_document
+
     if _is_url(loc):
         import requests
 
-        resp = requests.get(loc, timeout=15, verify=str(ca_file) if ca_file else True)
-        resp.raise_for_status()
-        text = resp.text
+        with requests.get(
+            loc, timeout=15, verify=str(ca_file) if ca_file else True, stream=True, allow_redirects=False
+        ) as resp:
+            resp.raise_for_status()
+            data = resp.raw.read(MAX_SPEC_BYTES + 1, decode_content=True)
     else:
-        text = Path(loc).read_text(encoding="utf-8")
-    import yaml
-
-    return yaml.safe_load(text)
+        with Path(loc).open("rb") as fh:
+            data = fh.read(MAX_SPEC_BYTES + 1)
+    # the rest side's bounded parser: size cap and YAML alias-bomb refusal
+    return parse_document(data, name=loc)
 
 
 def wsdl_soap_address(wsdl: str) -> str | None:
@@ -352,10 +360,10 @@ def wsdl_soap_address(wsdl: str) -> str | None:
         if parts.query.lower() in ("wsdl", "singlewsdl"):
             return parts._replace(query="", fragment="").geturl()
         return None
-    from wssec.safexml import parse_xml
+    from wssec.safexml import parse_xml_file
 
     try:
-        root = parse_xml(Path(wsdl).read_bytes())
+        root = parse_xml_file(wsdl)
     except Exception:  # noqa: BLE001 - the WSDL check itself reports a bad WSDL
         return None
     for ns in ("http://schemas.xmlsoap.org/wsdl/soap/", "http://schemas.xmlsoap.org/wsdl/soap12/"):

@@ -38,6 +38,7 @@ from typing import Any
 
 from lxml import etree
 
+from wssec.errors import UnsafeXml
 from wssec.safexml import parse_xml
 
 __all__ = ["WsSecurity"]
@@ -149,6 +150,11 @@ class WsSecurity:
         holds the verified Header and Body."""
         if self.verifier is None and self.decryptor is None:
             return envelope
+        # zeep parsed the response with its own (DTD-permitting) parser; a DOCTYPE is
+        # dropped by tostring(), so refuse it here or it would slip past parse_xml.
+        docinfo = envelope.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+            raise UnsafeXml("SOAP response contains a DOCTYPE (DTDs and entities are refused)")
         root = parse_xml(etree.tostring(envelope), what="SOAP response")
         if self.decryptor is not None:
             self.decryptor.decrypt_tree(root)

@@ -261,3 +261,26 @@ def test_key_identifiers_zeep_cannot_send(pki, key_identifier: str) -> None:
         assert wsse.last_result.signatures[0].key_reference == key_identifier
     finally:
         h.stop()
+
+
+def test_response_with_a_doctype_is_refused_even_though_zeep_parsed_it(pki) -> None:
+    """zeep's own parser keeps DTDs by default (forbid_dtd=False) and tostring()
+    drops the DOCTYPE, so the plugin must refuse it from the parsed tree."""
+    from zeep.loader import parse_xml as zeep_parse_xml
+    from zeep.settings import Settings
+
+    from wssec.errors import UnsafeXml
+
+    signed = Signer(pki.service.key, pki.service.cert).sign(
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><r>ok</r></s:Body></s:Envelope>'
+    )
+    doctype = b"<!DOCTYPE s:Envelope [<!ELEMENT r ANY>]>"  # no entity: zeep forbids those itself
+    hostile = (
+        signed.replace(b"<s:Envelope", doctype + b"<s:Envelope", 1) if signed.startswith(b"<s:") else None
+    )
+    assert hostile is not None
+    wsse = WsSecurity(verifier=Verifier(trust=[pki.ca.cert_path]))
+    plain = zeep_parse_xml(signed, None, settings=Settings())
+    assert wsse.verify(plain) is plain  # the same response without a DOCTYPE verifies
+    with pytest.raises(UnsafeXml, match="DOCTYPE"):
+        wsse.verify(zeep_parse_xml(hostile, None, settings=Settings()))
