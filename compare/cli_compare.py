@@ -201,8 +201,11 @@ def report(
     fmts = parse_formats(formats)
     data = read_input(assessment_file, what="assessment")
     try:
-        assessment = Assessment.from_dict(json.loads(data))
-    except (ValueError, KeyError, TypeError) as exc:
+        doc = json.loads(data)
+        if not isinstance(doc, dict):
+            raise ValueError("the document is not a JSON object")
+        assessment = Assessment.from_dict(doc)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{assessment_file} is not an apisec assessment: {exc}") from None
     if baseline is not None:
         assessment = apply_baseline(assessment, load_baseline(baseline))

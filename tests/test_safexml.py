@@ -32,7 +32,9 @@ def test_defusedxml_attacks_are_refused(name: str) -> None:
     start = time.monotonic()
     with pytest.raises(UnsafeXml) as err:
         parse_xml(data)
-    assert time.monotonic() - start < 1.0
+    assert (
+        time.monotonic() - start < 5.0
+    )  # a bound on runaway work (an expanded bomb takes minutes), not a benchmark
     assert "\n" not in str(err.value)
     assert isinstance(err.value, MalformedMessage)
 

@@ -119,7 +119,9 @@ def test_library_refuses(name, counting_server, tmp_path, pki) -> None:
     finally:
         _cur, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    assert time.perf_counter() - start < 1.0
+    assert (
+        time.perf_counter() - start < 5.0
+    )  # a bound on runaway work (an expanded bomb takes minutes), not a benchmark
     assert peak < 32 * 1024 * 1024, f"{name} used {peak} bytes"
     reason = str(info.value)
     assert "\n" not in reason and reason and "TOP-SECRET" not in reason

@@ -74,7 +74,9 @@ def refused(verifier: Verifier, msg: bytes, kind: type[Exception], match: str) -
     start = time.perf_counter()
     with pytest.raises(kind, match=match) as info:
         verifier.verify(msg)
-    assert time.perf_counter() - start < 1.0
+    assert (
+        time.perf_counter() - start < 5.0
+    )  # a bound on runaway work (an expanded bomb takes minutes), not a benchmark
     reason = str(info.value)
     assert "\n" not in reason and 0 < len(reason) < 300
     return reason
