@@ -44,3 +44,15 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         atomic_write(tmp_path / "missing-dir" / "x.xml", b"data")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.xml"]
+
+
+@pytest.mark.parametrize("content", [b"[]", b"42", b"{", b'{"tool": "apisec"}'])
+def test_bad_assessment_is_an_input_error_with_no_output(apisec, tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "assessment.json"
+    bad.write_bytes(content)
+    out = tmp_path / "reports"
+    res = apisec("compare", "report", str(bad), "-o", str(out), "--format", "json,html")
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("apisec: error: ") and "internal error" not in lines[0]
+    assert not out.exists()
