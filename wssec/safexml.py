@@ -32,6 +32,9 @@ XINCLUDE_NAMESPACES = frozenset({"http://www.w3.org/2001/XInclude", "http://www.
 
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.I)
 _ENTITY = re.compile(rb"<!\s*ENTITY", re.I)
+_ASCII_BASED = frozenset({"UTF-8", "US-ASCII", "ASCII", "UTF-16", "UTF-16LE", "UTF-16BE", "UTF-32"})
+_DTD_OR_ENTITY = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+"""One scan of the message for either (each scan is a pass over every ``<``)."""
 
 
 def _parser() -> etree.XMLParser:
@@ -89,9 +92,9 @@ def parse_xml(
     if len(data) > max_bytes:
         raise UnsafeXml(f"{what} is {len(data)} bytes, over the {max_bytes}-byte limit")
     scan = _as_scannable(data)
-    if _DOCTYPE.search(scan):
-        raise UnsafeXml(f"{what} contains a DOCTYPE (DTDs and entities are refused)")
-    if _ENTITY.search(scan):
+    if _DTD_OR_ENTITY.search(scan):
+        if _DOCTYPE.search(scan):
+            raise UnsafeXml(f"{what} contains a DOCTYPE (DTDs and entities are refused)")
         raise UnsafeXml(f"{what} declares entities (refused)")
     try:
         root = etree.fromstring(data, _parser())  # noqa: S320 - this *is* the hardened parse
@@ -105,7 +108,12 @@ def parse_xml(
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise UnsafeXml(f"{what} contains a DOCTYPE (DTDs and entities are refused)")
-    _check_tree(root, max_depth=max_depth, what=what)
+    # Nesting deeper than max_depth takes at least max_depth start tags (no
+    # entity or XInclude can add elements here): in an ASCII-compatible
+    # document with fewer "<" bytes than that, the depth walk has nothing to
+    # find.  (In UTF-16/32 every "<" still holds a 0x3C byte.)
+    depth = scan.count(b"<") >= max_depth or (docinfo.encoding or "").upper() not in _ASCII_BASED
+    _check_tree(root, max_depth=max_depth, what=what, depth=depth)
     return root
 
 
@@ -121,12 +129,12 @@ def _too_deep(max_depth: int) -> etree.XPath:
     return xp
 
 
-def _check_tree(root: etree._Element, *, max_depth: int, what: str) -> None:
+def _check_tree(root: etree._Element, *, max_depth: int, what: str, depth: bool = True) -> None:
     """Depth, XInclude and entity-reference checks, evaluated inside libxml2
     (XPath and C-level iteration): a Python walk over every node cost more
-    than parsing itself and sat on the hot path of every signed message."""
-    doc = root.getroottree()
-    if _too_deep(max_depth)(doc):
+    than parsing itself and sat on the hot path of every signed message.
+    ``depth=False``: the caller knows the document cannot be too deep."""
+    if depth and _too_deep(max_depth)(root.getroottree()):
         raise UnsafeXml(f"{what} is nested deeper than {max_depth} levels")
     if next(root.iter(etree.Entity), None) is not None:
         raise UnsafeXml(f"{what} contains an entity reference (refused)")

@@ -64,6 +64,10 @@ SAML_TOKEN_TYPES = {SAML2_NS: SAML_TOKEN_PROFILE + "#SAMLV2.0", SAML1_NS: SAML_T
 _HOK = ("urn:oasis:names:tc:SAML:2.0:cm:holder-of-key", "urn:oasis:names:tc:SAML:1.0:cm:holder-of-key")
 
 
+_WSU_ID = f"{{{WSU_NS}}}Id"
+_FAST_PARTS = frozenset({"Body", "Timestamp", "BinarySecurityToken"})
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{os.urandom(8).hex()}"
 
@@ -76,37 +80,23 @@ class _Part:
     """A token this Signer just built (no QName content to scan)."""
 
 
+# lxml declares a namespace an attribute needs but that is not in scope on
+# the element itself, with the prefix registered for it ("ns0" otherwise):
+# registered, ``wsu:Id`` set on a Body gets ``xmlns:wsu`` right there, with
+# no rebuild of the element (which re-walked its whole subtree).
+etree.register_namespace("wsu", WSU_NS)
+
+
 def _with_wsu_id(el: etree._Element, prefix: str) -> tuple[etree._Element, str]:
-    """Give ``el`` an id; where the wsu namespace is not in scope the element
-    is rebuilt with a local ``xmlns:wsu`` so the output reads ``wsu:Id``
-    rather than an invented ``ns0:Id`` (lxml cannot add a declaration to an
-    existing element)."""
+    """Give ``el`` an id: ``wsu:Id``, declaring the wsu namespace on ``el``
+    when it is not in scope (when the prefix ``wsu`` is taken by another
+    namespace there, lxml picks a fresh one)."""
     existing = element_id(el)
     if existing is not None:
         return el, existing
     value = _new_id(prefix)
-    if el.nsmap.get("wsu") == WSU_NS or WSU_NS in el.nsmap.values():
-        el.set(f"{{{WSU_NS}}}Id", value)
-        return el, value
-    if "wsu" in el.nsmap:  # prefix taken by something else: let lxml pick one
-        el.set(f"{{{WSU_NS}}}Id", value)
-        return el, value
-    parent = el.getparent()
-    local = {p: u for p, u in el.nsmap.items() if parent is None or parent.nsmap.get(p) != u}
-    if el.prefix is not None or "}" in el.tag:
-        local[el.prefix] = etree.QName(el).namespace
-    local["wsu"] = WSU_NS
-    # makeelement + replace first: the children then move within one
-    # document, which lxml does without re-walking their namespaces.
-    new = el.makeelement(el.tag, dict(el.attrib), local)
-    tail = el.tail
-    if parent is not None:
-        parent.replace(el, new)
-    new.text = el.text
-    new.tail = tail
-    new.extend(list(el))
-    new.set(f"{{{WSU_NS}}}Id", value)
-    return new, value
+    el.set(_WSU_ID, value)
+    return el, value
 
 
 _QNAME_START = re.compile(rb'(?:="|>)[ \t\r\n]*([A-Za-z_][A-Za-z0-9_.\-]*):')
@@ -271,14 +261,156 @@ class Signer:
             f"{self._cert_b64}</wsse:BinarySecurityToken>"
         )
         self._sig_templates: dict[tuple[tuple[bool, ...], bool], etree._Element] = {}
+        # The common shape (a message without a Security header for our actor,
+        # no UsernameToken or SAML, Body/Timestamp/BST signed) is built as
+        # text: see _sign_text.
+        self._text_path = (
+            self.username is None
+            and self.saml is None
+            and self.cert is not None
+            and set(self.parts) <= _FAST_PARTS
+            and ("BinarySecurityToken" not in self.parts or key_identifier == "bst")
+        )
+        self._bst_attrs = f'EncodingType="{BASE64_BINARY}" ValueType="{X509V3}"'
+        self._c14n_method = f'<ds:CanonicalizationMethod Algorithm="{dsig.EXC_C14N}"'
+        self._sig_method = f'<ds:SignatureMethod Algorithm="{self.sig_uri}"'
+        self._digest_method = f'<ds:DigestMethod Algorithm="{self.digest_uri}"'
+        self._transform = f'<ds:Transform Algorithm="{dsig.EXC_C14N}"'
+        # a Reference after its URI, up to the DigestValue (text, c14n form)
+        self._ref_rest = f"</ds:Transforms>{self._digest_method}/><ds:DigestValue>"
+        self._ref_rest_c14n = f"</ds:Transforms>{self._digest_method}></ds:DigestMethod><ds:DigestValue>"
+        self._ref_open = f"<ds:Transforms>{self._transform}/>{self._ref_rest}"
+        self._ref_open_c14n = f"<ds:Transforms>{self._transform}></ds:Transform>{self._ref_rest_c14n}"
+        self._actor_attr = (
+            None
+            if actor is None
+            else escape(actor, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+        )
 
     # -- building --------------------------------------------------------------
 
     def sign(self, envelope: bytes | str | etree._Element) -> bytes:
         """Secure ``envelope`` and return the signed message bytes."""
-        root = envelope if isinstance(envelope, etree._Element) else parse_xml(envelope, what="SOAP message")
+        if isinstance(envelope, etree._Element):
+            self.sign_tree(envelope)
+            return etree.tostring(envelope)
+        root = parse_xml(envelope, what="SOAP message")
+        if self._text_path:
+            signed = self._sign_text(root)
+            if signed is not None:
+                return signed
         self.sign_tree(root)
         return etree.tostring(root)
+
+    def _sign_text(self, root: etree._Element) -> bytes | None:
+        """:meth:`sign_tree` for the common shape, with the new header
+        elements written as text (None: not that shape, use the tree).
+
+        Only the Body id goes into the tree; a processing instruction with a
+        random name holds the place of the Security header's children and is
+        replaced in the serialised message.  The canonical forms of the
+        Timestamp, BST and SignedInfo are written directly too: the text
+        declares every prefix it uses, so their exclusive c14n does not
+        depend on the message around them.  Same output as the tree path.
+        """
+        env = envelope_parts(root)
+        if security_header(root, self.actor, parts=env) is not None:
+            return None
+        version, header, body = env
+        body_id = element_id(body)
+        if body_id is not None and not _SAFE_ID.match(body_id):
+            return None
+        now = dt.datetime.now(dt.UTC)
+        base = os.urandom(8).hex()
+        marker = etree.ProcessingInstruction(f"apisec-{base}")
+        soap_prefix = root.prefix
+        in_scope = header.nsmap if header is not None and soap_prefix else None
+        if in_scope is not None and in_scope.get(soap_prefix) == SOAP_NAMESPACES[version]:
+            # The Security element itself is text too (the Envelope's prefix
+            # names the mustUnderstand/actor attributes).
+            header.insert(0, marker)
+            must, role = ("1", "actor") if version == "1.1" else ("true", "role")
+            actor = "" if self._actor_attr is None else f' {soap_prefix}:{role}="{self._actor_attr}"'
+            sec_ns = ("" if in_scope.get("wsse") == WSSE_NS else f' xmlns:wsse="{WSSE_NS}"') + (
+                "" if in_scope.get("wsu") == WSU_NS else f' xmlns:wsu="{WSU_NS}"'
+            )
+            sec_open = f'<wsse:Security{sec_ns} {soap_prefix}:mustUnderstand="{must}"{actor}>'
+            sec_close = "</wsse:Security>"
+            wsse_ns = wsu_ns = ""
+        else:
+            sec = security_header(root, self.actor, create=True, parts=env)
+            sec.append(marker)
+            in_scope = sec.nsmap
+            sec_open = sec_close = ""
+            wsse_ns = "" if in_scope.get("wsse") == WSSE_NS else f' xmlns:wsse="{WSSE_NS}"'
+            wsu_ns = "" if in_scope.get("wsu") == WSU_NS else f' xmlns:wsu="{WSU_NS}"'
+        ds_ns = "" if in_scope.get("ds") == DS_NS else f' xmlns:ds="{DS_NS}"'
+        if body_id is None:
+            body_id = _new_id("id")
+            body.set(_WSU_ID, body_id)
+        digests: dict[str, tuple[str, list[str], bytes]] = {}
+        out: list[str] = [sec_open]
+        if self.timestamp:
+            ts_id = f"TS-{base}"
+            inner = (
+                f"<wsu:Created>{format_time(now)}</wsu:Created>"
+                f"<wsu:Expires>{format_time(now + dt.timedelta(seconds=self.timestamp))}</wsu:Expires>"
+                "</wsu:Timestamp>"
+            )
+            out.append(f'<wsu:Timestamp{wsu_ns} wsu:Id="{ts_id}">{inner}')
+            if "Timestamp" in self.parts:
+                c14n = f'<wsu:Timestamp xmlns:wsu="{WSU_NS}" wsu:Id="{ts_id}">{inner}'
+                digests["Timestamp"] = (ts_id, [], c14n.encode())
+        bst_id = f"X509-{base}"
+        if self.key_identifier == "bst":
+            bst_tail = f'wsu:Id="{bst_id}">{self._cert_b64}</wsse:BinarySecurityToken>'
+            out.append(f"<wsse:BinarySecurityToken{wsse_ns}{wsu_ns} {self._bst_attrs} {bst_tail}")
+            if "BinarySecurityToken" in self.parts:
+                c14n = f'<wsse:BinarySecurityToken xmlns:wsse="{WSSE_NS}" xmlns:wsu="{WSU_NS}" '
+                digests["BinarySecurityToken"] = (bst_id, [], f"{c14n}{self._bst_attrs} {bst_tail}".encode())
+        if "Body" in self.parts:
+            data, prefixes = _digest_input(body, False)
+            digests["Body"] = (body_id, prefixes, data)
+        refs_text: list[str] = []
+        refs_c14n: list[str] = []
+        for name in self.parts:
+            ref_id, prefixes, data = digests[name]
+            value = dsig.b64(dsig.digest(data, self.digest_hash))
+            tail = f"{value}</ds:DigestValue></ds:Reference>"
+            if prefixes:
+                inc = f'<ec:InclusiveNamespaces xmlns:ec="{EC14N_NS}" PrefixList="{" ".join(prefixes)}"'
+                head = f'<ds:Reference URI="#{ref_id}"><ds:Transforms>{self._transform}>{inc}'
+                refs_text.append(f"{head}/></ds:Transform>{self._ref_rest}{tail}")
+                refs_c14n.append(
+                    f"{head}></ec:InclusiveNamespaces></ds:Transform>{self._ref_rest_c14n}{tail}"
+                )
+            else:
+                refs_text.append(f'<ds:Reference URI="#{ref_id}">{self._ref_open}{tail}')
+                refs_c14n.append(f'<ds:Reference URI="#{ref_id}">{self._ref_open_c14n}{tail}')
+        signed_info_c14n = (
+            f'<ds:SignedInfo xmlns:ds="{DS_NS}">{self._c14n_method}></ds:CanonicalizationMethod>'
+            f"{self._sig_method}></ds:SignatureMethod>{''.join(refs_c14n)}</ds:SignedInfo>"
+        ).encode()
+        value = dsig.b64(dsig.sign_bytes(self.key, self.signature_algorithm, signed_info_c14n))
+        if self.key_identifier == "bst":
+            key_ref = f'<wsse:Reference URI="#{bst_id}" ValueType="{X509V3}"/>'
+        else:
+            key_ref = self._key_ref_inner
+        out.append(
+            f'<ds:Signature{ds_ns} Id="SIG-{base}"><ds:SignedInfo>{self._c14n_method}/>'
+            f"{self._sig_method}/>{''.join(refs_text)}</ds:SignedInfo>"
+            f'<ds:SignatureValue>{value}</ds:SignatureValue><ds:KeyInfo Id="KI-{base}">'
+            f'<wsse:SecurityTokenReference{wsse_ns}{wsu_ns} wsu:Id="STR-{base}">{key_ref}'
+            "</wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature>"
+        )
+        out.append(sec_close)
+        serialised = etree.tostring(root)
+        placeholder = f"<?apisec-{base} ?>".encode()
+        at = serialised.find(placeholder)
+        if at < 0 or serialised.find(placeholder, at + 1) >= 0:  # pragma: no cover - 2**-64
+            raise MalformedMessage("the message already holds apisec's placeholder")
+        fragment = "".join(out).encode("ascii", "xmlcharrefreplace")
+        return b"".join((serialised[:at], fragment, serialised[at + len(placeholder) :]))
 
     def sign_tree(self, root: etree._Element, now: dt.datetime | None = None) -> etree._Element:
         """Secure the lxml tree in place and return the ds:Signature element.
