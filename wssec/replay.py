@@ -12,6 +12,7 @@ on any node.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import threading
 from collections import OrderedDict
 from typing import Protocol, runtime_checkable
@@ -39,6 +40,9 @@ class MemoryReplayCache:
             raise ValueError("max_entries must be positive")
         self.max_entries = max_entries
         self._entries: OrderedDict[str, dt.datetime] = OrderedDict()
+        # (expires, key) min-heap: expired entries are dropped from the top in
+        # O(log n) each, instead of scanning the whole cache on every insert
+        self._expiry: list[tuple[dt.datetime, str]] = []
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -55,11 +59,17 @@ class MemoryReplayCache:
             if len(self._entries) >= self.max_entries:
                 self._purge(now)
             self._entries[key] = expires
+            heapq.heappush(self._expiry, (expires, key))
+            if len(self._expiry) > 2 * self.max_entries:  # stale heap items from evictions
+                self._expiry = [(exp, k) for k, exp in self._entries.items()]
+                heapq.heapify(self._expiry)
             return True
 
     def _purge(self, now: dt.datetime) -> None:
-        for k in [k for k, exp in self._entries.items() if exp <= now]:
-            del self._entries[k]
+        while self._expiry and self._expiry[0][0] <= now:
+            exp, k = heapq.heappop(self._expiry)
+            if self._entries.get(k) == exp:  # not re-stored with a later expiry since
+                del self._entries[k]
         while len(self._entries) >= self.max_entries:
             self._entries.popitem(last=False)
 

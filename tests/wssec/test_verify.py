@@ -421,3 +421,20 @@ def test_far_expires_does_not_keep_old_message_fresh(pki) -> None:
     assert v.verify(signed)
     with pytest.raises(Expired, match="older than 300 s"):
         v.verify(signed, at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+
+
+def test_memory_replay_cache_drops_expired_entries_first_and_stays_bounded() -> None:
+    import datetime as _dt
+
+    cache = MemoryReplayCache(max_entries=3)
+    t0 = _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC)
+    soon, late = t0 + _dt.timedelta(seconds=10), t0 + _dt.timedelta(hours=1)
+    assert cache.check_and_store("a", soon, t0)
+    assert cache.check_and_store("b", late, t0)
+    assert cache.check_and_store("c", late, t0)
+    assert not cache.check_and_store("b", late, t0)  # replay within its window
+    after = t0 + _dt.timedelta(seconds=20)
+    assert cache.check_and_store("d", late, after)  # full: the expired "a" goes, not "b"
+    assert len(cache) == 3
+    assert not cache.check_and_store("b", late, after) and not cache.check_and_store("c", late, after)
+    assert cache.check_and_store("a", late, after)  # expired entries may come back
