@@ -42,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from apisec_samples.oauth_server.serving import RunningServer, serve_asgi
+from apisec_samples.serving import RunningServer, serve_asgi
 
 ISSUER = "https://issuer.jwt-api.apisec.test"
 AUDIENCE = "https://jwt-api.apisec.test"

@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from apisec_samples.oauth_server.serving import RunningServer, serve_asgi
+from apisec_samples.serving import RunningServer, serve_asgi
 
 
 @dataclass(frozen=True)

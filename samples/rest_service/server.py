@@ -10,9 +10,7 @@ with :meth:`ServiceHandle.mint`.
 from __future__ import annotations
 
 import json
-import socket
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -21,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from apisec_samples.tls import harden
+from apisec_samples.serving import RunningServer, serve_asgi
 
 from ..pki import TestPKI, make_pki
 from .app import build_app
@@ -52,8 +49,7 @@ class ServiceHandle:
     """CA bundle that verifies the service certificate (``None`` over plain HTTP)."""
     issuer: str | None
     audience: str | None
-    _server: uvicorn.Server
-    _thread: threading.Thread
+    _running: RunningServer
     _signing_key: Any = None
     _tempdir: tempfile.TemporaryDirectory | None = None
     kid: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -103,8 +99,7 @@ class ServiceHandle:
 
     def stop(self) -> None:
         """Stop the server and wait for its thread (bounded)."""
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._running.stop()
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None
@@ -150,55 +145,26 @@ def serve(
     )
     asgi = app(verifier) if callable(app) else build_app(cfg, verifier)
     tempdir = None
-    ssl_kwargs: dict[str, Any] = {}
     ca_file = None
     if tls:
         if pki is None:
             tempdir = tempfile.TemporaryDirectory(prefix="apisec-rest-sample-")
             pki = make_pki(Path(tempdir.name))
-        ssl_kwargs = {"ssl_certfile": str(pki.service.cert_path), "ssl_keyfile": str(pki.service.key_path)}
         ca_file = pki.ca.cert_path
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP
-    # (with proto 0 every response waits ~40 ms for a delayed ACK).
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound_port = sock.getsockname()[1]
-    uv_config = uvicorn.Config(
-        asgi,
-        log_level="critical",
-        access_log=False,
-        server_header=False,
-        lifespan="off",
-        timeout_keep_alive=5,
-        timeout_graceful_shutdown=1,
-        **ssl_kwargs,
-    )
-    if ssl_kwargs:
-        uv_config.load()
-        harden(uv_config.ssl)
-    server = uvicorn.Server(uv_config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"rest-{cfg.name}"
-    )
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError(f"sample REST service ({cfg.name}) did not start")
-        time.sleep(0.02)
-    scheme = "https" if tls else "http"
-    shown = f"[{host}]" if ":" in host else host
+    try:
+        tls_files = (pki.service.cert_path, pki.service.key_path) if tls and pki else None
+        running = serve_asgi(asgi, host, port, tls_files, name=f"rest-{cfg.name}")
+    except BaseException:
+        if tempdir is not None:  # it holds a private key
+            tempdir.cleanup()
+        raise
     handle = ServiceHandle(
-        url=f"{scheme}://{shown}:{bound_port}",
+        url=running.url,
         config=cfg,
         ca_file=ca_file,
         issuer=issuer,
         audience=audience,
-        _server=server,
-        _thread=thread,
+        _running=running,
         _signing_key=signing_key,
         _tempdir=tempdir,
     )

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from apisec_samples.oauth_server.serving import serve_asgi
+from apisec_samples.serving import serve_asgi
 from rest.errors import BadInput, TargetUnreachable, TokenRejected
 from rest.jwt import JWKSClient, Validator
 from rest.jwt.forge import public_jwk

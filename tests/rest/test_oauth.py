@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apisec_samples.oauth_server import serve
-from apisec_samples.oauth_server.serving import serve_asgi
+from apisec_samples.serving import serve_asgi
 from compare.findings import Status
 from rest.errors import BadInput, TargetUnreachable
 from rest.jwt.forge import public_jwk

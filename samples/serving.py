@@ -51,34 +51,55 @@ def serve_asgi(
     tls: tuple[str | Path, str | Path] | None = None,
     *,
     startup_timeout: float = 15.0,
+    name: str = "uvicorn",
 ) -> RunningServer:
-    """Start ``app`` and return once it accepts connections."""
+    """Start ``app`` and return once it accepts connections.
+
+    TLS contexts are hardened (:func:`apisec_samples.tls.harden`); no Server
+    banner is sent.  On a failed start nothing is left bound or running."""
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says
     # TCP (with proto 0 every response waits ~40 ms for a delayed ACK).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    real_port = sock.getsockname()[1]
-    kwargs: dict[str, Any] = {}
-    if tls is not None:
-        kwargs = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])}
-    config = uvicorn.Config(
-        app, host=host, port=real_port, log_level="warning", access_log=False, lifespan="off", **kwargs
-    )
-    if tls is not None:
-        config.load()
-        harden(config.ssl)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        real_port = sock.getsockname()[1]
+        kwargs: dict[str, Any] = {}
+        if tls is not None:
+            kwargs = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])}
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=real_port,
+            log_level="critical",
+            access_log=False,
+            server_header=False,
+            lifespan="off",
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=1,
+            **kwargs,
+        )
+        if tls is not None:
+            config.load()
+            harden(config.ssl)
+    except BaseException:
+        sock.close()
+        raise
     server = uvicorn.Server(config)
     thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"uvicorn:{real_port}"
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"{name}:{real_port}"
     )
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
+            thread.join(timeout=5)
+            sock.close()
             raise RuntimeError(f"server on {host}:{real_port} did not start")
         time.sleep(0.02)
     scheme = "https" if tls else "http"
-    return RunningServer(f"{scheme}://{host}:{real_port}", host, real_port, server, thread)
+    shown = f"[{host}]" if ":" in host else host
+    return RunningServer(f"{scheme}://{shown}:{real_port}", host, real_port, server, thread)
