@@ -272,17 +272,17 @@ def xsw_command(
     folder = Path(output_dir)
     if not folder.is_dir():
         raise InputError(f"output folder does not exist: {folder}")
-    written = 0
-    for name in VARIANTS:
+    attacks: dict[str, bytes] = {}
+    for name in VARIANTS:  # build every variant first: a failure leaves no file behind
         try:
-            attack = wrap(name, data, evil_subject=evil_subject)
+            attacks[name] = wrap(name, data, evil_subject=evil_subject)
         except WssecError as exc:
             if exc.exit_code == 2 and "must be signed" in str(exc):
                 print(f"{name}: skipped ({exc})")
                 continue
             raise
-        atomic_write(folder / f"{name}.xml", attack)
-        written += 1
-        print(f"{name}: {folder / f'{name}.xml'}")
-    if not written:
+    if not attacks:
         raise InputError("no XSW variant applies: the Response and its assertion are both unsigned")
+    for name, attack in attacks.items():
+        atomic_write(folder / f"{name}.xml", attack)
+        print(f"{name}: {folder / f'{name}.xml'}")
