@@ -14,7 +14,7 @@ Starts the test suite's "good" and "legacy" ``openssl s_server`` endpoints on
   CLI doing the same job apisec does (scan + Mozilla verdict);
 * in-process: ``rest.tls.check_many`` against ``sslyze.Scanner`` with all
   commands, which leaves out interpreter start-up and imports;
-* start-up alone: ``apisec --version`` (which mounts every command group)
+* start-up alone: ``apisec --version`` (which mounts no command group)
   against ``python -c "import sslyze.__main__"``, to tell scan time from
   import time in the CLI ratios.
 

@@ -108,9 +108,15 @@ def _build(args: Sequence[str]) -> object:
 
     from compare.cli_demo import register as register_demo
 
-    wanted = next((a for a in args if not a.startswith("-")), None)
+    words = [a for a in args if not a.startswith("-")]
+    wanted = words[0] if words else None
     for name, module, help in _GROUPS:
-        group = importlib.import_module(module).app if name == wanted else _placeholder(help)
+        if name == wanted:
+            mod = importlib.import_module(module)
+            load = getattr(mod, "load", None)  # groups that can import one command's module
+            group = load(words[1] if len(words) > 1 else None) if load else mod.app
+        else:
+            group = _placeholder(help)
         app.add_typer(group, name=name, help=help)
     register_demo(app)
     return typer.main.get_command(app)

@@ -24,8 +24,22 @@ def _rest() -> None:
     """REST transport and token security."""
 
 
-# Command modules register themselves here, one line each:
-from rest.http import cli as _cli_http  # noqa: E402,F401
-from rest.jwt import cli as _jwt_cli  # noqa: E402,F401
-from rest.oauth import cli as _oauth_cli  # noqa: E402,F401
-from rest.tls import cli as _tls_cli  # noqa: E402,F401
+# Each command lives beside its check and registers itself on ``app`` when
+# imported.  ``load`` imports only the module a command line needs (sslyze,
+# Authlib and the HTTP probes are heavy to import for a command using one).
+_COMMANDS = {
+    "tls": "rest.tls.cli",
+    "jwt": "rest.jwt.cli",
+    "oauth": "rest.oauth.cli",
+    "check": "rest.http.cli",
+}
+
+
+def load(command: str | None = None) -> typer.Typer:
+    """Register ``command`` (every command when it is None or unknown) and return the group."""
+    import importlib
+
+    modules = [_COMMANDS[command]] if command in _COMMANDS else list(_COMMANDS.values())
+    for module in modules:
+        importlib.import_module(module)
+    return app

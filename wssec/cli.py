@@ -25,8 +25,26 @@ def _soap() -> None:
     """SOAP message security (WS-Security)."""
 
 
-# Command modules register themselves here, one line each:
-from wssec import cli_check as _cli_check  # noqa: E402,F401
-from wssec import cli_encrypt as _cli_encrypt  # noqa: E402,F401
-from wssec import cli_saml as _cli_saml  # noqa: E402,F401
-from wssec import cli_sign as _cli_sign  # noqa: E402,F401
+# Each command lives in its own module, which registers itself on ``app`` when
+# imported.  ``load`` imports only the module a command line needs: the group's
+# modules pull in zeep, requests and the crypto stacks, a second of start-up
+# for a command that uses one of them.
+_COMMANDS = {
+    "sign": "wssec.cli_sign",
+    "verify": "wssec.cli_sign",
+    "encrypt": "wssec.cli_encrypt",
+    "decrypt": "wssec.cli_encrypt",
+    "saml": "wssec.cli_saml",
+    "check": "wssec.cli_check",
+    "policy": "wssec.cli_check",
+}
+
+
+def load(command: str | None = None) -> typer.Typer:
+    """Register ``command`` (every command when it is None or unknown) and return the group."""
+    import importlib
+
+    modules = [_COMMANDS[command]] if command in _COMMANDS else list(dict.fromkeys(_COMMANDS.values()))
+    for module in modules:
+        importlib.import_module(module)
+    return app
