@@ -32,7 +32,7 @@ XINCLUDE_NAMESPACES = frozenset({"http://www.w3.org/2001/XInclude", "http://www.
 
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.I)
 _ENTITY = re.compile(rb"<!\s*ENTITY", re.I)
-_ASCII_BASED = frozenset({"UTF-8", "US-ASCII", "ASCII", "UTF-16", "UTF-16LE", "UTF-16BE", "UTF-32"})
+_ASCII_BASED = frozenset({"UTF-8", "US-ASCII", "ASCII"})
 _DTD_OR_ENTITY = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
 """One scan of the message for either (each scan is a pass over every ``<``)."""
 
@@ -109,10 +109,11 @@ def parse_xml(
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise UnsafeXml(f"{what} contains a DOCTYPE (DTDs and entities are refused)")
     # Nesting deeper than max_depth takes at least max_depth start tags (no
-    # entity or XInclude can add elements here): in an ASCII-compatible
-    # document with fewer "<" bytes than that, the depth walk has nothing to
-    # find.  (In UTF-16/32 every "<" still holds a 0x3C byte.)
-    depth = scan.count(b"<") >= max_depth or (docinfo.encoding or "").upper() not in _ASCII_BASED
+    # entity or XInclude can add elements here).  In a UTF-8/ASCII document
+    # every start tag is a "<" byte not followed by "/", so with fewer of
+    # those than max_depth the depth walk has nothing to find.
+    starts = scan.count(b"<") - scan.count(b"</")
+    depth = starts >= max_depth or (docinfo.encoding or "").upper() not in _ASCII_BASED
     _check_tree(root, max_depth=max_depth, what=what, depth=depth)
     return root
 

@@ -121,3 +121,22 @@ def test_existing_security_header_takes_the_tree_path(pki) -> None:
     (sec,) = parse_xml(signed).iter(f"{{{WSSE_NS}}}Security")
     assert [etree.QName(c).localname for c in sec] == ["Timestamp", "BinarySecurityToken", "Signature"]
     assert Verifier(trust=[pki.ca.cert_path]).verify(signed).signed_parts
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        b"<a>" * 129 + b"x" + b"</a>" * 129,
+        b"<!--" + b"</" * 1000 + b"-->" + b"<a>" * 129 + b"x" + b"</a>" * 129,
+        b"<a>" * 129 + b"<![CDATA[" + b"</" * 500 + b"]]>" + b"</a>" * 129,
+        b'<?xml version="1.0" encoding="UTF-7"?><a>' + b"+ADw-a>" * 130 + b"x" + b"+ADw-/a>" * 130 + b"</a>",
+        ("<a>" * 129 + "x" + "</a>" * 129).encode("utf-16"),
+    ],
+)
+def test_depth_refusal_survives_the_start_tag_shortcut(doc: bytes) -> None:
+    """parse_xml skips its depth XPath when too few start tags exist; "</"
+    in comments/CDATA or an encoding hiding "<" must not fool that count."""
+    from wssec.errors import UnsafeXml
+
+    with pytest.raises(UnsafeXml, match="nested deeper"):
+        parse_xml(doc)
