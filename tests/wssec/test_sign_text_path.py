@@ -73,13 +73,17 @@ def deterministic(monkeypatch):
 
 @pytest.mark.parametrize("name", sorted(MESSAGES))
 @pytest.mark.parametrize("actor", [None, 'urn:next?a=1&b="2"'])
-@pytest.mark.parametrize("kind", ["bst", "ski"])
-@pytest.mark.parametrize("parts", [("Body", "Timestamp"), ("Timestamp", "Body", "BinarySecurityToken")])
+@pytest.mark.parametrize(
+    ("kind", "parts"),
+    [
+        ("bst", ("Body", "Timestamp")),
+        ("bst", ("Timestamp", "Body", "BinarySecurityToken")),
+        ("ski", ("Body", "Timestamp")),  # no BST is sent with a SKI reference, so none to sign
+    ],
+)
 def test_text_path_equals_tree_path(
     pki, deterministic, name: str, actor: str | None, kind: str, parts: tuple[str, ...]
 ) -> None:
-    if kind != "bst" and "BinarySecurityToken" in parts:
-        pytest.skip("no BST with a SKI reference")
     msg = MESSAGES[name]
     signer = Signer(pki.client.key_path, pki.client.cert_path, key_identifier=kind, sign=parts, actor=actor)
     assert signer._text_path
