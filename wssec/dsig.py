@@ -85,8 +85,17 @@ def c14n(
     )
 
 
+_HASH_CONSTRUCTORS = {
+    "sha1": hashlib.sha1,
+    "sha256": hashlib.sha256,
+    "sha384": hashlib.sha384,
+    "sha512": hashlib.sha512,
+}
+
+
 def digest(data: bytes, hashlib_name: str) -> bytes:
-    return hashlib.new(hashlib_name, data).digest()
+    ctor = _HASH_CONSTRUCTORS.get(hashlib_name)  # direct constructors skip hashlib.new's lookup
+    return ctor(data).digest() if ctor is not None else hashlib.new(hashlib_name, data).digest()
 
 
 def b64(data: bytes) -> str:

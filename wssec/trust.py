@@ -53,7 +53,9 @@ class TrustStore:
         self.max_chain_depth = max_chain_depth
         self._store = Store(self.anchors) if self.anchors else None
         self._anchor_set = set(self.anchors)  # Certificate hashes/compares by its DER
-        self._cache: dict[tuple[x509.Certificate, ...], list[x509.Certificate]] = {}
+        self._cache: dict[
+            tuple[x509.Certificate, ...], tuple[list[x509.Certificate], dt.datetime, dt.datetime]
+        ] = {}
         self._lock = threading.Lock()
 
     def __bool__(self) -> bool:
@@ -67,17 +69,25 @@ class TrustStore:
     ) -> list[x509.Certificate]:
         """The validated chain (leaf first) or :class:`UntrustedKey` with a reason."""
         at = at or dt.datetime.now(dt.UTC)
+        key = (cert, *intermediates)
+        cached = self._cache.get(key)
+        if cached is not None:
+            chain, not_before, not_after = cached
+            # Inside every certificate's validity window (leaf included):
+            # the intersection of the windows, computed when cached.
+            if not_before <= at <= not_after:
+                return chain
+            check_validity(cert, at)  # outside: the exact reason, leaf first
+            for c in chain:
+                check_validity(c, at)
+            raise UntrustedKey(
+                f"certificate chain of {_subject(cert)} is not valid at {at:%Y-%m-%dT%H:%M:%SZ}"
+            )
         check_validity(cert, at)
         if cert in self._anchor_set:
             return [cert]
         if self._store is None:
             raise UntrustedKey(f"no trust anchors configured: cannot trust {_subject(cert)}")
-        key = (cert, *intermediates)
-        cached = self._cache.get(key)
-        if cached is not None:
-            for c in cached:
-                check_validity(c, at)
-            return cached
         if not isinstance(cert.public_key(), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
             raise UntrustedKey(f"certificate {_subject(cert)} has an unsupported key type")
         verifier = (
@@ -102,7 +112,11 @@ class TrustStore:
         with self._lock:
             if len(self._cache) > 1024:
                 self._cache.clear()
-            self._cache[key] = chain
+            self._cache[key] = (
+                chain,
+                max(c.not_valid_before_utc for c in (cert, *chain)),
+                min(c.not_valid_after_utc for c in (cert, *chain)),
+            )
         return chain
 
 

@@ -77,6 +77,36 @@ _DEFAULT = object()
 
 _WSA = ("http://www.w3.org/2005/08/addressing", "http://schemas.xmlsoap.org/ws/2004/08/addressing")
 
+# Qualified tag names, built once (the processors compare tags on every message).
+_DS_CANONICALIZATIONMETHOD = f"{{{DS_NS}}}CanonicalizationMethod"
+_DS_DIGESTMETHOD = f"{{{DS_NS}}}DigestMethod"
+_DS_DIGESTVALUE = f"{{{DS_NS}}}DigestValue"
+_DS_KEYINFO = f"{{{DS_NS}}}KeyInfo"
+_DS_KEYVALUE = f"{{{DS_NS}}}KeyValue"
+_DS_OBJECT = f"{{{DS_NS}}}Object"
+_DS_REFERENCE = f"{{{DS_NS}}}Reference"
+_DS_SIGNATURE = f"{{{DS_NS}}}Signature"
+_DS_SIGNATUREMETHOD = f"{{{DS_NS}}}SignatureMethod"
+_DS_SIGNATUREVALUE = f"{{{DS_NS}}}SignatureValue"
+_DS_SIGNEDINFO = f"{{{DS_NS}}}SignedInfo"
+_DS_TRANSFORM = f"{{{DS_NS}}}Transform"
+_DS_TRANSFORMS = f"{{{DS_NS}}}Transforms"
+_EC14N_INCLUSIVENAMESPACES = f"{{{EC14N_NS}}}InclusiveNamespaces"
+_SAML1_ASSERTION = f"{{{SAML1_NS}}}Assertion"
+_SAML2_ASSERTION = f"{{{SAML2_NS}}}Assertion"
+_WSSE_BINARYSECURITYTOKEN = f"{{{WSSE_NS}}}BinarySecurityToken"
+_WSSE_KEYIDENTIFIER = f"{{{WSSE_NS}}}KeyIdentifier"
+_WSSE_REFERENCE = f"{{{WSSE_NS}}}Reference"
+_WSSE_SECURITY = f"{{{WSSE_NS}}}Security"
+_WSSE_SECURITYTOKENREFERENCE = f"{{{WSSE_NS}}}SecurityTokenReference"
+_WSSE_USERNAMETOKEN = f"{{{WSSE_NS}}}UsernameToken"
+_WSU_CREATED = f"{{{WSU_NS}}}Created"
+_WSU_EXPIRES = f"{{{WSU_NS}}}Expires"
+_WSU_ID = f"{{{WSU_NS}}}Id"
+_WSU_TIMESTAMP = f"{{{WSU_NS}}}Timestamp"
+_XENC_ENCRYPTEDKEY = f"{{{XENC_NS}}}EncryptedKey"
+_XENC_REFERENCELIST = f"{{{XENC_NS}}}ReferenceList"
+
 
 class NotSigned(PolicyViolation, InvalidSignature):
     """A part the policy requires to be signed is not covered by a valid
@@ -203,7 +233,7 @@ def _one(parent: etree._Element, tag: str, what: str, required: bool = True) -> 
 
 
 def _inclusive_prefixes(method: etree._Element) -> list[str] | None:
-    inc = method.findall(f"{{{EC14N_NS}}}InclusiveNamespaces")
+    inc = method.findall(_EC14N_INCLUSIVENAMESPACES)
     if not inc:
         return None
     if len(inc) > 1:
@@ -215,7 +245,7 @@ def _inclusive_prefixes(method: etree._Element) -> list[str] | None:
 
 
 def _under_object(el: etree._Element) -> bool:
-    for anc in el.iterancestors(f"{{{DS_NS}}}Object"):
+    for anc in el.iterancestors(_DS_OBJECT):
         return anc is not None
     return False
 
@@ -349,9 +379,9 @@ class Verifier:
 
     def _process_one(self, el: etree._Element, state: _State) -> None:
         tag = el.tag
-        if tag == f"{{{WSU_NS}}}Timestamp":
+        if tag == _WSU_TIMESTAMP:
             self._timestamp(el, state)
-        elif tag == f"{{{WSSE_NS}}}UsernameToken":
+        elif tag == _WSSE_USERNAMETOKEN:
             if state.ut is not None:
                 raise MalformedMessage("more than one UsernameToken in the Security header")
             state.ut = authenticate(
@@ -362,18 +392,18 @@ class Verifier:
                 max_age=self.max_age,
                 replay_cache=self.replay_cache,
             )
-        elif tag == f"{{{WSSE_NS}}}BinarySecurityToken":
-            token_id = el.get(f"{{{WSU_NS}}}Id") or el.get("Id") or ""
+        elif tag == _WSSE_BINARYSECURITYTOKEN:
+            token_id = el.get(_WSU_ID) or el.get("Id") or ""
             state.bsts[token_id] = parse_bst_cached(el)
-        elif tag == f"{{{DS_NS}}}Signature":
+        elif tag == _DS_SIGNATURE:
             if len(state.signatures) >= self.max_signatures:
                 raise PolicyViolation(f"more than {self.max_signatures} signatures in the Security header")
             state.signatures.append(self._signature(el, state))
-        elif tag == f"{{{XENC_NS}}}EncryptedKey":
+        elif tag == _XENC_ENCRYPTEDKEY:
             self._encrypted_key(el, state)
-        elif tag == f"{{{XENC_NS}}}ReferenceList":
+        elif tag == _XENC_REFERENCELIST:
             self._reference_list(el, state)
-        elif tag in (f"{{{SAML2_NS}}}Assertion", f"{{{SAML1_NS}}}Assertion"):
+        elif tag in (_SAML2_ASSERTION, _SAML1_ASSERTION):
             self._assertion(el, state)
         # Anything else (SignatureConfirmation, unknown extensions) produces no
         # result and is therefore trusted for nothing.
@@ -381,8 +411,8 @@ class Verifier:
     def _timestamp(self, el: etree._Element, state: _State) -> None:
         if state.timestamp is not None:
             raise MalformedMessage("more than one Timestamp in the Security header (WS-I BSP R3227)")
-        created_el = _one(el, f"{{{WSU_NS}}}Created", "Timestamp Created")
-        expires_el = _one(el, f"{{{WSU_NS}}}Expires", "Timestamp Expires", required=False)
+        created_el = _one(el, _WSU_CREATED, "Timestamp Created")
+        expires_el = _one(el, _WSU_EXPIRES, "Timestamp Expires", required=False)
         created = parse_time(created_el.text, "Timestamp Created")  # type: ignore[union-attr]
         expires = parse_time(expires_el.text, "Timestamp Expires") if expires_el is not None else None
         skew = dt.timedelta(seconds=self.max_skew)
@@ -449,22 +479,22 @@ class Verifier:
 
     def _signature(self, sig: etree._Element, state: _State) -> SignatureResult:
         children = list(sig.iterchildren(etree.Element))
-        if len(children) < 2 or children[0].tag != f"{{{DS_NS}}}SignedInfo":
+        if len(children) < 2 or children[0].tag != _DS_SIGNEDINFO:
             raise MalformedMessage("ds:Signature must start with SignedInfo")
-        if children[1].tag != f"{{{DS_NS}}}SignatureValue":
+        if children[1].tag != _DS_SIGNATUREVALUE:
             raise MalformedMessage("ds:Signature has no SignatureValue after SignedInfo")
         signed_info, sv_el = children[0], children[1]
         key_info = None
         for extra in children[2:]:
-            if extra.tag == f"{{{DS_NS}}}KeyInfo" and key_info is None:
+            if extra.tag == _DS_KEYINFO and key_info is None:
                 key_info = extra
-            elif extra.tag != f"{{{DS_NS}}}Object":
+            elif extra.tag != _DS_OBJECT:
                 raise MalformedMessage(f"unexpected {etree.QName(extra).localname} in ds:Signature")
         si_children = list(signed_info.iterchildren(etree.Element))
         if len(si_children) < 3:
             raise MalformedMessage("SignedInfo needs CanonicalizationMethod, SignatureMethod and a Reference")
         cm, sm, refs = si_children[0], si_children[1], si_children[2:]
-        if cm.tag != f"{{{DS_NS}}}CanonicalizationMethod" or sm.tag != f"{{{DS_NS}}}SignatureMethod":
+        if cm.tag != _DS_CANONICALIZATIONMETHOD or sm.tag != _DS_SIGNATUREMETHOD:
             raise MalformedMessage("SignedInfo must start with CanonicalizationMethod, SignatureMethod")
         c14n_alg = cm.get("Algorithm")
         if c14n_alg not in (dsig.EXC_C14N, dsig.EXC_C14N_COMMENTS):
@@ -524,7 +554,7 @@ class Verifier:
 
     def _reference(self, ref: etree._Element, sig: etree._Element, state: _State) -> tuple:
         """Check one Reference's shape and resolve its target (no digest yet)."""
-        if ref.tag != f"{{{DS_NS}}}Reference":
+        if ref.tag != _DS_REFERENCE:
             raise MalformedMessage(f"unexpected {etree.QName(ref).localname} in SignedInfo")
         uri = ref.get("URI")
         if uri is None or uri == "":
@@ -546,13 +576,9 @@ class Verifier:
                 f"Reference {uri[:80]} covers its own Signature (enveloped signatures refused)"
             )
         kids = list(ref.iterchildren(etree.Element))
-        tr_el = kids[0] if kids and kids[0].tag == f"{{{DS_NS}}}Transforms" else None
+        tr_el = kids[0] if kids and kids[0].tag == _DS_TRANSFORMS else None
         rest = kids[1:] if tr_el is not None else kids
-        if (
-            len(rest) != 2
-            or rest[0].tag != f"{{{DS_NS}}}DigestMethod"
-            or rest[1].tag != f"{{{DS_NS}}}DigestValue"
-        ):
+        if len(rest) != 2 or rest[0].tag != _DS_DIGESTMETHOD or rest[1].tag != _DS_DIGESTVALUE:
             raise MalformedMessage("Reference must hold Transforms, DigestMethod, DigestValue")
         prefixes: list[str] | None = None
         comments = False
@@ -563,7 +589,7 @@ class Verifier:
             )
         for t in transforms:
             alg = t.get("Algorithm") or ""
-            if t.tag != f"{{{DS_NS}}}Transform":
+            if t.tag != _DS_TRANSFORM:
                 raise MalformedMessage("unexpected element in Transforms")
             if alg == dsig.EXC_C14N or alg == dsig.EXC_C14N_COMMENTS:
                 prefixes = _inclusive_prefixes(t)
@@ -615,11 +641,11 @@ class Verifier:
         return first
 
     def _resolve_one(self, ref: etree._Element, state: _State):
-        if ref.tag == f"{{{WSSE_NS}}}SecurityTokenReference":
+        if ref.tag == _WSSE_SECURITYTOKENREFERENCE:
             return self._resolve_str(ref, state)
         if ref.tag == f"{{{DS_NS}}}X509Data":
             return self._resolve_x509data(ref, state)
-        if ref.tag == f"{{{DS_NS}}}KeyValue":
+        if ref.tag == _DS_KEYVALUE:
             raise UntrustedKey("signature carries a bare KeyValue: a raw key cannot be trusted")
         raise UntrustedKey(f"unsupported KeyInfo content {etree.QName(ref).localname}")
 
@@ -635,7 +661,7 @@ class Verifier:
         if len(kids) != 1:
             raise MalformedMessage("SecurityTokenReference must hold exactly one reference")
         ref = kids[0]
-        if ref.tag == f"{{{WSSE_NS}}}Reference":
+        if ref.tag == _WSSE_REFERENCE:
             uri = ref.get("URI") or ""
             m = _ID_URI.match(uri)
             if not m:
@@ -645,24 +671,24 @@ class Verifier:
             target = state.ids.get(m.group(1))
             if target is None:
                 raise UntrustedKey(f"token reference {uri[:80]} points at nothing in the message")
-            if target.tag == f"{{{WSSE_NS}}}BinarySecurityToken":
-                if target.getparent() is None or target.getparent().tag != f"{{{WSSE_NS}}}Security":
+            if target.tag == _WSSE_BINARYSECURITYTOKEN:
+                if target.getparent() is None or target.getparent().tag != _WSSE_SECURITY:
                     raise UntrustedKey("referenced BinarySecurityToken is not in the Security header")
                 certs = parse_bst_cached(target)
-                return certs[0], certs[1:], certs[0].public_key(), "bst"
-            if target.tag in (f"{{{SAML2_NS}}}Assertion", f"{{{SAML1_NS}}}Assertion"):
+                return certs[0], certs[1:], _public_key(certs[0]), "bst"
+            if target.tag in (_SAML2_ASSERTION, _SAML1_ASSERTION):
                 return self._saml_key(target, state)
             raise UntrustedKey(
                 f"token reference points at a {etree.QName(target).localname}, not a certificate"
             )
-        if ref.tag == f"{{{WSSE_NS}}}KeyIdentifier":
+        if ref.tag == _WSSE_KEYIDENTIFIER:
             vt = ref.get("ValueType") or ""
             if vt in SAML_VALUE_TYPES:
                 aid = (ref.text or "").strip()
                 target = state.ids.get(aid)
                 if target is None or target.tag not in (
-                    f"{{{SAML2_NS}}}Assertion",
-                    f"{{{SAML1_NS}}}Assertion",
+                    _SAML2_ASSERTION,
+                    _SAML1_ASSERTION,
                 ):
                     raise UntrustedKey(
                         f"SAML key identifier {aid[:80]!r} matches no assertion in the message"
@@ -674,7 +700,7 @@ class Verifier:
                     cert = x509.load_der_x509_certificate(value)
                 except ValueError:
                     raise MalformedMessage("X509v3 KeyIdentifier is not a certificate") from None
-                return cert, [], cert.public_key(), "x509-key-identifier"
+                return cert, [], _public_key(cert), "x509-key-identifier"
             if vt not in (X509SKI, THUMBPRINT_SHA1):
                 raise UntrustedKey(f"unsupported KeyIdentifier ValueType {vt[:120]}")
             how = "ski" if vt == X509SKI else "thumbprint"
@@ -684,7 +710,7 @@ class Verifier:
                     f"signing certificate named by {how} {base64.b16encode(value).decode()[:40]} is not known "
                     "(pass it with certs=/--certs)"
                 )
-            return cert, [], cert.public_key(), how
+            return cert, [], _public_key(cert), how
         if ref.tag == f"{{{DS_NS}}}X509Data":
             return self._resolve_x509data(ref, state)
         raise UntrustedKey(f"unsupported SecurityTokenReference {etree.QName(ref).localname}")
@@ -698,7 +724,7 @@ class Verifier:
                     certs.append(x509.load_der_x509_certificate(dsig.b64decode(c.text, "X509Certificate")))
                 except ValueError:
                     raise MalformedMessage("X509Certificate is not a valid certificate") from None
-            return certs[0], certs[1:], certs[0].public_key(), "x509data"
+            return certs[0], certs[1:], _public_key(certs[0]), "x509data"
         xis = data.find(f"{{{DS_NS}}}X509IssuerSerial")
         if xis is not None:
             name = _one(xis, f"{{{DS_NS}}}X509IssuerName", "X509IssuerName")
@@ -713,14 +739,14 @@ class Verifier:
                 raise UntrustedKey(
                     f"signing certificate {issuer[:100]} serial {serial} is not known (pass it with certs=/--certs)"
                 )
-            return cert, [], cert.public_key(), "issuer-serial"
+            return cert, [], _public_key(cert), "issuer-serial"
         ski = data.find(f"{{{DS_NS}}}X509SKI")
         if ski is not None:
             value = dsig.b64decode(ski.text, "X509SKI")
             cert = find_by_identifier(self._candidates(state), X509SKI, value)
             if cert is None:
                 raise UntrustedKey("signing certificate named by X509SKI is not known (pass it with certs=)")
-            return cert, [], cert.public_key(), "ski"
+            return cert, [], _public_key(cert), "ski"
         raise UntrustedKey("X509Data names no certificate")
 
     def _saml_key(self, assertion: etree._Element, state: _State):
@@ -825,7 +851,7 @@ class Verifier:
                 raise NotSigned("the SAML Assertion is not covered by the message signature")
         elif name == "BinarySecurityToken":
             sec = security_header(state.root, self.actor)
-            bsts = sec.findall(f"{{{WSSE_NS}}}BinarySecurityToken") if sec is not None else []
+            bsts = sec.findall(_WSSE_BINARYSECURITYTOKEN) if sec is not None else []
             if not bsts or not all(is_signed(b) for b in bsts):
                 raise NotSigned("the BinarySecurityToken is not covered by the signature")
         else:
@@ -849,9 +875,7 @@ class Verifier:
         return [
             h
             for h in header
-            if isinstance(h.tag, str)
-            and etree.QName(h).localname == name
-            and h.tag != f"{{{WSSE_NS}}}Security"
+            if isinstance(h.tag, str) and etree.QName(h).localname == name and h.tag != _WSSE_SECURITY
         ]
 
     @staticmethod
@@ -946,6 +970,23 @@ def parse_bst_cached(bst: etree._Element) -> list[x509.Certificate]:
         _BST_CACHE.clear()
     _BST_CACHE[key] = certs
     return certs
+
+
+_PUBLIC_KEYS: dict[x509.Certificate, Any] = {}
+
+
+def _public_key(cert: x509.Certificate) -> Any:
+    """``cert.public_key()``, cached per certificate (Certificate hashes and
+    compares by its DER, so a different certificate never hits): a fresh key
+    object makes OpenSSL rebuild its Montgomery context on every signature
+    check, which cost more than half of an RSA-2048 verification."""
+    key = _PUBLIC_KEYS.get(cert)
+    if key is None:
+        key = cert.public_key()
+        if len(_PUBLIC_KEYS) >= 256:
+            _PUBLIC_KEYS.clear()
+        _PUBLIC_KEYS[cert] = key
+    return key
 
 
 def _same_key(a: Any, b: Any) -> bool:
