@@ -394,6 +394,37 @@ def _check_window(
         raise Expired(f"{what} expired (NotOnOrAfter {not_on_or_after.isoformat()})")
 
 
+def _conditions(
+    a: etree._Element, S: str, policy: _Policy, *, audience_tag: str, harmless: tuple[str, ...]
+) -> tuple[dt.datetime | None, dt.datetime | None, list[list[str]], str | None]:
+    """Read and enforce an assertion's Conditions (SAML 2.0 and 1.1 differ only in
+    tag names): the validity window, the audience restrictions, and no condition
+    the verifier does not understand (unknown conditions are refused, not ignored).
+    Returns the window, every restriction's audiences, and the matched audience."""
+    conditions = _one_child(a, ns.q(S, "Conditions"), "Assertion", required=False)
+    not_before = not_on_or_after = None
+    restrictions: list[list[str]] = []
+    if conditions is not None:
+        not_before = _instant(conditions, "NotBefore", "Conditions")
+        not_on_or_after = _instant(conditions, "NotOnOrAfter", "Conditions")
+        _check_window(policy, not_before, not_on_or_after, "assertion")
+        for cond in conditions:
+            if not isinstance(cond.tag, str):
+                continue
+            if cond.tag == ns.q(S, audience_tag):
+                listed = [_text_only(x, "Audience").strip() for x in cond.findall(ns.q(S, "Audience"))]
+                if not listed:
+                    raise MalformedMessage(f"{audience_tag} without Audience")
+                restrictions.append(listed)
+            elif cond.tag in tuple(ns.q(S, h) for h in harmless):
+                continue
+            else:
+                raise PolicyViolation(
+                    f"unsupported condition {etree.QName(cond).localname} (refused, not ignored)"
+                )
+    return not_before, not_on_or_after, restrictions, _check_audiences(policy, restrictions)
+
+
 def _check_audiences(policy: _Policy, restrictions: list[list[str]]) -> str | None:
     """Each restriction must contain one accepted audience; returns the matched one."""
     all_listed = [a for r in restrictions for a in r]
@@ -502,28 +533,9 @@ def _read2(
     if spnq is not None and policy.audiences is not None and spnq not in policy.audiences:
         raise PolicyViolation(f"NameID SPNameQualifier {spnq!r} is not an accepted audience")
 
-    conditions = _one_child(a, ns.q(S, "Conditions"), "Assertion", required=False)
-    not_before = not_on_or_after = None
-    restrictions: list[list[str]] = []
-    if conditions is not None:
-        not_before = _instant(conditions, "NotBefore", "Conditions")
-        not_on_or_after = _instant(conditions, "NotOnOrAfter", "Conditions")
-        _check_window(policy, not_before, not_on_or_after, "assertion")
-        for cond in conditions:
-            if not isinstance(cond.tag, str):
-                continue
-            if cond.tag == ns.q(S, "AudienceRestriction"):
-                listed = [_text_only(x, "Audience").strip() for x in cond.findall(ns.q(S, "Audience"))]
-                if not listed:
-                    raise MalformedMessage("AudienceRestriction without Audience")
-                restrictions.append(listed)
-            elif cond.tag in (ns.q(S, "OneTimeUse"), ns.q(S, "ProxyRestriction")):
-                continue
-            else:
-                raise PolicyViolation(
-                    f"unsupported condition {etree.QName(cond).localname} (refused, not ignored)"
-                )
-    audience = _check_audiences(policy, restrictions)
+    not_before, not_on_or_after, restrictions, audience = _conditions(
+        a, S, policy, audience_tag="AudienceRestriction", harmless=("OneTimeUse", "ProxyRestriction")
+    )
 
     candidates: list[_Confirmation | Exception] = []
     for sc in subject_el.findall(ns.q(S, "SubjectConfirmation")):
@@ -616,28 +628,9 @@ def _read1(
     if issue_instant > policy.at + policy.skew:
         raise Expired(f"assertion issued in the future ({issue_instant.isoformat()})")
 
-    conditions = _one_child(a, ns.q(S, "Conditions"), "Assertion", required=False)
-    not_before = not_on_or_after = None
-    restrictions: list[list[str]] = []
-    if conditions is not None:
-        not_before = _instant(conditions, "NotBefore", "Conditions")
-        not_on_or_after = _instant(conditions, "NotOnOrAfter", "Conditions")
-        _check_window(policy, not_before, not_on_or_after, "assertion")
-        for cond in conditions:
-            if not isinstance(cond.tag, str):
-                continue
-            if cond.tag == ns.q(S, "AudienceRestrictionCondition"):
-                listed = [_text_only(x, "Audience").strip() for x in cond.findall(ns.q(S, "Audience"))]
-                if not listed:
-                    raise MalformedMessage("AudienceRestrictionCondition without Audience")
-                restrictions.append(listed)
-            elif cond.tag == ns.q(S, "DoNotCacheCondition"):
-                continue
-            else:
-                raise PolicyViolation(
-                    f"unsupported condition {etree.QName(cond).localname} (refused, not ignored)"
-                )
-    audience = _check_audiences(policy, restrictions)
+    not_before, not_on_or_after, restrictions, audience = _conditions(
+        a, S, policy, audience_tag="AudienceRestrictionCondition", harmless=("DoNotCacheCondition",)
+    )
     if not_on_or_after is None:
         raise PolicyViolation("assertion has no expiry (no Conditions/@NotOnOrAfter)")
     if policy.recipient is not None and response_id is None:
