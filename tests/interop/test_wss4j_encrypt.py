@@ -33,6 +33,7 @@ from wssec.safexml import parse_xml
 pytestmark = pytest.mark.interop
 
 HARNESS = Path(__file__).parent / "java" / "WssEncryptHarness.java"
+HARNESS_UTIL = HARNESS.with_name("HarnessUtil.java")  # shared with the signature harness
 JARS = [
     "/usr/share/java/wss4j.jar",
     "/usr/share/java/xmlsec.jar",
@@ -100,9 +101,14 @@ def wss4j(pki, tmp_path_factory) -> Peer:
         if not Path(jar).exists():
             pytest.fail(f"{jar} missing (apt-get install libwss4j-java)")
     d = tmp_path_factory.mktemp("wss4j-enc")
-    shutil.copy(HARNESS, d / HARNESS.name)
+    for source in (HARNESS, HARNESS_UTIL):
+        shutil.copy(source, d / source.name)
     cp = ":".join([str(d), *JARS])
-    subprocess.run(["javac", "-cp", cp, "-d", str(d), str(d / HARNESS.name)], check=True, capture_output=True)
+    subprocess.run(
+        ["javac", "-cp", cp, "-d", str(d), str(d / HARNESS.name), str(d / HARNESS_UTIL.name)],
+        check=True,
+        capture_output=True,
+    )
     keystore, truststore = d / "keys.p12", d / "trust.p12"
     for ident in (pki.client, pki.service):
         subprocess.run(

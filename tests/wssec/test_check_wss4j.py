@@ -39,7 +39,16 @@ def wss4j_messages(tmp_path_factory: pytest.TempPathFactory, pki) -> dict[str, b
     out = tmp_path_factory.mktemp("wss4j-bsp")
     cp = ":".join(str(Path("/usr/share/java") / j) for j in JARS)
     subprocess.run(
-        [javac, "-nowarn", "-d", str(out), "-cp", cp, str(JAVA_DIR / "WssHarness.java")],
+        [
+            javac,
+            "-nowarn",
+            "-d",
+            str(out),
+            "-cp",
+            cp,
+            str(JAVA_DIR / "WssHarness.java"),
+            str(JAVA_DIR / "HarnessUtil.java"),
+        ],
         check=True,
         capture_output=True,
         timeout=180,

@@ -31,15 +31,10 @@
  * Keystores are PKCS#12 built with keytool; every password is "changeit".
  */
 
-import java.io.ByteArrayOutputStream;
-import java.io.File;
-import java.io.FileInputStream;
 import java.io.FileOutputStream;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.Key;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -47,13 +42,6 @@ import java.util.List;
 
 import javax.security.auth.callback.Callback;
 import javax.security.auth.callback.CallbackHandler;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.transform.OutputKeys;
-import javax.xml.transform.Transformer;
-import javax.xml.transform.TransformerFactory;
-import javax.xml.transform.dom.DOMSource;
-import javax.xml.transform.stream.StreamResult;
 
 import org.apache.ws.security.WSConstants;
 import org.apache.ws.security.WSDataRef;
@@ -74,7 +62,7 @@ import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
 
 public final class WssEncryptHarness {
-    private static final String PASSWORD = "changeit";
+    private static final String PASSWORD = HarnessUtil.PASSWORD;
 
     private WssEncryptHarness() {}
 
@@ -128,37 +116,11 @@ public final class WssEncryptHarness {
         }
     }
 
-    private static KeyStore load(String path) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(path)) {
-            ks.load(in, PASSWORD.toCharArray());
-        }
-        return ks;
-    }
-
     private static Merlin crypto(String keystore, String truststore) throws Exception {
         Merlin merlin = new Merlin();
-        merlin.setKeyStore(load(keystore));
-        merlin.setTrustStore(load(truststore));
+        merlin.setKeyStore(HarnessUtil.load(keystore));
+        merlin.setTrustStore(HarnessUtil.load(truststore));
         return merlin;
-    }
-
-    private static Document parse(String path) throws Exception {
-        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-        f.setNamespaceAware(true);
-        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-        DocumentBuilder b = f.newDocumentBuilder();
-        try (InputStream in = new FileInputStream(path)) {
-            return b.parse(in);
-        }
-    }
-
-    private static byte[] serialize(Node node) throws Exception {
-        Transformer t = TransformerFactory.newInstance().newTransformer();
-        t.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        t.transform(new DOMSource(node), new StreamResult(out));
-        return out.toByteArray();
     }
 
     private static String cipherUri(String name) {
@@ -172,18 +134,8 @@ public final class WssEncryptHarness {
         }
     }
 
-    private static int keyIdType(String name) {
-        switch (name) {
-            case "issuer-serial": return WSConstants.ISSUER_SERIAL;
-            case "ski": return WSConstants.SKI_KEY_IDENTIFIER;
-            case "bst": return WSConstants.BST_DIRECT_REFERENCE;
-            case "thumbprint": return WSConstants.THUMBPRINT_IDENTIFIER;
-            default: throw new IllegalArgumentException("unknown key identifier " + name);
-        }
-    }
-
     private static void protect(String[] a) throws Exception {
-        Document doc = parse(a[1]);
+        Document doc = HarnessUtil.parse(a[1]);
         Merlin crypto = crypto(a[3], a[4]);
         String soapNs = doc.getDocumentElement().getNamespaceURI();
         WSSecHeader header = new WSSecHeader();
@@ -200,7 +152,7 @@ public final class WssEncryptHarness {
 
         WSSecEncrypt enc = new WSSecEncrypt();
         enc.setUserInfo("service");
-        enc.setKeyIdentifierType(keyIdType(a[6]));
+        enc.setKeyIdentifierType(HarnessUtil.keyIdType(a[6]));
         enc.setSymmetricEncAlgorithm(cipherUri(a[5]));
         String kt = a.length > 8 ? a[8] : "rsa-oaep";
         if ("rsa-oaep".equals(kt)) {
@@ -229,12 +181,12 @@ public final class WssEncryptHarness {
         enc.build(doc, crypto, header);
 
         try (OutputStream out = new FileOutputStream(a[2])) {
-            out.write(serialize(doc));
+            out.write(HarnessUtil.serialize(doc));
         }
     }
 
     private static void process(String[] a, StringBuilder out) throws Exception {
-        Document doc = parse(a[1]);
+        Document doc = HarnessUtil.parse(a[1]);
         Merlin crypto = crypto(a[2], a[3]);
         CallbackHandler cb = (Callback[] callbacks) -> {
             for (Callback c : callbacks) {
@@ -275,17 +227,17 @@ public final class WssEncryptHarness {
         Element env = doc.getDocumentElement();
         for (Node n = env.getFirstChild(); n != null; n = n.getNextSibling()) {
             if (n instanceof Element && "Body".equals(n.getLocalName())) {
-                out.append("BODY ").append(new String(serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
+                out.append("BODY ").append(new String(HarnessUtil.serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
             }
             if (n instanceof Element && "Header".equals(n.getLocalName())) {
-                out.append("HEADER ").append(new String(serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
+                out.append("HEADER ").append(new String(HarnessUtil.serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
             }
         }
     }
 
     private static void santuario(String[] a, StringBuilder out) throws Exception {
-        Document doc = parse(a[1]);
-        PrivateKey key = (PrivateKey) load(a[2]).getKey("service", PASSWORD.toCharArray());
+        Document doc = HarnessUtil.parse(a[1]);
+        PrivateKey key = (PrivateKey) HarnessUtil.load(a[2]).getKey("service", PASSWORD.toCharArray());
         String xenc = "http://www.w3.org/2001/04/xmlenc#";
         NodeList eks = doc.getElementsByTagNameNS(xenc, "EncryptedKey");
         List<Element> ekList = new ArrayList<>();
@@ -321,7 +273,7 @@ public final class WssEncryptHarness {
         Element env = doc.getDocumentElement();
         for (Node n = env.getFirstChild(); n != null; n = n.getNextSibling()) {
             if (n instanceof Element && "Body".equals(n.getLocalName())) {
-                out.append("BODY ").append(new String(serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
+                out.append("BODY ").append(new String(HarnessUtil.serialize(n), StandardCharsets.UTF_8).replace('\n', ' ')).append('\n');
             }
         }
     }

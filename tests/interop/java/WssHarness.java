@@ -24,10 +24,7 @@
  * Keystores are PKCS#12; every keystore password is "changeit".
  */
 
-import java.io.ByteArrayOutputStream;
-import java.io.FileInputStream;
 import java.io.FileOutputStream;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -38,13 +35,6 @@ import java.util.Map;
 
 import javax.security.auth.callback.Callback;
 import javax.security.auth.callback.CallbackHandler;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.transform.OutputKeys;
-import javax.xml.transform.Transformer;
-import javax.xml.transform.TransformerFactory;
-import javax.xml.transform.dom.DOMSource;
-import javax.xml.transform.stream.StreamResult;
 
 import org.apache.ws.security.WSConstants;
 import org.apache.ws.security.WSDataRef;
@@ -61,10 +51,9 @@ import org.apache.ws.security.message.WSSecUsernameToken;
 import org.apache.ws.security.message.token.Timestamp;
 import org.apache.ws.security.message.token.UsernameToken;
 import org.w3c.dom.Document;
-import org.w3c.dom.Node;
 
 public final class WssHarness {
-    private static final String PASSWORD = "changeit";
+    private static final String PASSWORD = HarnessUtil.PASSWORD;
 
     private WssHarness() {}
 
@@ -121,43 +110,6 @@ public final class WssHarness {
         return m;
     }
 
-    private static KeyStore load(String path) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(path)) {
-            ks.load(in, PASSWORD.toCharArray());
-        }
-        return ks;
-    }
-
-    private static Document parse(String path) throws Exception {
-        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-        f.setNamespaceAware(true);
-        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-        DocumentBuilder b = f.newDocumentBuilder();
-        try (InputStream in = new FileInputStream(path)) {
-            return b.parse(in);
-        }
-    }
-
-    private static byte[] serialize(Node node) throws Exception {
-        Transformer t = TransformerFactory.newInstance().newTransformer();
-        t.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        t.transform(new DOMSource(node), new StreamResult(out));
-        return out.toByteArray();
-    }
-
-    private static int keyIdType(String name) {
-        switch (name) {
-            case "bst": return WSConstants.BST_DIRECT_REFERENCE;
-            case "ski": return WSConstants.SKI_KEY_IDENTIFIER;
-            case "issuer-serial": return WSConstants.ISSUER_SERIAL;
-            case "thumbprint": return WSConstants.THUMBPRINT_IDENTIFIER;
-            case "x509": return WSConstants.X509_KEY_IDENTIFIER;
-            default: throw new IllegalArgumentException("unknown key identifier " + name);
-        }
-    }
-
     private static String sigAlg(String name) {
         switch (name) {
             case "rsa-sha1": return WSConstants.RSA_SHA1;
@@ -178,9 +130,9 @@ public final class WssHarness {
     }
 
     private static void secure(String in, String outPath, String keystore, Map<String, String> o) throws Exception {
-        Document doc = parse(in);
+        Document doc = HarnessUtil.parse(in);
         Merlin crypto = new Merlin();
-        crypto.setKeyStore(load(keystore));
+        crypto.setKeyStore(HarnessUtil.load(keystore));
         String soapNs = doc.getDocumentElement().getNamespaceURI();
         WSSecHeader header = new WSSecHeader();
         header.setMustUnderstand(true);
@@ -205,7 +157,7 @@ public final class WssHarness {
         // then the tokens, so the final order is Timestamp, UsernameToken, BST, Signature.
         WSSecSignature sign = new WSSecSignature();
         sign.setUserInfo(o.getOrDefault("alias", "client"), PASSWORD);
-        sign.setKeyIdentifierType(keyIdType(o.getOrDefault("keyid", "bst")));
+        sign.setKeyIdentifierType(HarnessUtil.keyIdType(o.getOrDefault("keyid", "bst")));
         sign.setSignatureAlgorithm(sigAlg(o.getOrDefault("sigalg", "rsa-sha256")));
         sign.setDigestAlgo(digestAlg(o.getOrDefault("digest", "sha256")));
         sign.setParts(parts);
@@ -245,14 +197,14 @@ public final class WssHarness {
             header.getSecurityHeader().insertBefore(ts.getElement(), header.getSecurityHeader().getFirstChild());
         }
         try (OutputStream out = new FileOutputStream(outPath)) {
-            out.write(serialize(doc));
+            out.write(HarnessUtil.serialize(doc));
         }
     }
 
     private static void process(String in, String truststore, Map<String, String> o) throws Exception {
-        Document doc = parse(in);
+        Document doc = HarnessUtil.parse(in);
         Merlin crypto = new Merlin();
-        KeyStore trust = load(truststore);
+        KeyStore trust = HarnessUtil.load(truststore);
         crypto.setTrustStore(trust);
         crypto.setKeyStore(trust);
         final Map<String, String> users = new HashMap<>();
