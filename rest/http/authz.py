@@ -57,6 +57,9 @@ class AuthzRequest:
     allow: tuple[str, ...]
     deny: tuple[str, ...]
     body: Any = None
+    operation: str | None = None
+    """Optional route template (``/orders/{id}``) this concrete request is an
+    instance of; :mod:`rest.guard` enforces the matrix per operation."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,18 @@ def _credentials(name: str, spec: Any, env: Mapping[str, str]) -> dict[str, str]
     return headers
 
 
-def load_roles(source: str | Path | Mapping[str, Any], env: Mapping[str, str] | None = None) -> RolesMatrix:
+def load_roles(
+    source: str | Path | Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    *,
+    credentials: bool = True,
+) -> RolesMatrix:
     """Parse and check a roles matrix (file path or mapping); ``${VAR}``
-    placeholders come from ``env`` (default: the process environment)."""
+    placeholders come from ``env`` (default: the process environment).
+
+    ``credentials=False`` reads only the roles' names and the requests (what
+    an enforcing server such as :mod:`rest.guard` needs): no placeholder is
+    expanded and every role maps to no headers."""
     env = os.environ if env is None else env
     if isinstance(source, Mapping):
         data: Any = source
@@ -124,7 +136,9 @@ def load_roles(source: str | Path | Mapping[str, Any], env: Mapping[str, str] | 
         raise BadInput("roles file: define at least one role under 'roles'")
     if not isinstance(data.get("requests"), list) or not data["requests"]:
         raise BadInput("roles file: needs a non-empty 'requests' list")
-    roles = {str(n): _credentials(str(n), spec, env) for n, spec in data["roles"].items()}
+    roles = {
+        str(n): _credentials(str(n), spec, env) if credentials else {} for n, spec in data["roles"].items()
+    }
     if ANONYMOUS in roles:
         raise BadInput(f"roles file: '{ANONYMOUS}' is built in (no credentials); do not define it")
     roles[ANONYMOUS] = {}
@@ -148,6 +162,9 @@ def load_roles(source: str | Path | Mapping[str, Any], env: Mapping[str, str] | 
                 raise BadInput(f"roles file: {where} names undefined role {role!r}")
         if set(allow) & set(deny):
             raise BadInput(f"roles file: {where} both allows and denies {sorted(set(allow) & set(deny))}")
+        operation = r.get("operation")
+        if operation is not None and (not isinstance(operation, str) or not operation.startswith("/")):
+            raise BadInput(f"roles file: {where}.operation must be a path template starting with '/'")
         requests.append(
             AuthzRequest(
                 name=str(r.get("name") or f"{r.get('method', 'GET')} {path}"),
@@ -157,6 +174,7 @@ def load_roles(source: str | Path | Mapping[str, Any], env: Mapping[str, str] | 
                 allow=allow,
                 deny=deny,
                 body=r.get("json"),
+                operation=operation,
             )
         )
     base = data.get("base_url")

@@ -147,6 +147,12 @@ class Validator:
             assert jwks_url is not None
             self._jwks = JWKSClient(jwks_url, ca_file=ca_file, proxies=proxies, timeout=timeout)
 
+    @property
+    def jwks_client(self) -> JWKSClient | None:
+        """The JWKS client when keys come from a URL (``None`` for fixed keys);
+        a server can ask it whether the next validation may block on a fetch."""
+        return self._jwks
+
     # ------------------------------------------------------------------ header
     def _check_header(self, header: Mapping[str, Any]) -> str:
         alg = header.get("alg")
