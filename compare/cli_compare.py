@@ -39,20 +39,22 @@ def _emit(
     output: Path | None,
     formats: list[str],
     fail_on: str | None,
-    fail_on_error: bool = False,
+    allow_incomplete: bool = False,
     min_score: int | None = None,
 ) -> int:
     """Write/print the reports and return the gate's exit code."""
     from rich.console import Console
 
+    from compare.gate import evaluate
     from compare.reporters import FORMATS, render, write_reports
-    from compare.reporters._common import gate
     from compare.reporters.terminal import print_report
 
     threshold = fail_on or assessment.fail_on
     assessment.fail_on = threshold
     if min_score is not None:
         assessment.min_score = min_score
+    if allow_incomplete:
+        assessment.allow_incomplete = True
     console = Console() if Console().is_terminal else Console(width=160)
     if output is not None:
         written = write_reports(assessment, output, formats)
@@ -69,16 +71,14 @@ def _emit(
             print_report(assessment, console, fail_on=threshold)
         else:
             sys.stdout.write(render(assessment, formats[0]))
-    errors = [r for r in assessment.results if r.finding.status.value == "error"]
-    if errors:
+    verdict = evaluate(assessment, threshold)
+    if verdict.incomplete:
         print(
-            f"{len(errors)} check(s) could not run (error findings)"
-            + ("; --fail-on-error: exit 1" if fail_on_error else ""),
+            f"{len(verdict.incomplete)} check(s) could not run (error findings): the assessment is incomplete"
+            + ("; accepted by --allow-incomplete" if verdict.allow_incomplete else "; exit 1"),
             file=sys.stderr,
         )
-    if fail_on_error and errors:
-        return EXIT_FAILED
-    return EXIT_FAILED if gate(assessment, threshold) else EXIT_OK
+    return EXIT_OK if verdict.passed else EXIT_FAILED
 
 
 @app.command("run")
@@ -124,19 +124,28 @@ def run(
         max=100,
         help="Also exit 1 when a side's overall matrix score (0-100) in any group is below this.",
     ),
+    allow_incomplete: bool = typer.Option(
+        False,
+        "--allow-incomplete",
+        help="Pass the gate even when some checks could not run (unreachable target, missing secret, "
+        "timeout). Without it an incomplete assessment exits 1.",
+    ),
     fail_on_error: bool = typer.Option(
         False,
         "--fail-on-error",
-        help="Also exit 1 when a check could not run (unreachable target, missing secret, timeout).",
+        hidden=True,
+        help="Kept for old pipelines: failing on checks that could not run is now the default.",
     ),
 ) -> None:
     """Assess SOAP and REST targets side by side and write the reports.
 
     Targets come from the targets file (-c) and/or --soap/--rest/--tls.
-    Exit codes: 0 no failing check at or above --fail-on, 1 the gate
-    tripped (or, with --fail-on-error, a check could not run), 2 bad input
-    (targets file, options, unwritable output).  A target that is down is an
-    'error' finding, not a crash.
+    Exit codes: 0 every planned check ran and none failed at or above
+    --fail-on; 1 the gate tripped: a failing check, or an incomplete
+    assessment (a check errored, timed out or could not run; accept that
+    with --allow-incomplete); 2 bad input (targets file, options,
+    unwritable output).  A target that is down is an 'error' finding, not
+    a crash, and makes the assessment incomplete.
     """
     from dataclasses import replace
 
@@ -170,7 +179,8 @@ def run(
         assessment = assess(targets, progress=progress)
     if previous is not None:
         assessment = apply_baseline(assessment, previous)
-    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None, fail_on_error, min_score)
+    del fail_on_error  # the old opt-in is the default now (fail closed)
+    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None, allow_incomplete, min_score)
     raise typer.Exit(code)
 
 
@@ -192,6 +202,11 @@ def report(
         max=100,
         help="Also exit 1 when a side's overall matrix score (0-100) in any group is below this.",
     ),
+    allow_incomplete: bool = typer.Option(
+        False,
+        "--allow-incomplete",
+        help="Pass the gate even though some checks of the saved run could not run (default: as recorded).",
+    ),
 ) -> None:
     """Re-render a saved assessment in other formats (no target is contacted)."""
     from compare.baseline import apply_baseline, load_baseline
@@ -209,5 +224,7 @@ def report(
         raise InputError(f"{assessment_file} is not an apisec assessment: {exc}") from None
     if baseline is not None:
         assessment = apply_baseline(assessment, load_baseline(baseline))
-    code = _emit(assessment, output, fmts, fail_on.value if fail_on else None, min_score=min_score)
+    code = _emit(
+        assessment, output, fmts, fail_on.value if fail_on else None, allow_incomplete, min_score=min_score
+    )
     raise typer.Exit(code)

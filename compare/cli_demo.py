@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
 
         from compare.cliutil import InputError
         from compare.demo import run_demo
-        from compare.reporters._common import summary_sentence
+        from compare.reporters._common import group_gate_sentences, summary_sentence
         from compare.reporters.terminal import matrix_tables
 
         if output.exists() and not output.is_dir():
@@ -51,6 +51,8 @@ def register(app: typer.Typer) -> None:
         for table in matrix_tables(a):
             console.print(table)
         console.print(summary_sentence(a))
+        for passed, sentence in group_gate_sentences(a):
+            console.print(sentence, style="green" if passed else "red", markup=False, highlight=False)
         errors = [r for r in a.results if r.finding.status.value == "error"]
         if errors:
             console.print(
@@ -59,7 +61,6 @@ def register(app: typer.Typer) -> None:
         console.print(f"reports written to [bold]{output}[/] in {result.seconds:.1f}s:")
         for fmt, path in result.written.items():
             console.print(f"  {fmt:5} {path}")
-        console.print(
-            "open the HTML report in a browser; 'apisec compare run' is the CI gate (this demo exits 0)"
-        )
+        console.print(a.note, markup=False, highlight=False)
+        console.print("open the HTML report in a browser")
         raise typer.Exit(0)

@@ -44,6 +44,11 @@ from compare.reporters import ALL_FORMATS, write_reports
 
 AUDIT_LOG = "soap-audit.jsonl"
 """The secure SOAP service's audit lines (one JSON event per probe it refused)."""
+DEMO_NOTE = (
+    "This is the demo: the legacy SOAP and REST services are insecure on purpose, so the legacy pair "
+    "fails the gate; the secure pair shows what passing looks like. 'apisec demo' exits 0 when the "
+    "tour completed; 'apisec compare run' is the CI gate and exits 1 when it fails."
+)
 DEMO_CONCURRENCY = 6
 DEMO_TIMEOUT = 90.0
 DEMO_PROFILE = Profile(name="demo", tls_profile="mozilla-intermediate", rate_limit_probe=50)
@@ -216,6 +221,7 @@ def run_demo(
 
                 targets = replace(targets, settings=replace(targets.settings, show_raw=True))
             assessment = assess(targets, progress=progress)
+        assessment.note = DEMO_NOTE
         written = write_reports(assessment, output, formats)
         atomic_write(Path(output) / AUDIT_LOG, "".join(line + "\n" for line in services.audit))
         written["audit"] = Path(output) / AUDIT_LOG

@@ -228,6 +228,11 @@ class Assessment:
     baseline: dict[str, Any] | None = None
     """Summary of a baseline comparison (counts and the fixed findings)."""
     tool_version: str = __version__
+    allow_incomplete: bool = False
+    """Gate: accept a run in which some checks could not run (``--allow-incomplete``)."""
+    note: str = ""
+    """A sentence every report shows under the gate (the demo says why its
+    legacy pair fails on purpose)."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -253,6 +258,8 @@ class Assessment:
                 "source": self.source,
                 "fail_on": self.fail_on,
                 "min_score": self.min_score,
+                "allow_incomplete": self.allow_incomplete,
+                "note": self.note,
                 "targets": [t.to_dict() for t in self.targets],
                 "runs": [r.to_dict() for r in self.runs],
             },
@@ -264,6 +271,10 @@ class Assessment:
         doc["findings"] = [r.to_dict(fp) for r, fp in zip(self.results, fps, strict=True)]
         if self.baseline is not None:
             doc["baseline"] = self.baseline
+        from compare.gate import evaluate, per_group
+
+        doc["gate"] = evaluate(self).to_dict()
+        doc["gate"]["groups"] = [g.to_dict() for g in per_group(self)]
         return doc
 
     @classmethod
@@ -301,6 +312,8 @@ class Assessment:
             source=meta.get("source"),
             fail_on=str(meta.get("fail_on", "high")),
             min_score=meta.get("min_score"),
+            allow_incomplete=bool(meta.get("allow_incomplete", False)),
+            note=str(meta.get("note") or ""),
             baseline=doc.get("baseline"),
             tool_version=str(doc.get("version", __version__)),
         )

@@ -116,6 +116,12 @@ def score(findings: Iterable[Finding]) -> int | None:
 
 
 def strength(findings: list[Finding], value: int | None) -> str:
+    """``strong`` / ``moderate`` / ``weak`` from the score; ``incomplete`` when a
+    check of this cell could not run, ``not assessed`` without evidence.  A
+    cell with errors never gets a verdict (it could hide the failure that
+    the check which did not run would have found)."""
+    if any(f.status is Status.ERROR for f in findings):
+        return "incomplete"
     if value is None:
         return "not assessed"
     fails = [f for f in findings if f.status is Status.FAIL]
@@ -138,9 +144,16 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def judged(findings: list[Finding]) -> tuple[int | None, str]:
+    """(score, strength) of a set of findings: no score when incomplete."""
+    value = score(findings)
+    verdict = strength(findings, value)
+    return (None if verdict == "incomplete" else value), verdict
+
+
 def cell(side: Side, dimension: Dimension, findings: list[Finding], targets: list[str]) -> dict[str, Any]:
     """One side's facts for one dimension."""
-    value = score(findings)
+    value, verdict = judged(findings)
     problems = sorted(
         (f for f in findings if f.status in (Status.FAIL, Status.WARN)),
         key=lambda f: (f.status is not Status.FAIL, -f.severity.rank, f.check_id),
@@ -168,7 +181,7 @@ def cell(side: Side, dimension: Dimension, findings: list[Finding], targets: lis
         "mechanism": MODEL[side][dimension],
         "targets": targets,
         "score": value,
-        "strength": strength(findings, value),
+        "strength": verdict,
         "counts": _counts(findings),
         "observed": observed,
         "failing": list(failing.values()),
@@ -183,11 +196,14 @@ def cell(side: Side, dimension: Dimension, findings: list[Finding], targets: lis
 def verdict(dimension: Dimension, soap: dict[str, Any], rest: dict[str, Any]) -> str:
     """A short sentence comparing the two cells."""
     s, r = soap["score"], rest["score"]
+    gaps = [f"{name} {c['strength']}" for name, c in (("SOAP", soap), ("REST", rest)) if c["score"] is None]
     if s is None and r is None:
-        return "not assessed on either side"
+        if soap["strength"] == rest["strength"] == "not assessed":
+            return "not assessed on either side"
+        return "no verdict: " + ", ".join(gaps)
     if s is None or r is None:
         side, c = ("REST", rest) if s is None else ("SOAP", soap)
-        return f"only {side} assessed: {c['strength']} ({c['score']}/100)"
+        return f"only {side} assessed: {c['strength']} ({c['score']}/100); " + gaps[0]
 
     def worst(c: dict[str, Any]) -> str:
         fails = [x for x in c["failing"] if x["status"] == "fail"] or c["failing"]
@@ -247,11 +263,11 @@ def build_matrix(assessment: Assessment) -> dict[str, Any]:
             )
         sides = {}
         for side in Side:
-            value = score(by_side[side])
+            value, verdict_ = judged(by_side[side])
             sides[side.value] = {
                 "targets": side_targets[side],
                 "score": value,
-                "strength": strength(by_side[side], value),
+                "strength": verdict_,
                 "counts": _counts(by_side[side]),
             }
         out_groups.append({"group": group, "sides": sides, "rows": rows, "verdict": _overall(sides)})
@@ -261,7 +277,10 @@ def build_matrix(assessment: Assessment) -> dict[str, Any]:
 def _overall(sides: dict[str, dict[str, Any]]) -> str:
     s, r = sides["soap"]["score"], sides["rest"]["score"]
     if s is None or r is None:
-        return "one side only" if (s is not None or r is not None) else "nothing assessed"
+        gaps = [f"{k.upper()} {v['strength']}" for k, v in sides.items() if v["score"] is None]
+        if all(v["strength"] == "not assessed" for v in sides.values()):
+            return "nothing assessed"
+        return "no overall comparison: " + ", ".join(gaps)
     if abs(s - r) < 5:
         return f"SOAP and REST on par overall ({s} / {r})"
     return f"{'SOAP' if s > r else 'REST'} stronger overall ({max(s, r)} vs {min(s, r)})"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from compare.findings import Dimension, Finding, Severity, Side, Status, exceeds_threshold
+from compare import gate as _gate
+from compare.findings import Dimension, Finding, Severity, Side, Status
 
 if TYPE_CHECKING:
     from compare.engine import Assessment, Result
@@ -57,36 +58,25 @@ def by_target(assessment: Assessment) -> list[tuple[Any, list[Result]]]:
 
 def below_min_score(assessment: Assessment) -> list[str]:
     """``["SOAP in legacy: 18 < 70", …]`` for every side under ``min_score``."""
-    if assessment.min_score is None:
-        return []
-    out = []
-    for g in assessment.matrix()["groups"]:
-        for side, info in g["sides"].items():
-            if info["score"] is not None and info["score"] < assessment.min_score:
-                out.append(f"{side.upper()} in {g['group']}: {info['score']} < {assessment.min_score}")
-    return out
+    return _gate.below_min_score(assessment)
 
 
 def gate(assessment: Assessment, fail_on: str | None = None) -> bool:
-    """True when the CI gate trips: a ``fail`` at or above the threshold
-    (only *new* problems count when a baseline was applied), or a side's
-    overall score below ``min_score``."""
-    threshold = fail_on or assessment.fail_on
-    results = assessment.results
-    if assessment.baseline is not None:
-        results = [r for r in results if r.baseline == "new"]
-    return exceeds_threshold([r.finding for r in results], threshold) or bool(below_min_score(assessment))
+    """True when the CI gate trips (see :mod:`compare.gate`: a ``fail`` at or
+    above the threshold, a side under ``min_score``, or an incomplete run
+    that ``--allow-incomplete`` did not accept)."""
+    return not _gate.evaluate(assessment, fail_on).passed
 
 
 def gate_sentence(assessment: Assessment, fail_on: str | None = None) -> str:
-    """``gate --fail-on high --min-score 70: FAILED (REST in legacy: 59 < 70)``."""
-    threshold = fail_on or assessment.fail_on
-    text = f"gate --fail-on {threshold}"
-    if assessment.min_score is not None:
-        text += f" --min-score {assessment.min_score}"
-    text += ": " + ("FAILED" if gate(assessment, threshold) else "passed")
-    low = below_min_score(assessment)
-    return text + (f" ({'; '.join(low)})" if low else "")
+    """``gate --fail-on high: FAILED (incomplete) — incomplete: 2 check(s) could not run (…)``."""
+    return _gate.evaluate(assessment, fail_on).sentence()
+
+
+def group_gate_sentences(assessment: Assessment, fail_on: str | None = None) -> list[tuple[bool, str]]:
+    """(passed, sentence) per target group when there is more than one group."""
+    results = _gate.per_group(assessment, fail_on)
+    return [(g.passed, g.sentence()) for g in results] if len(results) > 1 else []
 
 
 def summary_sentence(assessment: Assessment) -> str:

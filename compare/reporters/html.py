@@ -24,6 +24,7 @@ from compare.reporters._common import (
     by_target,
     gate,
     gate_sentence,
+    group_gate_sentences,
     problems_by_dimension,
     summary_sentence,
 )
@@ -62,7 +63,7 @@ th { background: var(--bg); }
 table.matrix td.dim { font-weight: 600; white-space: nowrap; }
 table.matrix td.verdict { font-style: italic; }
 .strength { font-weight: 700; } .strong { color: #15803d; } .moderate { color: #a16207; }
-.weak { color: #b91c1c; } .not-assessed { color: var(--muted); }
+.weak { color: #b91c1c; } .not-assessed { color: var(--muted); } .incomplete { color: #a21caf; }
 .mech { color: var(--muted); font-size: 12px; }
 .failing code, code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f3f4f6;
        padding: 0 3px; border-radius: 3px; }
@@ -181,6 +182,15 @@ def render(assessment: Assessment) -> str:
         )
         + f" <code>{_e(gate_sentence(assessment))}</code></p>"
     )
+    per_group = group_gate_sentences(assessment)
+    if per_group:
+        h.append('<ul class="gates">')
+        for passed, sentence in per_group:
+            cls, word = ("gate-passed", "passed") if passed else ("gate-failed", "FAILED")
+            h.append(f'<li><span class="{cls}">{word}</span> <code>{_e(sentence)}</code></li>')
+        h.append("</ul>")
+    if assessment.note:
+        h.append(f'<p class="note">{_e(assessment.note)}</p>')
     if assessment.baseline is not None:
         h.append(f"<p>{_e(baseline_counts(assessment.baseline))}</p>")
     h.append("</section>")

@@ -17,6 +17,7 @@ from compare.reporters._common import (
     by_target,
     gate,
     gate_sentence,
+    group_gate_sentences,
     problems_by_dimension,
     summary_sentence,
 )
@@ -61,6 +62,10 @@ def render(assessment: Assessment) -> str:
         f"- **Started:** {assessment.started or 'n/a'} · apisec {assessment.tool_version}",
         f"- **Gate:** {'**FAILED**' if tripped else 'passed'} — `{gate_sentence(assessment)}`",
     ]
+    for passed, sentence in group_gate_sentences(assessment):
+        lines.append(f"  - {'passed' if passed else '**FAILED**'} — `{sentence}`")
+    if assessment.note:
+        lines.append(f"- **Note:** {esc(assessment.note)}")
     if assessment.baseline is not None:
         lines.append(f"- **Baseline:** {esc(baseline_counts(assessment.baseline))}")
     lines.append("")

@@ -17,7 +17,14 @@ from rich.text import Text
 
 from compare.baseline import baseline_counts
 from compare.findings import Status
-from compare.reporters._common import _times, by_target, gate, gate_sentence, summary_sentence
+from compare.reporters._common import (
+    _times,
+    by_target,
+    gate,
+    gate_sentence,
+    group_gate_sentences,
+    summary_sentence,
+)
 
 if TYPE_CHECKING:
     from compare.engine import Assessment
@@ -29,7 +36,13 @@ STATUS_STYLE = {
     "error": "magenta",
     "skip": "dim",
 }
-STRENGTH_STYLE = {"strong": "green", "moderate": "yellow", "weak": "bold red", "not assessed": "dim"}
+STRENGTH_STYLE = {
+    "strong": "green",
+    "moderate": "yellow",
+    "weak": "bold red",
+    "not assessed": "dim",
+    "incomplete": "magenta",
+}
 
 
 def _cell(c: dict[str, Any], *, detail: bool) -> Text:
@@ -112,6 +125,10 @@ def report_renderable(assessment: Assessment, *, fail_on: str | None = None, fin
         parts.append(Text(baseline_counts(assessment.baseline)))
     tripped = gate(assessment, fail_on)
     parts.append(Text(gate_sentence(assessment, fail_on), style="bold red" if tripped else "green"))
+    for passed, sentence in group_gate_sentences(assessment, fail_on):
+        parts.append(Text("  " + sentence, style="green" if passed else "red"))
+    if assessment.note:
+        parts.append(Text(assessment.note, style="italic"))
     return Group(*parts)
 
 

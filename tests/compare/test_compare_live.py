@@ -116,7 +116,12 @@ def test_a_missing_secret_is_an_error_finding_naming_the_reference(legacy_pair, 
         if k != "APISEC_TEST_OAUTH_SECRET":
             monkeypatch.setenv(k, v)
     r = run_apisec("compare", "run", "-c", str(cfg), "-f", "json", "--fail-on", "never")
-    assert r.exit_code == 0, r.stderr
+    assert r.exit_code == 1, r.stderr  # a check that could not run fails the gate (incomplete)
     doc = json.loads(r.stdout)
+    assert doc["gate"]["incomplete_checks"] == ["rest.oauth@orders"], doc["gate"]
+    token_row = next(
+        row for g in doc["matrix"]["groups"] for row in g["rows"] if row["dimension"] == "token-auth"
+    )
+    assert token_row["rest"]["strength"] == "incomplete" and token_row["rest"]["score"] is None
     (err,) = [f for f in doc["findings"] if f["job"] == "rest.oauth"]
     assert err["status"] == "error" and "APISEC_TEST_OAUTH_SECRET" in err["evidence"]

@@ -170,3 +170,13 @@ def test_demo_output_that_is_a_file_is_refused(tmp_path: Path) -> None:
 def test_demo_help_says_it_exits_0() -> None:
     r = run_apisec("demo", "--help")
     assert r.exit_code == 0 and "Exits 0 when the demo completed" in " ".join(r.stdout.split())
+
+
+def test_demo_report_says_the_legacy_pair_fails_on_purpose_and_gates_per_pair(demo, demo_doc: dict) -> None:
+    result, out, _ = demo
+    gates = {g["group"]: g for g in demo_doc["gate"]["groups"]}
+    assert gates["secure"]["passed"] is True and gates["secure"]["complete"] is True
+    assert gates["legacy"]["passed"] is False
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "insecure on purpose" in md and "[secure]: passed" in md and "[legacy]: FAILED" in md
+    assert "insecure on purpose" in " ".join(result.stdout.split())
