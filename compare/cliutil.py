@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,24 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         raise
 
 
+def name_flags(exc: BaseException, flags: Mapping[str, str]) -> BaseException:
+    """Rewrite the library's parameter names in ``exc``'s message as the
+    command's flags (``decrypt_key`` -> ``--decrypt-key``), in place.
+
+    Why: a library error names the Python argument a caller passes; a CLI
+    user can only act on the flag.  Each command passes its own mapping
+    (``audience`` is ``--audience`` on ``saml verify`` but
+    ``--saml-audience`` on ``soap verify``).  Returns ``exc`` for ``raise``.
+    """
+    if not exc.args or not isinstance(exc.args[0], str):
+        return exc
+    message = exc.args[0]
+    for param, flag in flags.items():
+        message = re.sub(rf"(?<![\w-]){re.escape(param)}(?![\w-])", flag, message)
+    exc.args = (message, *exc.args[1:])
+    return exc
+
+
 def split_csv(values: Sequence[str] | str | None) -> list[str]:
     """``--sign Body,Timestamp --sign To`` → ``["Body", "Timestamp", "To"]``."""
     if values is None:
@@ -205,6 +224,17 @@ def emit_findings(
 def print_json(obj: Any) -> None:
     """Print a JSON document (for results that are not findings)."""
     print(redact(json.dumps(obj, indent=2, ensure_ascii=False, default=str)))
+
+
+def print_refusal(exc: BaseException) -> None:
+    """Print the one JSON shape of a refused verification on stdout:
+    ``{"valid": false, "error": <exception class>, "reason": <message>}``.
+
+    ``soap verify``, ``saml verify`` and ``jwt verify`` share it so a pipeline
+    parses one shape; the caller re-raises ``exc`` so stderr still gets the
+    ``apisec: error: …`` line and the exit code stays the contract's.
+    """
+    print_json({"valid": False, "error": type(exc).__name__, "reason": str(exc)})
 
 
 def exit_with(code: int) -> None:

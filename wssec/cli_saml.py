@@ -17,7 +17,16 @@ from pathlib import Path
 
 import typer
 
-from compare.cliutil import FORMAT_OPTION, InputError, OutputFormat, atomic_write, print_json, read_input
+from compare.cliutil import (
+    FORMAT_OPTION,
+    InputError,
+    OutputFormat,
+    atomic_write,
+    name_flags,
+    print_json,
+    print_refusal,
+    read_input,
+)
 from wssec.cli import app
 from wssec.errors import WssecError
 from wssec.saml import Issuer, SamlTrust, verify
@@ -235,8 +244,9 @@ def verify_command(
             check_pinned_dates=not ignore_pinned_cert_dates,
         )
     except WssecError as exc:
+        name_flags(exc, {"audience=": "--audience", "allow_sha1": "--allow-sha1"})
         if fmt is OutputFormat.json and exc.exit_code == 1:
-            print_json({"valid": False, "error": type(exc).__name__, "reason": str(exc)})
+            print_refusal(exc)
         raise
     if fmt is OutputFormat.json:
         print_json(result.to_json())

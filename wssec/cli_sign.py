@@ -19,7 +19,9 @@ from compare.cliutil import (
     InputError,
     OutputFormat,
     atomic_write,
+    name_flags,
     print_json,
+    print_refusal,
     read_input,
     split_csv,
 )
@@ -138,6 +140,17 @@ def sign_cmd(
         print(f"signed {', '.join(split_csv(sign))} -> {output}", file=sys.stderr)
 
 
+# The Verifier's parameter names, as this command spells them (errors name flags).
+_VERIFY_FLAGS = {
+    "decrypt_key": "--decrypt-key",
+    "saml_trust": "--saml-trust",
+    "saml_audience": "--saml-audience",
+    "audience=": "--saml-audience",
+    "allow_sha1": "--allow-sha1",
+    "certs=": "--certs",
+}
+
+
 @app.command("verify")
 def verify_cmd(
     input: str = typer.Argument(..., metavar="IN", help="Signed SOAP message ('-' for stdin)."),
@@ -209,8 +222,9 @@ def verify_cmd(
     try:
         result = verifier.verify(data, at=when)
     except WssecError as exc:
+        name_flags(exc, _VERIFY_FLAGS)
         if fmt is OutputFormat.json:
-            print_json({"valid": False, "error": type(exc).__name__, "reason": str(exc)})
+            print_refusal(exc)
         raise
     if fmt is OutputFormat.json:
         print_json(result.to_json())

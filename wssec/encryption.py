@@ -442,6 +442,7 @@ class Decryptor:
             raise MalformedMessage(
                 "the Security header has no xenc:EncryptedKey or ReferenceList: nothing to decrypt"
             )
+        drop_key_transport(security)
         return parts
 
     def process_encrypted_key(self, ek: etree._Element, root: etree._Element) -> list[EncryptedPart]:
@@ -631,6 +632,30 @@ class Decryptor:
         else:
             name = etree.QName(element).text
         return EncryptedPart(name, kind, element, algorithm, kt.uri, data_id)
+
+
+def drop_key_transport(security: etree._Element) -> None:
+    """Remove the xenc:EncryptedKey and xenc:ReferenceList elements from a
+    Security header whose data has been decrypted.
+
+    Why: the decrypted message must read as a plain signed message (the
+    two-step ``decrypt`` then ``verify`` gives what ``verify --decrypt-key``
+    gives); a leftover EncryptedKey would make a verifier ask for a key again
+    and then fail, its EncryptedData being gone.  An element a ds:Reference
+    signs (by id) is kept, so no signature loses its target.
+    """
+    signed = {
+        (ref.get("URI") or "")[1:]
+        for ref in security.getroottree().iter(f"{{{DS_NS}}}Reference")
+        if (ref.get("URI") or "").startswith("#")
+    }
+    for el in list(security):
+        if el.tag not in (core.ENCRYPTED_KEY, core.REFERENCE_LIST):
+            continue
+        ids = {v for k, v in el.attrib.items() if k == "Id" or k.endswith("}Id")}
+        if ids & signed:
+            continue
+        security.remove(el)
 
 
 def _only_child(parent: etree._Element, ed: etree._Element) -> bool:

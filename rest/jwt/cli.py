@@ -9,7 +9,6 @@ failed check, 2 input error).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 
@@ -24,6 +23,7 @@ from compare.cliutil import (
     emit_findings,
     exit_with,
     print_json,
+    print_refusal,
     read_input,
     split_csv,
 )
@@ -147,8 +147,7 @@ def verify_cmd(
         claims = validator.validate(tok, at=when)
     except TokenRejected as exc:
         if fmt is OutputFormat.json:
-            print(json.dumps({"valid": False, "reason": str(exc)}))
-            exit_with(1)
+            print_refusal(exc)
         raise
     if fmt is OutputFormat.json:
         print_json({"valid": True, "claims": claims})

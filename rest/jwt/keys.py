@@ -11,8 +11,10 @@ an input error and never a silent acceptance.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -283,13 +285,33 @@ class KeySet:
         return cls(keys)
 
 
+def _load_key_file(path: Path) -> KeySet:
+    """``keys=<path>``: a PEM key/certificate, or a JWK/JWKS JSON file."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"keys: file not found: {path} (pass an HMAC secret as bytes)") from None
+    except OSError as exc:
+        raise BadInput(f"keys: cannot read {path}: {exc.strerror or exc}") from None
+    if b"-----BEGIN" in data:
+        return KeySet([key_from_pem(data, where=str(path))])
+    if data.lstrip().startswith(b"{"):
+        return KeySet.from_jwks(data, trusted=True, where=str(path))
+    raise BadInput(f"keys: {path} holds no PEM key or JWK(S) (pass an HMAC secret as bytes)")
+
+
 def load_keys(spec: Any) -> KeySet:
     """Turn what a caller passes as ``keys=`` into a :class:`KeySet`.
 
     Accepted: a :class:`KeySet` or :class:`VerificationKey`; a cryptography
     public/private key; PEM bytes/str (public key, certificate, private key);
-    a JWK or JWKS as dict or JSON text; ``bytes`` that are none of these are
-    an HMAC secret; or a list of any of these."""
+    a JWK or JWKS as dict or JSON text; a file path (``str`` or
+    :class:`os.PathLike`) to a PEM, JWK or JWKS file; ``bytes`` that are none
+    of these are an HMAC secret; or a list of any of these.
+
+    A ``str`` is never an HMAC secret: ``keys="client.pub"`` means the file
+    (as ``wssec.Signer(key="client.key")`` does), and a secret is passed as
+    ``bytes`` so a typo in a path cannot become a weak key."""
     if isinstance(spec, KeySet):
         return spec
     if isinstance(spec, VerificationKey):
@@ -301,6 +323,10 @@ def load_keys(spec: Any) -> KeySet:
         return KeySet(out)
     if isinstance(spec, Mapping):
         return KeySet.from_jwks(spec, trusted=True, where="keys")
+    if isinstance(spec, os.PathLike) or (
+        isinstance(spec, str) and not spec.lstrip().startswith(("{", "-----BEGIN"))
+    ):
+        return _load_key_file(Path(spec))
     if isinstance(spec, str):
         spec_b = spec.encode("utf-8")
         if spec.lstrip().startswith("{"):

@@ -49,6 +49,10 @@ def test_verify_valid_refused_and_input_error(keyfiles, apisec):
     expired = apisec("rest", "jwt", "verify", _tok(key), "--public-key", str(pub), "--audience", "https://api",
                      "--at", "2999-01-01T00:00:00Z", "--format", "json")  # fmt: skip
     assert expired.exit_code == 1 and "expired" in json.loads(expired.stdout)["reason"]
+    # the one refusal shape shared with soap verify and saml verify, plus the stderr line
+    assert json.loads(expired.stdout) == {"valid": False, "error": "TokenRejected",
+                                          "reason": json.loads(expired.stdout)["reason"]}  # fmt: skip
+    assert expired.stderr.startswith("apisec: error: ") and "expired" in expired.stderr
     missing = apisec("rest", "jwt", "verify", _tok(key), "--public-key", "/nonexistent.pem")
     assert missing.exit_code == 2 and "Traceback" not in missing.stderr
     both = apisec("rest", "jwt", "verify", _tok(key))

@@ -223,3 +223,24 @@ def test_header_key_sources_never_used(rsa_key):
                             "x5c": ["AAAA"], "jku": "https://evil.test/jwks"}, b.claims, attacker)  # fmt: skip
     with pytest.raises(TokenRejected, match="signature"):
         _validator(rsa_key).validate(tok)
+
+
+def test_keys_str_is_a_path_never_a_secret(rsa_key, tmp_path) -> None:
+    """keys="client.pub" reads the file (as wssec.Signer(key=...) does); a str is
+    never taken as an HMAC secret, so a mistyped path cannot become a weak key."""
+    pub = tmp_path / "client.pub"
+    pub.write_bytes(
+        rsa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    token = pyjwt.encode(_claims(), rsa_key, algorithm="RS256")
+    for keys in (str(pub), pub):
+        v = Validator(keys=keys, algorithms=("RS256",), audience=AUD, issuer=ISS)
+        assert v.validate(token)["sub"] == "alice"
+    with pytest.raises(BadInput, match="file not found: nope.pub"):
+        Validator(keys="nope.pub", algorithms=("HS256",))
+    (tmp_path / "secret.txt").write_bytes(b"x" * 40)
+    with pytest.raises(BadInput, match="no PEM key or JWK"):
+        Validator(keys=str(tmp_path / "secret.txt"), algorithms=("HS256",))
+    assert Validator(keys=b"x" * 40, algorithms=("HS256",))  # a secret is bytes

@@ -277,3 +277,21 @@ def test_cli_message(apisec, good, tmp_path) -> None:
     assert r.exit_code == 1 and "wssec.bsp-r5402" in r.stdout
     r = apisec("soap", "check", "--message", str(VECTORS / "defusedxml" / "xmltestdata" / "dtd.xml"))
     assert r.exit_code == 2 and "DOCTYPE" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_message_without_security_header_fails_its_own_check(apisec, good, tmp_path) -> None:
+    """No wsse:Security at all: every BSP rule skips, so one check must fail (high)."""
+    bare = (
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        b'<m:Ping xmlns:m="urn:x"/></s:Body></s:Envelope>'
+    )
+    fs = {f.check_id: f for f in check_message(bare)}
+    assert fs["wssec.no-security-header"].status.value == "fail"
+    assert fs["wssec.no-security-header"].severity.value == "high"
+    assert {f.check_id: f.status.value for f in check_message(good["full"])}[
+        "wssec.no-security-header"
+    ] == "pass"
+    path = tmp_path / "bare.xml"
+    path.write_bytes(bare)
+    r = apisec("soap", "check", "--message", str(path), "--fail-on", "high")
+    assert r.exit_code == 1 and "wssec.no-security-header" in r.stdout

@@ -58,6 +58,14 @@ def test_verify_text(apisec, pki, issued) -> None:
     # without an audience, an audience-restricted assertion is refused (fail closed)
     res = apisec("soap", "saml", "verify", str(issued), "--trust", str(pki.ca.cert_path))
     assert res.exit_code == 1 and "restricted to audience" in res.stderr
+    assert "pass --audience" in res.stderr  # the flag, not the library's audience=
+    res = apisec(
+        "soap", "saml", "verify", str(issued), "--trust", str(pki.ca.cert_path), "--format", "json"
+    )  # fmt: skip
+    assert res.exit_code == 1 and res.stderr.startswith("apisec: error: ")
+    doc = json.loads(res.stdout)
+    assert doc == {"valid": False, "error": "PolicyViolation", "reason": doc["reason"]}
+    assert "--audience" in doc["reason"]
 
 
 def test_verify_with_idp_metadata(apisec, pki, issued, tmp_path) -> None:

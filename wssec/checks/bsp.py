@@ -595,6 +595,16 @@ def check_message(
         return [finding("wssec.bsp-message", Status.FAIL, target, str(exc))]
     wanted = [r.upper() for r in rules] if rules else list(RULES)
     out = [finding("wssec.bsp-message", Status.PASS, target, f"SOAP {msg.version} envelope")]
+    # Every BSP rule below is about the Security header; without one they all
+    # skip, and a message with no security at all must not read as clean.
+    if msg.securities:
+        out.append(finding("wssec.no-security-header", Status.PASS, target, "wsse:Security header present"))
+    else:
+        out.append(
+            finding(
+                "wssec.no-security-header", Status.FAIL, target, "the message has no wsse:Security header"
+            )
+        )
     for rule in wanted:
         fn = RULES.get(rule)
         if fn is None:

@@ -311,6 +311,17 @@ register(
     remediation="Supply one well-formed SOAP 1.1/1.2 envelope without a DOCTYPE.",
 )
 
+register(
+    "wssec.no-security-header",
+    "Captured message carries no wsse:Security header (no message-level security at all)",
+    side=SIDE,
+    dimension="access-control",
+    severity="high",
+    references=(f"{WSS} §5", BSP),
+    remediation="Sign (and where needed encrypt) every message with WS-Security: a wsse:Security "
+    "header with a signed Timestamp and a signature over the Body, as the service's policy requires.",
+)
+
 STATIC_CHECKS = (
     "wssec.no-security-policy",
     "wssec.weak-algorithm-suite",
@@ -333,5 +344,14 @@ LIVE_CHECKS = (
     "wssec.audit-events",
 )
 BSP_CHECKS = tuple(bsp_check_id(r.rule) for r in BSP_RULES)
+MESSAGE_CHECKS = ("wssec.bsp-message", "wssec.no-security-header", *BSP_CHECKS)
 
-__all__ = ["BSP_CHECKS", "BSP_RULES", "BspRule", "LIVE_CHECKS", "STATIC_CHECKS", "bsp_check_id"]
+__all__ = [
+    "BSP_CHECKS",
+    "BSP_RULES",
+    "BspRule",
+    "LIVE_CHECKS",
+    "MESSAGE_CHECKS",
+    "STATIC_CHECKS",
+    "bsp_check_id",
+]

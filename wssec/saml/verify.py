@@ -434,7 +434,7 @@ def _check_audiences(policy: _Policy, restrictions: list[list[str]]) -> str | No
             # some audience is not for a relying party that cannot say who it is.
             raise PolicyViolation(
                 f"assertion is restricted to audience {all_listed[0]!r}; "
-                "pass the relying party's audience (entity id) to accept it"
+                "pass audience= (the relying party's entity id) to accept it"
             )
         return None
     if not restrictions:
