@@ -65,7 +65,10 @@ def parse_document(data: bytes, *, name: str = "spec") -> Any:
     """JSON or YAML bytes → Python data (JSON first: it is stricter and faster)."""
     if len(data) > MAX_SPEC_BYTES:
         raise BadInput(f"{name} is larger than {MAX_SPEC_BYTES} bytes")
-    text = data.decode("utf-8-sig", "strict") if data else ""
+    try:
+        text = data.decode("utf-8-sig", "strict") if data else ""
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{name} is not UTF-8 text (byte {exc.start})") from None
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
@@ -273,7 +276,8 @@ def load_spec(spec: str | Path | Mapping[str, Any]) -> OpenAPIDocument:
     """
     if isinstance(spec, Mapping):
         data: Any = json.loads(json.dumps(spec))
-        source = str(data.get("info", {}).get("title", "spec")) if isinstance(data, dict) else "spec"
+        info = data.get("info") if isinstance(data, dict) else None
+        source = str(info.get("title", "spec")) if isinstance(info, dict) else "spec"
         root = Path.cwd()
         base_uri = ""
     else:
