@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from copy import deepcopy
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -25,6 +26,7 @@ from wssec.errors import InvalidSignature, MalformedMessage, PolicyViolation
 
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 EXC_C14N_COMMENTS = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments"
+ENVELOPED_SIGNATURE = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 
 SIGNATURE_ALGORITHMS: dict[str, tuple[str, type[hashes.HashAlgorithm], str]] = {
     # name: (URI, hash, key kind)
@@ -83,6 +85,52 @@ def c14n(
         with_comments=comments,
         inclusive_ns_prefixes=inclusive_prefixes or None,
     )
+
+
+def _child_path(element: etree._Element) -> tuple[etree._Element, list[int]]:
+    """``(root, [child index, ...])`` locating ``element`` from its root."""
+    path: list[int] = []
+    parent = element.getparent()
+    while parent is not None:
+        path.append(parent.index(element))
+        element, parent = parent, parent.getparent()
+    return element, path[::-1]
+
+
+def c14n_enveloped(
+    element: etree._Element,
+    signature: etree._Element,
+    inclusive_prefixes: list[str] | None = None,
+    comments: bool = False,
+) -> bytes:
+    """Exclusive c14n of ``element`` after the enveloped-signature transform
+    (XML-DSig 1.1 §6.6.4): ``signature``, a descendant of ``element``, and
+    everything under it are removed; the text around it stays.
+
+    The verified tree is never touched: the transform runs on a copy of the
+    whole document (so ancestors' namespace declarations still resolve
+    InclusiveNamespaces prefixes), located by child indices.
+    """
+    root, target_path = _child_path(element)
+    sig_root, sig_path = _child_path(signature)
+    if sig_root is not root or sig_path[: len(target_path)] != target_path or sig_path == target_path:
+        raise ValueError("the signature is not inside the element the transform applies to")
+    copy = deepcopy(root)
+    target = copy
+    for i in target_path:
+        target = target[i]
+    sig = target
+    for i in sig_path[len(target_path) :]:
+        sig = sig[i]
+    parent = sig.getparent()
+    if sig.tail:  # the text after the Signature is not part of it
+        prev = sig.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + sig.tail
+        else:
+            parent.text = (parent.text or "") + sig.tail
+    parent.remove(sig)
+    return c14n(target, inclusive_prefixes, comments)
 
 
 _HASH_CONSTRUCTORS = {
@@ -165,12 +213,14 @@ __all__ = [
     "DIGEST_BY_URI",
     "EXC_C14N",
     "EXC_C14N_COMMENTS",
+    "ENVELOPED_SIGNATURE",
     "SIGNATURE_ALGORITHMS",
     "SIGNATURE_BY_URI",
     "WEAK",
     "b64",
     "b64decode",
     "c14n",
+    "c14n_enveloped",
     "digest",
     "digest_algorithm",
     "signature_algorithm",

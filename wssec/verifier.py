@@ -276,6 +276,7 @@ class Verifier:
         max_references: int = 32,
         max_signatures: int = 4,
         min_rsa_bits: int = 2048,
+        strict_transforms: bool = False,
     ) -> None:
         """
         trust: CA (or pinned) certificates signer certificates must chain to.
@@ -302,6 +303,16 @@ class Verifier:
             whatever its Expires says (WSS4J's timeStampTTL).
         max_references / max_signatures: bounds against hostile SignedInfo.
         min_rsa_bits: smallest RSA signer key accepted (1024 only for legacy peers).
+        strict_transforms: refuse every Reference whose Transforms are not
+            exactly one exc-c14n transform.  By default an enveloped-signature
+            transform before exc-c14n is also accepted, as WSS4J and
+            xml-crypto accept it (node-soap's WSSecurityCert sends it on every
+            Reference): it is a no-op when the target does not contain the
+            Signature, and is applied as XML-DSig defines when it does.  It
+            never widens what is signed, so the default stays safe; the strict
+            mode is for receivers that want apisec's minimal profile only
+            (``apisec soap check --message`` reports such References as
+            ``wssec.strict-transforms``).
         """
         self.trust = trust if isinstance(trust, TrustStore) else TrustStore(list(trust))
         self.certs: list[x509.Certificate] = load_certificates(list(certs)) if certs else []
@@ -321,6 +332,7 @@ class Verifier:
         self.max_references = max_references
         self.max_signatures = max_signatures
         self.min_rsa_bits = min_rsa_bits
+        self.strict_transforms = strict_transforms
         self._decryptor: Any = None
 
     # -- entry point -----------------------------------------------------------
@@ -536,11 +548,16 @@ class Verifier:
         covered: list[tuple[str, etree._Element]] = []
         digests: list[str] = []
         seen: dict[tuple, bytes] = {}
-        for ref_id, target, prefixes, comments, dig_name, hl, expected in checked:
-            key = (id(target), tuple(prefixes or ()), comments, hl)
+        for ref_id, target, prefixes, comments, envelops, dig_name, hl, expected in checked:
+            key = (id(target), tuple(prefixes or ()), comments, envelops, hl)
             actual = seen.get(key)
             if actual is None:
-                actual = seen[key] = dsig.digest(dsig.c14n(target, prefixes, comments), hl)
+                data = (
+                    dsig.c14n_enveloped(target, sig, prefixes, comments)
+                    if envelops
+                    else dsig.c14n(target, prefixes, comments)
+                )
+                actual = seen[key] = dsig.digest(data, hl)
             if not hmac.compare_digest(expected, actual):
                 what = etree.QName(target).localname
                 raise InvalidSignature(
@@ -571,35 +588,23 @@ class Verifier:
             raise InvalidSignature(
                 f"Reference {uri[:80]} points into a ds:Object (signature wrapping refused)"
             )
-        if target is sig or any(a is target for a in sig.iterancestors()):
-            raise PolicyViolation(
-                f"Reference {uri[:80]} covers its own Signature (enveloped signatures refused)"
-            )
         kids = list(ref.iterchildren(etree.Element))
         tr_el = kids[0] if kids and kids[0].tag == _DS_TRANSFORMS else None
         rest = kids[1:] if tr_el is not None else kids
         if len(rest) != 2 or rest[0].tag != _DS_DIGESTMETHOD or rest[1].tag != _DS_DIGESTVALUE:
             raise MalformedMessage("Reference must hold Transforms, DigestMethod, DigestValue")
-        prefixes: list[str] | None = None
-        comments = False
-        transforms = list(tr_el.iterchildren(etree.Element)) if tr_el is not None else []
-        if len(transforms) != 1:
+        prefixes, comments, enveloped = self._transforms(tr_el, uri)
+        contains_sig = target is sig or any(a is target for a in sig.iterancestors())
+        if contains_sig and not enveloped:
             raise PolicyViolation(
-                f"Reference {uri[:80]} must have exactly one exc-c14n transform (BSP R5416), has {len(transforms)}"
+                f"Reference {uri[:80]} covers its own Signature without the enveloped-signature transform"
             )
-        for t in transforms:
-            alg = t.get("Algorithm") or ""
-            if t.tag != _DS_TRANSFORM:
-                raise MalformedMessage("unexpected element in Transforms")
-            if alg == dsig.EXC_C14N or alg == dsig.EXC_C14N_COMMENTS:
-                prefixes = _inclusive_prefixes(t)
-                comments = alg == dsig.EXC_C14N_COMMENTS
-            elif alg == STR_TRANSFORM:
-                raise PolicyViolation("STR-Transform references are not supported")
-            else:
-                raise PolicyViolation(
-                    f"disallowed transform {alg[:100]} (XSLT, XPath and others are refused)"
-                )
+        if enveloped and (target is sig or any(a is sig for a in target.iterancestors())):
+            # The transform would remove the whole target: nothing would be signed.
+            raise PolicyViolation(
+                f"Reference {uri[:80]} points into its own Signature: the enveloped-signature "
+                "transform leaves nothing signed"
+            )
         dig_uri = rest[0].get("Algorithm") or ""
         if dig_uri not in dsig.DIGEST_BY_URI:
             raise PolicyViolation(f"digest algorithm {dig_uri or '(none)'} is not allowed")
@@ -607,7 +612,45 @@ class Verifier:
         if dig_name in dsig.WEAK and not self.allow_sha1:
             raise PolicyViolation("digest algorithm sha1 is not allowed (pass allow_sha1 to accept it)")
         expected = dsig.b64decode(rest[1].text, "DigestValue")
-        return m.group(1), target, prefixes, comments, dig_name, hl, expected
+        return m.group(1), target, prefixes, comments, contains_sig, dig_name, hl, expected
+
+    def _transforms(self, tr_el: etree._Element | None, uri: str) -> tuple[list[str] | None, bool, bool]:
+        """``(InclusiveNamespaces prefixes, with comments, enveloped)`` of a
+        Reference's Transforms.
+
+        Accepted: exactly one exc-c14n transform (the BSP profile apisec
+        signs with), or enveloped-signature followed by exc-c14n (what
+        node-soap/xml-crypto send; refused with ``strict_transforms``).
+        Anything that could change what is signed (XSLT, XPath, Filter 2,
+        STR-Transform, a second enveloped transform, another order) is refused.
+        """
+        transforms = list(tr_el.iterchildren(etree.Element)) if tr_el is not None else []
+        for t in transforms:
+            if t.tag != _DS_TRANSFORM:
+                raise MalformedMessage("unexpected element in Transforms")
+        algs = [t.get("Algorithm") or "" for t in transforms]
+        for alg in algs:
+            if alg == STR_TRANSFORM:
+                raise PolicyViolation("STR-Transform references are not supported")
+            if alg not in (dsig.EXC_C14N, dsig.EXC_C14N_COMMENTS, dsig.ENVELOPED_SIGNATURE):
+                raise PolicyViolation(
+                    f"disallowed transform {alg[:100]} (XSLT, XPath and others are refused)"
+                )
+        enveloped = len(algs) == 2 and algs[0] == dsig.ENVELOPED_SIGNATURE
+        if enveloped and self.strict_transforms:
+            raise PolicyViolation(
+                f"Reference {uri[:80]} carries the enveloped-signature transform "
+                "(refused by strict_transforms: exactly one exc-c14n transform allowed)"
+            )
+        if enveloped and len(transforms[0]):
+            raise PolicyViolation("the enveloped-signature transform takes no parameters")
+        last = algs[-1] if algs else ""
+        if len(algs) != (2 if enveloped else 1) or last == dsig.ENVELOPED_SIGNATURE:
+            raise PolicyViolation(
+                f"Reference {uri[:80]} transforms must be exc-c14n, optionally preceded by "
+                f"enveloped-signature (BSP R5412/R5423); has {', '.join(a[-40:] for a in algs) or 'none'}"
+            )
+        return _inclusive_prefixes(transforms[-1]), last == dsig.EXC_C14N_COMMENTS, enveloped
 
     # -- KeyInfo ---------------------------------------------------------------
 

@@ -241,7 +241,83 @@ def _add_transform(alg: str, body: str = ""):
 )
 def test_disallowed_transform(signed, verifier, pki, alg, extra) -> None:
     msg = _mutate_reference(signed, pki, _add_transform(alg, extra))
+    if alg.endswith("#enveloped-signature"):
+        # enveloped-signature before exc-c14n is what node-soap sends: a no-op
+        # here, accepted by default (test below), refused by the strict profile.
+        verifier = Verifier(trust=verifier.trust, replay_cache=None, strict_transforms=True)
     refused(verifier, msg, PolicyViolation, "transform")
+
+
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+
+
+def test_enveloped_noop_accepted_signs_the_same_nodes(signed, verifier, pki) -> None:
+    """[enveloped-signature, exc-c14n] on a Reference whose target does not
+    contain the Signature changes nothing that is signed: same digests, same
+    covered nodes (the envelope's own Body and Timestamp)."""
+    msg = _mutate_reference(signed, pki, _add_transform(ENVELOPED))
+    result = verifier.verify(msg)
+    assert result.is_signed(result.body) and set(result.signed_parts) == {"Body", "Timestamp"}
+
+
+def _set_transforms(*algs: str):
+    def mutate(root, ref):
+        transforms = ref.find(f"{{{DS_NS}}}Transforms")
+        for t in list(transforms):
+            transforms.remove(t)
+        for alg in algs:
+            etree.SubElement(transforms, f"{{{DS_NS}}}Transform", Algorithm=alg)
+
+    return mutate
+
+
+@pytest.mark.parametrize(
+    "algs",
+    [
+        (ENVELOPED,),  # no exc-c14n: the node-set would be serialised with inclusive c14n
+        (dsig.EXC_C14N, ENVELOPED),  # enveloped after c14n: not the BSP order
+        (ENVELOPED, ENVELOPED, dsig.EXC_C14N),
+        (dsig.EXC_C14N, dsig.EXC_C14N),
+        (),
+    ],
+    ids=["enveloped-alone", "enveloped-last", "enveloped-twice", "c14n-twice", "none"],
+)
+def test_other_transform_chains_refused(signed, verifier, pki, algs) -> None:
+    refused(verifier, _mutate_reference(signed, pki, _set_transforms(*algs)), PolicyViolation, "transform")
+
+
+def test_enveloped_transform_with_parameters_refused(signed, verifier, pki) -> None:
+    def mutate(root, ref):
+        _add_transform(ENVELOPED)(root, ref)
+        etree.SubElement(ref.find(f"{{{DS_NS}}}Transforms")[0], "{urn:x}param")
+
+    refused(verifier, _mutate_reference(signed, pki, mutate), PolicyViolation, "no parameters")
+
+
+def test_enveloped_reference_into_own_signature_refused(signed, verifier, pki) -> None:
+    """A Reference to an element inside its own Signature, with the
+    enveloped transform, would sign an empty node-set."""
+
+    def mutate(root, ref):
+        _add_transform(ENVELOPED)(root, ref)
+        root.find(f".//{{{DS_NS}}}KeyInfo").set(f"{{{WSU_NS}}}Id", "ki-1")
+        ref.set("URI", "#ki-1")
+
+    refused(verifier, _mutate_reference(signed, pki, mutate), PolicyViolation, "leaves nothing signed")
+
+
+def test_unqualified_id_duplicates_wsu_id_refused(signed, verifier) -> None:
+    """node-soap puts an unqualified Id on the Body: an evil element carrying
+    the same value (as Id or wsu:Id) is a duplicate id, refused."""
+    root, header, body, sec = parts(signed)
+    body_id = body.get(f"{{{WSU_NS}}}Id")
+    del body.attrib[f"{{{WSU_NS}}}Id"]
+    body.set("Id", body_id)
+    header.append(etree.Element("{urn:evil}wrapper", {f"{{{WSU_NS}}}Id": body_id}))
+    refused(verifier, etree.tostring(root), MalformedMessage, "duplicate id")
+    root, header, body, sec = parts(signed)
+    header.append(etree.Element("{urn:evil}wrapper", Id=body.get(f"{{{WSU_NS}}}Id")))
+    refused(verifier, etree.tostring(root), MalformedMessage, "duplicate id")
 
 
 def test_too_many_references(signed, verifier, pki) -> None:

@@ -540,6 +540,42 @@ def r3228(m: _Msg) -> Result:
     return (Status.FAIL, bad[0]) if bad else (Status.PASS, "no EncryptedData directly under the SOAP Header")
 
 
+def strict_transforms(m: _Msg) -> Result:
+    """Not a BSP rule: apisec's strict profile (one exc-c14n transform per
+    Reference), the one ``Verifier(strict_transforms=True)`` enforces.  BSP
+    R5423 allows the enveloped-signature transform node-soap/xml-crypto put
+    on every Reference, so this is a warning, not a failure, for it."""
+    refs = m.refs()
+    if not refs:
+        return Status.SKIP, "no signature Reference in the message"
+    enveloped, other = [], []
+    for r in refs:
+        algs = [t.get("Algorithm") for t in r.iterfind(f"{_q(DS_NS, 'Transforms')}/{_q(DS_NS, 'Transform')}")]
+        if algs == [EXC_C14N]:
+            continue
+        if algs == [ENVELOPED, EXC_C14N]:
+            target = m.resolve(r.get("URI"))
+            sig = next(r.iterancestors(_q(DS_NS, "Signature")), None)
+            holds = target is not None and any(
+                a is target for a in (sig.iterancestors() if sig is not None else ())
+            )
+            enveloped.append(f"{r.get('URI')} ({'enveloping its Signature' if holds else 'a no-op'})")
+        else:
+            other.append(
+                f"Reference {r.get('URI')!r} has transforms {', '.join(str(a) for a in algs) or 'none'}"
+            )
+    if other:
+        return Status.FAIL, "; ".join(other[:4])
+    if enveloped:
+        shown = ", ".join(enveloped[:4]) + (f" (+{len(enveloped) - 4} more)" if len(enveloped) > 4 else "")
+        return (
+            Status.WARN,
+            f"enveloped-signature transform before exc-c14n on {shown}: allowed by BSP R5423 and "
+            "accepted by default, refused by Verifier(strict_transforms=True)",
+        )
+    return Status.PASS, f"{len(refs)} Reference(s) carry exactly one exc-c14n transform"
+
+
 RULES: dict[str, Callable[[_Msg], Result]] = {
     "R3227": r3227,
     "R3203": r3203,
@@ -583,7 +619,9 @@ assert set(RULES) == {r.rule for r in BSP_RULES}, "every registered BSP rule has
 def check_message(
     data: bytes, target: str = "message", *, rules: Iterable[str] | None = None
 ) -> list[Finding]:
-    """Judge one captured SOAP message against the WS-I BSP 1.1 rules.
+    """Judge one captured SOAP message against the WS-I BSP 1.1 rules, and
+    (in a full run, without ``rules``) against apisec's strict transform
+    profile (``wssec.strict-transforms``).
 
     Raises :class:`wssec.errors.MalformedMessage` (exit 2) when the bytes
     are not a processable SOAP envelope (not XML, a DOCTYPE, no Body…):
@@ -611,6 +649,9 @@ def check_message(
             raise ValueError(f"unknown BSP rule {rule}")
         status, evidence = fn(msg)
         out.append(finding(bsp_check_id(rule), status, target, evidence))
+    if not rules:  # the strict-profile view is not a BSP rule: only in a full run
+        status, evidence = strict_transforms(msg)
+        out.append(finding("wssec.strict-transforms", status, target, evidence))
     return out
 
 

@@ -321,6 +321,18 @@ register(
     remediation="Sign (and where needed encrypt) every message with WS-Security: a wsse:Security "
     "header with a signed Timestamp and a signature over the Body, as the service's policy requires.",
 )
+register(
+    "wssec.strict-transforms",
+    "Every signature Reference carries exactly one exc-c14n transform (apisec strict profile)",
+    side=SIDE,
+    dimension="access-control",
+    severity="low",
+    references=(f"{BSP} R5423", "W3C XML-DSig 1.1 §6.6.4 Enveloped Signature Transform"),
+    remediation="Sign each Reference with the exclusive-C14N transform alone (node-soap: "
+    "signatureTransformations: ['http://www.w3.org/2001/10/xml-exc-c14n#']).  The "
+    "enveloped-signature transform BSP allows is accepted by default and refused by "
+    "Verifier(strict_transforms=True).",
+)
 
 STATIC_CHECKS = (
     "wssec.no-security-policy",
@@ -344,7 +356,7 @@ LIVE_CHECKS = (
     "wssec.audit-events",
 )
 BSP_CHECKS = tuple(bsp_check_id(r.rule) for r in BSP_RULES)
-MESSAGE_CHECKS = ("wssec.bsp-message", "wssec.no-security-header", *BSP_CHECKS)
+MESSAGE_CHECKS = ("wssec.bsp-message", "wssec.no-security-header", *BSP_CHECKS, "wssec.strict-transforms")
 
 __all__ = [
     "BSP_CHECKS",
