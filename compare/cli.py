@@ -82,6 +82,12 @@ _GROUPS: tuple[tuple[str, str, str], ...] = (
         "Put a SOAP service and a REST service side by side: run both sides' checks, build the "
         "matrix and write terminal, Markdown, HTML, JSON, SARIF and JUnit reports with CI exit codes.",
     ),
+    (
+        "flow",
+        "compare.cli_flow",
+        "Security test flows from an OpenAPI or WSDL contract: generate the happy path and security "
+        "variations, preview the raw requests before deployment, run them after, export to Postman.",
+    ),
 )
 
 

@@ -1,0 +1,186 @@
+"""The flow file: read, validate against its shipped JSON Schema, write, and
+resolve its ``env:``/``file:`` references.
+
+A flow is plain data (the YAML people read and edit), so the schema in
+``flow-schema-1.json`` *is* the model: everything that reads a flow goes
+through :func:`load_flow`, which refuses a document the schema rejects
+instead of guessing what a hand edit meant.  Secrets never live in a flow:
+credentials are references resolved only when a step is built
+(:class:`Secrets`), so a flow can be committed and shared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FLOW_VERSION = 1
+SCHEMA_FILE = Path(__file__).with_name("flow-schema-1.json")
+MAX_FLOW_BYTES = 8 * 1024 * 1024
+
+
+class FlowError(Exception):
+    """An unusable flow file, contract or reference (exit 2)."""
+
+    exit_code = 2
+
+
+class MissingSecret(FlowError):
+    """A step needs a secret whose reference cannot be resolved now."""
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The flow file JSON Schema (draft 2020-12) shipped with apisec."""
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema())
+
+
+def validate(flow: Mapping[str, Any]) -> None:
+    """Raise :class:`FlowError` (one line) when ``flow`` breaks the schema."""
+    if isinstance(flow, Mapping) and flow.get("apisec_flow") not in (None, FLOW_VERSION):
+        raise FlowError(
+            f"flow file version {flow.get('apisec_flow')!r} is not supported (this apisec reads {FLOW_VERSION})"
+        )
+    errors = sorted(_validator().iter_errors(flow), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise FlowError(f"invalid flow file at {where}: {' '.join(first.message.split())[:200]}{more}")
+    names = [s["name"] for op in flow["operations"] for s in op["steps"]]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise FlowError(f"invalid flow file: step names must be unique ({', '.join(dupes[:3])})")
+    identities = flow["connection"].get("identities") or {}
+    for op in flow["operations"]:
+        for step in op["steps"]:
+            who = (step.get("request") or {}).get("identity")
+            if who is not None and who not in identities:
+                raise FlowError(f"invalid flow file: step {step['name']!r} names unknown identity {who!r}")
+
+
+def load_flow(path: str | Path) -> dict[str, Any]:
+    """Read and validate a flow file (YAML or JSON); records its folder so
+    ``file:`` references resolve relative to it."""
+    p = Path(path)
+    if not p.is_file():
+        raise FlowError(f"flow file not found: {p}")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise FlowError(f"cannot read flow file {p}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FLOW_BYTES:
+        raise FlowError(f"flow file {p} is larger than {MAX_FLOW_BYTES} bytes")
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise FlowError(f"flow file {p} is not valid YAML: {' '.join(str(exc).split())[:200]}") from None
+    if not isinstance(data, dict):
+        raise FlowError(f"flow file {p} must be a mapping at the top level")
+    validate(data)
+    data["_base_dir"] = str(p.resolve().parent)
+    return data
+
+
+def dump_flow(flow: Mapping[str, Any]) -> str:
+    """The flow as YAML (stable key order as built, readable block style)."""
+    clean = {k: v for k, v in flow.items() if not k.startswith("_")}
+    validate(clean)
+    header = (
+        f"# apisec flow file (schema version {FLOW_VERSION}, see docs/flows.md).\n"
+        "# Credentials are env:/file: references only; edit steps freely, then\n"
+        "#   apisec flow preview THIS_FILE  |  apisec flow run THIS_FILE  |  apisec flow export THIS_FILE --postman C.json\n"
+    )
+    return header + yaml.dump(clean, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Safe YAML without anchors/aliases (``&id001`` confuses people editing a flow)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def steps(flow: Mapping[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every (operation, step) pair in file order."""
+    return [(op, step) for op in flow["operations"] for step in op["steps"]]
+
+
+def select(flow: Mapping[str, Any], only: list[str] | None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The steps named by ``only`` (a step name, an operation name or a
+    variation); all steps when ``only`` is empty.  An ``only`` that matches
+    nothing is an input error, not an empty (green) run."""
+    pairs = steps(flow)
+    if not only:
+        return pairs
+    wanted = set(only)
+    chosen = [(o, s) for o, s in pairs if wanted & {s["name"], o["name"], s["variation"]}]
+    matched = {n for o, s in chosen for n in (s["name"], o["name"], s["variation"])}
+    unknown = sorted(wanted - matched)
+    if unknown:
+        raise FlowError(f"--only names no step, operation or variation: {', '.join(unknown)}")
+    return chosen
+
+
+class Secrets:
+    """Resolves ``env:NAME`` / ``file:PATH`` references of one flow.
+
+    ``env`` defaults to the process environment; file paths are relative to
+    the flow file's folder.  Every resolved value is remembered so reports
+    can redact it (:attr:`values`).
+    """
+
+    def __init__(self, base_dir: str | Path | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.base_dir = Path(base_dir) if base_dir else Path.cwd()
+        self.env = os.environ if env is None else env
+        self.values: list[str] = []
+
+    def available(self, ref: str | None) -> bool:
+        if not ref:
+            return False
+        kind, _, name = ref.partition(":")
+        if kind == "env":
+            return bool(self.env.get(name))
+        return kind == "file" and (self.base_dir / name).is_file()
+
+    def get(self, ref: str, *, what: str = "secret") -> str:
+        """The value behind ``ref``; :class:`MissingSecret` when it is not there."""
+        kind, _, name = ref.partition(":")
+        if kind == "env":
+            value = self.env.get(name)
+            if not value:
+                raise MissingSecret(f"{what} needs the environment variable {name} (from {ref})")
+        elif kind == "file":
+            path = self.base_dir / name
+            try:
+                value = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise MissingSecret(f"{what}: cannot read {path} (from {ref}): {exc}") from None
+        else:
+            raise FlowError(f"{what}: {ref!r} is not an env:NAME or file:PATH reference")
+        value = value.strip() if kind == "env" else value
+        self.values.append(value)
+        return value
+
+    def path(self, ref: str) -> Path:
+        """The file behind a ``file:`` reference (keys and certificates)."""
+        kind, _, name = ref.partition(":")
+        if kind != "file":
+            raise FlowError(f"{ref!r} must be a file:PATH reference")
+        path = self.base_dir / name
+        if not path.is_file():
+            raise MissingSecret(f"file not found: {path} (from {ref})")
+        return path
