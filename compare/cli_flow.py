@@ -221,8 +221,11 @@ def run_command(
     baseline: Path | None = typer.Option(
         None, "--baseline", help="A previous flow run's assessment.json: mark findings new/fixed/unchanged."
     ),
-    fail_on_error: bool = typer.Option(
-        False, "--fail-on-error", help="Also exit 1 when a step could not run (missing secret, unreachable)."
+    allow_incomplete: bool = typer.Option(
+        False,
+        "--allow-incomplete",
+        help="Pass the gate even when some steps could not run (missing secret, unreachable service, "
+        "happy path refused). Without it an incomplete run exits 1.",
     ),
     timeout: float = typer.Option(10.0, "--timeout", min=0.5, max=120, help="Seconds per request."),
 ) -> None:
@@ -230,7 +233,8 @@ def run_command(
     step as a finding: every report format, --fail-on, --baseline and
     'apisec compare report' work as for 'apisec compare run'.
 
-    Exit codes: 0 no step failed at or above --fail-on, 1 one did, 2 bad input."""
+    Exit codes: 0 no step failed at or above --fail-on, 1 one did or a step could
+    not run (unless --allow-incomplete), 2 bad input."""
     import time
 
     from compare.baseline import apply_baseline, load_baseline
@@ -252,7 +256,7 @@ def run_command(
     )
     if previous is not None:
         result = apply_baseline(result, previous)
-    code = _emit(result, output, fmts, fail_on.value if fail_on else None, fail_on_error)
+    code = _emit(result, output, fmts, fail_on.value if fail_on else None, allow_incomplete)
     raise typer.Exit(code)
 
 

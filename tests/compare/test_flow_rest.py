@@ -213,9 +213,22 @@ def test_cli_generate_run_report_and_gate(legacy, tmp_path: Path, apisec, monkey
     r = apisec("compare", "report", str(reports / "assessment.json"), "--fail-on", "never")
     assert r.exit_code == 0 and "flow.bola" in r.stdout
     r = apisec("flow", "run", str(out), "--ca-file", str(legacy.ca_file), "--baseline",
-               str(reports / "assessment.json"), "--only", "getOrder", "-f", "json")  # fmt: skip
+               str(reports / "assessment.json"), "--only", "listUsers", "-f", "json")  # fmt: skip
     assert r.exit_code == 0, r.stderr  # nothing new since the baseline
     assert json.loads(r.stdout)["baseline"]
+    monkeypatch.delenv("BOB_TOKEN")  # a step that cannot run makes the run incomplete: exit 1
+    args = (
+        "flow",
+        "run",
+        str(out),
+        "--ca-file",
+        str(legacy.ca_file),
+        "--only",
+        "listOrders/happy-path,getOrder/bola/bob",
+    )
+    r = apisec(*args)
+    assert r.exit_code == 1 and "could not run" in r.stderr
+    assert apisec(*args, "--allow-incomplete").exit_code == 0
 
 
 def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, apisec) -> None:
