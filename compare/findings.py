@@ -281,11 +281,12 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(?i)\b(authorization|proxy-authorization)(\s*[:=]\s*)(\w+\s+)?[^\s,;\"']+"),
         r"\1\2\3[REDACTED]",
     ),
-    # key=value secrets
+    # key=value secrets (a value never starts with "{" or "[": a JSON key such as
+    # "token": {...} names an object, and hiding its brace breaks the document)
     (
         re.compile(
             r"(?i)\b(password|passwd|secret|client_secret|api[_-]?key|access_token|refresh_token|token)"
-            r"(\"?\s*[:=]\s*\"?)[^\s,;&\"'<]+"
+            r"(\"?\s*[:=]\s*\"?)(?![{\[])[^\s,;&\"'<]+"
         ),
         r"\1\2[REDACTED]",
     ),

@@ -109,6 +109,16 @@ def test_redaction_hides_secrets(text: str, secret: str) -> None:
     assert secret not in out and "REDACTED" in out
 
 
+def test_redaction_keeps_json_structure() -> None:
+    """A key named like a secret that holds an object or list keeps its brace
+    (``apisec soap policy`` once printed ``"token": [REDACTED]`` and broke its JSON)."""
+    import json
+
+    doc = {"token": {"kind": "Username"}, "supporting_tokens": [{"token": ["x"]}], "client_secret": "s3"}
+    out = redact(json.dumps(doc, indent=2))
+    assert json.loads(out)["token"] == {"kind": "Username"} and "s3" not in out
+
+
 def test_findings_redact_their_evidence() -> None:
     f = finding("test.sample-check", "fail", "t", "sent password=hunter2")
     assert "hunter2" not in f.evidence

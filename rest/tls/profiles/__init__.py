@@ -4,8 +4,10 @@ A profile is a frozen :class:`Profile`.  The three Mozilla profiles are read
 from the Mozilla guideline JSON that sslyze ships (``sslyze.mozilla_tls_profile``,
 currently version 5.7) so apisec judges a server exactly as sslyze's
 ``--mozilla_config`` does; ``nist-800-52r2`` and ``pci-dss-4`` are TOML files
-in ``rest/tls/profiles/``; a user's own profile is a TOML or YAML file with the
-same keys (see ``docs/rest-tls.md``).
+next to this module (``rest/tls/profiles/`` is a package so that the wheel
+ships them and an installed copy reads them as a source checkout does); a
+user's own profile is a TOML or YAML file with the same keys (see
+``docs/rest-tls.md``).
 
 Every list field has two meanings on purpose: a list is a *closed* list (only
 these are allowed; an empty list allows nothing), while a missing key
@@ -22,7 +24,7 @@ from typing import Any
 
 from rest.errors import BadInput
 
-PROFILE_DIR = Path(__file__).parent / "profiles"
+PROFILE_DIR = Path(__file__).parent
 MOZILLA_PROFILES = ("mozilla-modern", "mozilla-intermediate", "mozilla-old")
 BUILTIN_PROFILES = (*MOZILLA_PROFILES, "nist-800-52r2", "pci-dss-4")
 DEFAULT_PROFILE = "mozilla-intermediate"
