@@ -59,6 +59,7 @@ register("oauth.par", "Pushed authorization requests (PAR) not offered", side="r
 _STRONG_AUTH = {"private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"}
 _SHARED_SECRET = {"client_secret_basic", "client_secret_post", "client_secret_jwt"}
 _JOSE_CURVES = {"P-256", "P-384", "P-521", "Ed25519", "Ed448"}
+_ECDH_CURVES = {"X25519", "X448"}
 _PRIVATE = ("d", "p", "q", "dp", "dq", "qi", "oth")
 
 
@@ -167,25 +168,46 @@ def pkce_s256(md: Metadata) -> Finding:
     return finding("oauth.pkce-s256", Status.PASS, md.issuer_url, f"PKCE methods: {methods}")
 
 
+# Lists where 'none' lets an attacker forge what the client trusts: ID tokens
+# (OIDC Core §10.1 requires them signed in every flow that returns one from the
+# authorization endpoint) and JWT client authentication at an endpoint (RFC 8414
+# §2: "none" MUST NOT be used).  'none' in userinfo_signing_alg_values_supported
+# or request_object_signing_alg_values_supported is allowed by OpenID Connect
+# Discovery (an unsigned UserInfo response over TLS, an unsigned request object
+# from a public client) and is not a finding.
+def _none_matters(field: str) -> bool:
+    return field == "id_token_signing_alg_values_supported" or field.endswith(
+        "_endpoint_auth_signing_alg_values_supported"
+    )
+
+
 def none_signing_alg(md: Metadata) -> Finding:
-    bad = [k for k, v in md.doc.items()
-           if k.endswith("_alg_values_supported") and "signing" in k and isinstance(v, list)
-           and any(str(a).lower() == "none" for a in v)]  # fmt: skip
+    listed = [k for k, v in md.doc.items()
+              if k.endswith("_alg_values_supported") and "signing" in k and isinstance(v, list)
+              and any(str(a).lower() == "none" for a in v)]  # fmt: skip
+    bad = [k for k in listed if _none_matters(k)]
     if bad:
         return finding(
             "oauth.none-signing-alg", Status.FAIL, md.issuer_url, "'none' listed in " + ", ".join(bad)
         )
+    allowed = [k for k in listed if k not in bad]
+    note = f" ('none' in {', '.join(allowed)} is allowed by OpenID Connect Discovery)" if allowed else ""
     return finding(
-        "oauth.none-signing-alg", Status.PASS, md.issuer_url, "no signing algorithm list contains 'none'"
+        "oauth.none-signing-alg",
+        Status.PASS,
+        md.issuer_url,
+        "neither ID tokens nor endpoint client authentication may be signed with 'none'" + note,
     )
 
 
 def client_auth_none(md: Metadata, pkce: Finding) -> Finding:
     fields = [k for k in md.doc if k.endswith("_endpoint_auth_methods_supported")] or []
     token_methods = _list(md, "token_endpoint_auth_methods_supported", ["client_secret_basic"]) or []
-    offenders = [
-        k for k in fields if k != "token_endpoint_auth_methods_supported" and "none" in (_list(md, k) or [])
-    ]
+    # RFC 7009 §2.1: public clients revoke their own tokens without authenticating,
+    # so 'none' at the revocation endpoint is allowed; the token and introspection
+    # endpoints are judged.
+    allowed = ("token_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported")
+    offenders = [k for k in fields if k not in allowed and "none" in (_list(md, k) or [])]
     if offenders:
         return finding("oauth.client-auth-none", Status.FAIL, md.issuer_url,
                        "'none' accepted at " + ", ".join(o.replace("_auth_methods_supported", "") for o in offenders))  # fmt: skip
@@ -248,6 +270,11 @@ def jwks_problems(doc: Any) -> list[str]:
                 and int.from_bytes(base64.urlsafe_b64decode(str(k["e"]) + "=="), "big") < 3
             ):
                 out.append(f"{name} has a degenerate public exponent")
+        elif kty == "OKP" and k.get("crv") in _ECDH_CURVES:
+            # RFC 8037 §3.2: X25519/X448 keys are for ECDH-ES key agreement (encryption), fine to
+            # publish; only one that claims to sign is wrong.
+            if k.get("use") == "sig" or (isinstance(k.get("alg"), str) and not k["alg"].startswith("ECDH")):
+                out.append(f"{name} is a {k['crv']} key-agreement key marked for signing")
         elif kty in ("EC", "OKP"):
             if k.get("crv") not in _JOSE_CURVES:
                 out.append(f"{name} uses curve {k.get('crv')!r}")

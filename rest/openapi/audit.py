@@ -108,11 +108,18 @@ def check_no_security(doc: OpenAPIDocument) -> list[Finding]:
     return _pass(ids.NO_SECURITY, doc, f"schemes declared and applied: {schemes}")
 
 
+def _intentionally_public(op) -> bool:
+    """A POST whose own Operation Object says ``security: []``: the author opted it out of
+    authentication on purpose (sign-in, sign-up, password reset are POSTs by nature)."""
+    return op.method.lower() == "post" and op.security_declared_on_operation and op.security == ()
+
+
 def check_unprotected_operations(doc: OpenAPIDocument) -> list[Finding]:
-    """State-changing operations that explicitly opt out of authentication."""
+    """State-changing operations left without authentication: PUT/PATCH/DELETE opted out, any
+    write that inherits a public top level, and optional authentication (an empty ``{}``)."""
     out = []
     for op in doc.operations:
-        if op.state_changing and op.security is not None and op.public:
+        if op.state_changing and op.security is not None and op.public and not _intentionally_public(op):
             how = "security: []" if not op.security else "an empty {} alternative (authentication optional)"
             where = (
                 "on the operation" if op.security_declared_on_operation else "inherited from the top level"
@@ -127,8 +134,26 @@ def check_unprotected_operations(doc: OpenAPIDocument) -> list[Finding]:
             )
     if out:
         return out
-    n = sum(1 for op in doc.operations if op.state_changing)
-    return _pass(ids.UNPROTECTED_OPERATION, doc, f"all {n} state-changing operations require credentials")
+    n = sum(1 for op in doc.operations if op.state_changing and not _intentionally_public(op))
+    return _pass(
+        ids.UNPROTECTED_OPERATION, doc, f"all {n} other state-changing operations require credentials"
+    )
+
+
+def check_public_operations(doc: OpenAPIDocument) -> list[Finding]:
+    """POSTs declared public on purpose: a lower-severity reminder, not a missing control."""
+    out = [
+        finding(
+            ids.PUBLIC_OPERATION,
+            Status.WARN,
+            _target(doc, op.pointer),
+            f"{_label(op)} is public on purpose ('security: []' on the operation): intended for "
+            "anonymous use such as sign-in, sign-up or password reset; make sure it must be and is rate-limited",
+        )
+        for op in doc.operations
+        if _intentionally_public(op)
+    ]
+    return out or _pass(ids.PUBLIC_OPERATION, doc, "no POST operation is declared public")
 
 
 def _users(doc: OpenAPIDocument, scheme: str) -> list[str]:
@@ -250,6 +275,7 @@ def check_rate_limit_doc(doc: OpenAPIDocument) -> list[Finding]:
 RULES: tuple[Callable[[OpenAPIDocument], list[Finding]], ...] = (
     check_no_security,
     check_unprotected_operations,
+    check_public_operations,
     check_basic_auth,
     check_apikey_in_query,
     check_oauth2_implicit,

@@ -24,7 +24,7 @@ NO_SECURITY = register(
 
 UNPROTECTED_OPERATION = register(
     "openapi.unprotected-operation",
-    "No state-changing operation is declared public (security [] or an empty requirement)",
+    "No operation that modifies or deletes (or inherits public access) is unauthenticated",
     side="rest",
     dimension="access-control",
     severity="high",
@@ -32,6 +32,19 @@ UNPROTECTED_OPERATION = register(
     remediation=(
         "Remove 'security: []' (or the empty '{}' alternative) from POST/PUT/PATCH/DELETE operations; "
         "only read-only public resources may opt out of authentication."
+    ),
+).check_id
+
+PUBLIC_OPERATION = register(
+    "openapi.public-operation",
+    "Operations declared public on purpose (POST with 'security: []') are known and intended",
+    side="rest",
+    dimension="access-control",
+    severity="low",
+    references=("OWASP API2:2023", "OWASP API6:2023", "OpenAPI 3.1 §4.8.10 (Operation Object security)"),
+    remediation=(
+        "Keep 'security: []' only on operations that must be anonymous (sign-in, sign-up, password "
+        "reset) and give them rate limits and answers that reveal nothing (no account enumeration)."
     ),
 ).check_id
 
@@ -107,6 +120,7 @@ NO_RATE_LIMIT_DOC = register(
 ALL = (
     NO_SECURITY,
     UNPROTECTED_OPERATION,
+    PUBLIC_OPERATION,
     BASIC_AUTH,
     APIKEY_IN_QUERY,
     OAUTH2_IMPLICIT,

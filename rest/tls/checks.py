@@ -111,6 +111,14 @@ _reg(
     "Use a certificate from a trusted CA and send the full intermediate chain.",
 )
 _reg(
+    "tls.cert-profile",
+    "Certificates follow the Web-PKI profile (RFC 5280 + CA/Browser Forum Baseline Requirements)",
+    "low",
+    ["RFC 5280 §4.2", "CA/B Forum Baseline Requirements §7.1.2", "RFC 9525 §6.4.4"],
+    "Reissue the certificate with a subjectAltName for every host name, an Authority Key Identifier, "
+    "basicConstraints cA=FALSE on the end entity and serverAuth in extendedKeyUsage.",
+)
+_reg(
     "tls.cert-weak-key",
     "Certificate keys are strong (RSA >= 2048, EC >= 256) and of an allowed type",
     "high",
@@ -200,6 +208,7 @@ ALL_CHECKS = (
     "tls.cert-expiring-soon",
     "tls.cert-hostname",
     "tls.cert-untrusted",
+    "tls.cert-profile",
     "tls.cert-weak-key",
     "tls.cert-weak-signature",
     "tls.cert-lifetime",
@@ -442,6 +451,7 @@ def check_certificates(ctx: _Ctx) -> list[Finding]:
         "tls.cert-expiring-soon",
         "tls.cert-hostname",
         "tls.cert-untrusted",
+        "tls.cert-profile",
         "tls.cert-weak-key",
         "tls.cert-weak-signature",
         "tls.cert-lifetime",
@@ -475,6 +485,7 @@ def check_certificates(ctx: _Ctx) -> list[Finding]:
         verdict = verify_chain(chain, ctx.result.target.server_name, ctx.trust, now)
         (ok if verdict.hostname_ok else bad)["tls.cert-hostname"].append(verdict.hostname_detail)
         (ok if verdict.trusted else bad)["tls.cert-untrusted"].append(verdict.trust_detail)
+        (ok if verdict.profile_ok else bad)["tls.cert-profile"].append(verdict.profile_detail)
 
         # Keys: the leaf against the profile, every sent certificate against the minimums.
         for i, cert in enumerate(chain):
@@ -655,6 +666,7 @@ _IDS_OF = {
         "tls.cert-expiring-soon",
         "tls.cert-hostname",
         "tls.cert-untrusted",
+        "tls.cert-profile",
         "tls.cert-weak-key",
         "tls.cert-weak-signature",
         "tls.cert-lifetime",

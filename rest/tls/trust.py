@@ -2,22 +2,32 @@
 
 sslyze validates chains against its bundled root stores and can only *add*
 a custom CA (its issue #96); apisec needs ``--ca-only`` (trust a private CA
-and nothing else), and it reports a wrong host name, an untrusted chain and
-an expired certificate as three separate findings.  So the chain is checked
-here with cryptography's X.509 path validation (``cryptography.x509.
-verification``, the same Web-PKI verifier sslyze 6 uses) in two passes:
+and nothing else), and it reports a wrong host name, an untrusted chain, a
+certificate-profile deviation and an expired certificate as separate
+findings.  So the chain is checked here with cryptography's X.509 path
+validation (``cryptography.x509.verification``, the verifier sslyze 6 uses)
+in three passes:
 
 * **host name** — the leaf alone is made the trust anchor and verified for
   the requested name at a moment inside its validity, with extension
   policies relaxed: the only thing that can fail is the name match (SAN
   dNSName/iPAddress, RFC 6125 wildcards; the subject CN is ignored, as
-  browsers do);
-* **trust** — the received chain is verified against the anchors (the
-  Mozilla NSS root store bundled with sslyze, plus ``--ca-file``; or only
-  ``--ca-file`` with ``--ca-only``) for a name the leaf does carry, at a
-  moment when every received certificate is valid, with the full Web-PKI
-  extension policy.  So an expired or wrong-host certificate from a trusted
-  CA is not *also* reported as untrusted.
+  browsers and Python's ``ssl`` do);
+* **trust** — "do mainstream clients (OpenSSL, curl, requests, Java) build a
+  chain to an anchor?": the received chain is verified against the anchors
+  (the Mozilla NSS root store bundled with sslyze, plus ``--ca-file``; or
+  only ``--ca-file`` with ``--ca-only``) at a moment when every received
+  certificate is valid, with OpenSSL's ``sslserver`` purpose rules and no
+  more: signatures, issuers that are CAs (basicConstraints cA), keyUsage
+  keyCertSign on issuers and a TLS usage on the leaf when keyUsage is
+  present, serverAuth when extendedKeyUsage is present.  A private CA whose
+  leaf lacks an Authority Key Identifier is trusted, as OpenSSL trusts it;
+* **profile** — the same chain under cryptography's full Web-PKI policy
+  (RFC 5280 + CA/Browser Forum Baseline Requirements: AKI/SKI, SAN present,
+  no cA on an end entity, ...).  A deviation there is a lower-severity
+  finding of its own (``tls.cert-profile``) naming the rule, so a correct
+  private PKI is not called untrusted, and an expired or wrong-host
+  certificate from a trusted CA is not *also* reported as untrusted.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     Criticality,
     ExtensionPolicy,
@@ -65,6 +76,9 @@ class ChainVerdict:
     hostname_detail: str
     trusted: bool
     trust_detail: str
+    profile_ok: bool = True
+    """The chain meets the Web-PKI (RFC 5280 + CA/B Forum) certificate profile."""
+    profile_detail: str = ""
 
 
 @functools.lru_cache(maxsize=1)
@@ -172,18 +186,89 @@ def verify_chain(
             else f"certificate has no subjectAltName DNS/IP entry (subject {leaf.subject.rfc4514_string()})"
         )
 
-    # Pass 2: the path to a trusted root, for a name the leaf does carry.
+    # Pass 2: a path to a trust anchor, judged as OpenSSL's "sslserver" purpose judges it.
     roots = anchors(config)
-    subject = _san_subject(leaf) or subject_for(server_name)
-    builder = PolicyBuilder().store(Store(list(roots))).time(_moment(chain, now))
+    moment = _moment(chain, now)
+    builder = PolicyBuilder().store(Store(list(roots))).time(moment)
+    builder = builder.extension_policies(ca_policy=_CLIENT_CA_POLICY, ee_policy=_CLIENT_EE_POLICY)
     try:
-        path = builder.build_server_verifier(subject).verify(leaf, intermediates)
+        path = builder.build_client_verifier().verify(leaf, intermediates).chain
         root = path[-1].subject.rfc4514_string()
         trusted, trust_detail = True, f"chain leads to trusted root {root} ({config.describe()})"
     except VerificationError as exc:
         trusted = False
         trust_detail = _why_untrusted(chain, roots, _clean(exc), config)
-    return ChainVerdict(hostname_ok, host_detail, trusted, trust_detail)
+
+    # Pass 3: the Web-PKI certificate profile, for a name the leaf does carry.  An
+    # untrusted chain is judged with its own top certificate as the anchor.
+    store = list(roots) if trusted else [*roots, chain[-1]]
+    subject = _san_subject(leaf) or subject_for(server_name)
+    webpki = PolicyBuilder().store(Store(store)).time(moment)
+    try:
+        webpki.build_server_verifier(subject).verify(leaf, intermediates)
+        profile_ok, profile_detail = (
+            True,
+            "chain meets the RFC 5280 / CA/B Forum Baseline Requirements profile",
+        )
+    except VerificationError as exc:
+        profile_ok, profile_detail = False, _profile_rule(_clean(exc))
+    return ChainVerdict(hostname_ok, host_detail, trusted, trust_detail, profile_ok, profile_detail)
+
+
+def _server_auth_eku(_policy: object, cert: x509.Certificate, eku: x509.ExtendedKeyUsage | None) -> None:
+    if eku is not None and ExtendedKeyUsageOID.SERVER_AUTH not in eku:
+        raise ValueError(f"{cert.subject.rfc4514_string()}: extendedKeyUsage lacks serverAuth")
+
+
+def _issuer_is_ca(_policy: object, cert: x509.Certificate, bc: x509.BasicConstraints) -> None:
+    if not bc.ca:
+        raise ValueError(f"issuer {cert.subject.rfc4514_string()} is not a CA (basicConstraints cA false)")
+
+
+def _issuer_key_usage(_policy: object, cert: x509.Certificate, ku: x509.KeyUsage | None) -> None:
+    if ku is not None and not ku.key_cert_sign:
+        raise ValueError(f"issuer {cert.subject.rfc4514_string()}: keyUsage lacks keyCertSign")
+
+
+def _leaf_key_usage(_policy: object, cert: x509.Certificate, ku: x509.KeyUsage | None) -> None:
+    if ku is not None and not (ku.digital_signature or ku.key_encipherment or ku.key_agreement):
+        raise ValueError("leaf keyUsage allows no TLS use (digitalSignature/keyEncipherment/keyAgreement)")
+
+
+_AGNOSTIC = Criticality.AGNOSTIC
+# OpenSSL's X509_PURPOSE_SSL_SERVER checks (crypto/x509/v3_purp.c), nothing more.
+_CLIENT_CA_POLICY = (
+    ExtensionPolicy.permit_all()
+    .require_present(x509.BasicConstraints, _AGNOSTIC, _issuer_is_ca)
+    .may_be_present(x509.KeyUsage, _AGNOSTIC, _issuer_key_usage)
+    .may_be_present(x509.ExtendedKeyUsage, _AGNOSTIC, _server_auth_eku)
+)
+_CLIENT_EE_POLICY = (
+    ExtensionPolicy.permit_all()
+    .may_be_present(x509.KeyUsage, _AGNOSTIC, _leaf_key_usage)
+    .may_be_present(x509.ExtendedKeyUsage, _AGNOSTIC, _server_auth_eku)
+)
+_RULES = (
+    ("2.5.29.35", "Authority Key Identifier missing (RFC 5280 §4.2.1.1, CA/B Forum BR §7.1.2)"),
+    ("2.5.29.14", "Subject Key Identifier missing on a CA (RFC 5280 §4.2.1.2)"),
+    (
+        "subjectAltName",
+        "no subjectAltName: a CN-only certificate (CA/B Forum BR §7.1.2.7.12, RFC 9525 §6.4.4)",
+    ),
+    (
+        "cA must not be asserted",
+        "end-entity certificate asserts basicConstraints cA=TRUE (CA/B Forum BR §7.1.2.7.8)",
+    ),
+    ("EKU", "extendedKeyUsage serverAuth required (CA/B Forum BR §7.1.2.7.10)"),
+)
+
+
+def _profile_rule(reason: str) -> str:
+    """Name the RFC 5280 / Baseline Requirements rule behind a Web-PKI verifier message."""
+    for needle, rule in _RULES:
+        if needle in reason:
+            return f"{rule}: {reason}"
+    return f"Web-PKI profile (RFC 5280 + CA/B Forum Baseline Requirements): {reason}"
 
 
 def _why_untrusted(

@@ -289,3 +289,60 @@ def test_client_secret_never_sent_off_the_issuers_host(docs, pki):
     assert sent and all(f.status is Status.ERROR for f in sent)
     assert all("not sending client credentials" in f.evidence for f in sent)
     assert not any("s3cr3t-value" in f.evidence for f in findings)
+
+
+# ------------------------------------------------------------------ what the specs allow (issue 14)
+def _md(**fields):
+    from rest.oauth.metadata import Metadata
+
+    doc = {"issuer": "https://idp.example", **fields}
+    return Metadata(
+        "https://idp.example", "https://idp.example/.well-known/openid-configuration", "oidc", doc
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "status"),
+    [
+        ("userinfo_signing_alg_values_supported", Status.PASS),  # OIDC Discovery allows it
+        ("request_object_signing_alg_values_supported", Status.PASS),
+        ("id_token_signing_alg_values_supported", Status.FAIL),
+        ("token_endpoint_auth_signing_alg_values_supported", Status.FAIL),  # RFC 8414 §2 MUST NOT
+        ("introspection_endpoint_auth_signing_alg_values_supported", Status.FAIL),
+    ],
+)
+def test_none_signing_alg_only_where_it_matters(field, status):
+    from rest.oauth.checks import none_signing_alg
+
+    f = none_signing_alg(_md(**{field: ["RS256", "none"]}))
+    assert f.status is status, f.evidence
+    assert field in f.evidence
+
+
+@pytest.mark.parametrize(
+    ("field", "status"),
+    [
+        ("revocation_endpoint_auth_methods_supported", Status.PASS),  # RFC 7009: public clients revoke
+        ("introspection_endpoint_auth_methods_supported", Status.FAIL),
+    ],
+)
+def test_client_auth_none_at_revocation_is_allowed(field, status):
+    from rest.oauth.checks import client_auth_none
+
+    pkce = _md()  # not used unless the token endpoint allows 'none'
+    f = client_auth_none(
+        _md(token_endpoint_auth_methods_supported=["private_key_jwt"], **{field: ["none"]}), pkce
+    )
+    assert f.status is status, f.evidence
+
+
+def test_jwks_ecdh_keys_are_not_weak():
+    from rest.oauth.checks import jwks_problems
+
+    x = {"kty": "OKP", "crv": "X25519", "x": "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}
+    assert (
+        jwks_problems({"keys": [{**x, "kid": "e1", "use": "enc"}, {**x, "crv": "X448", "kid": "e2"}]}) == []
+    )
+    assert jwks_problems({"keys": [{**x, "kid": "e3", "alg": "ECDH-ES+A256KW"}]}) == []
+    bad = jwks_problems({"keys": [{**x, "kid": "s1", "use": "sig"}]})
+    assert bad and "marked for signing" in bad[0]

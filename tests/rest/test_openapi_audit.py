@@ -35,7 +35,11 @@ def test_bad_contract_flags_every_weakness():
     assert set(found) == set(ids.ALL)
     assert found[ids.NO_SECURITY][0].target.endswith("bad-openapi.yaml#/paths/~1pets/get")
     unprotected = {f.target.split("#")[1] for f in found[ids.UNPROTECTED_OPERATION]}
-    assert unprotected == {"/paths/~1pets/post", "/paths/~1pets~1{petId}/delete"}
+    assert unprotected == {"/paths/~1pets~1{petId}/delete"}  # optional auth ({}) on a DELETE
+    # POST /pets opts out with 'security: []' on the operation: intentional, a low warning
+    (public,) = found[ids.PUBLIC_OPERATION]
+    assert public.target.endswith("#/paths/~1pets/post") and public.status is Status.WARN
+    assert public.severity.value == "low" and "on purpose" in public.evidence
     assert found[ids.BASIC_AUTH][0].target.endswith("/components/securitySchemes/basicAuth")
     assert "api_key" in found[ids.APIKEY_IN_QUERY][0].evidence
     # the oauth2 scheme sits behind a $ref: resolved, not missed
@@ -82,6 +86,30 @@ def test_global_empty_security_makes_writes_public():
     assert [f.evidence for f in found[ids.UNPROTECTED_OPERATION]] == [
         "POST /pets changes state but is public: security: [] inherited from the top level"
     ]
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_public_put_patch_delete_stay_unprotected_even_on_purpose(method):
+    spec = _good()
+    spec["paths"]["/pets"][method] = {"security": [], "responses": {"204": {"description": "ok"}}}
+    found = failing(audit(spec))
+    assert ids.PUBLIC_OPERATION not in found
+    (f,) = found[ids.UNPROTECTED_OPERATION]
+    assert f.severity.value == "high" and f"{method.upper()} /pets" in f.evidence
+
+
+def test_login_register_reset_declared_public_are_not_high():
+    spec = _good()
+    for path in ("/login", "/register", "/password-reset"):
+        spec["paths"][path] = {"post": {"security": [], "responses": {"200": {"description": "ok"}}}}
+    found = failing(audit(spec))
+    assert ids.UNPROTECTED_OPERATION not in found and ids.NO_SECURITY not in found
+    assert sorted(f.evidence.split(" is public")[0] for f in found[ids.PUBLIC_OPERATION]) == [
+        "POST /login",
+        "POST /password-reset",
+        "POST /register",
+    ]
+    assert all(f.status is Status.WARN and f.severity.value == "low" for f in found[ids.PUBLIC_OPERATION])
 
 
 def test_undefined_scheme_name_is_flagged():
