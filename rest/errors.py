@@ -21,3 +21,10 @@ class TokenRejected(RestCheckError):
     """A token failed validation (exit 1)."""
 
     exit_code = 1
+
+
+class TokenRequestFailed(RestCheckError):
+    """The authorization server refused or failed a token request (exit 1);
+    the message carries the OAuth ``error`` code, never a secret."""
+
+    exit_code = 1

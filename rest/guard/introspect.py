@@ -56,7 +56,7 @@ class Introspector:
         self.cache_ttl = cache_ttl
         self.max_cache = max_cache
         self._session = OAuth2Session(client_id, client_secret, token_endpoint_auth_method=auth_method)
-        self._session.verify = ca_file or True
+        self._verify: bool | str = ca_file or True
         self._cache: OrderedDict[bytes, tuple[float, dict[str, Any]]] = OrderedDict()
         self._lock = threading.Lock()
         self.request_count = 0
@@ -65,7 +65,7 @@ class Introspector:
         try:
             resp = self._session.introspect_token(
                 self.endpoint, token=token, token_type_hint="access_token", timeout=self.timeout,
-                allow_redirects=False,
+                allow_redirects=False, verify=self._verify,
             )  # fmt: skip
         except requests.exceptions.RequestException as exc:
             raise TargetUnreachable(f"introspection request failed ({type(exc).__name__})") from None

@@ -97,6 +97,12 @@ class GuardMiddleware:
         self.config = config
         self.limiter = RateLimiter(config.rate_limit) if config.rate_limit else None
         self._challenge_base = f'Bearer realm="{config.realm}"'
+        # encoded once: the same on every response
+        base = (
+            [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS] if config.security_headers else []
+        )
+        self._http_headers = base
+        self._https_headers = base + [(HSTS[0].lower().encode(), HSTS[1].encode())] if base else []
 
     # ----------------------------------------------------------------- ASGI
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -246,12 +252,7 @@ class GuardMiddleware:
         )
 
     def _static_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
-        if not self.config.security_headers:
-            return []
-        out = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS]
-        if scope.get("scheme") == "https":
-            out.append((HSTS[0].lower().encode(), HSTS[1].encode()))
-        return out
+        return self._https_headers if scope.get("scheme") == "https" else self._http_headers
 
     async def _run(
         self, scope: Scope, receive: Receive, send: Send, add: list[tuple[bytes, bytes]],

@@ -175,13 +175,24 @@ class AccessPolicy:
         )
 
     def match(self, method: str, path: str) -> tuple[Rule | None, dict[str, str]]:
+        """The function-level rule for ``METHOD path`` (or ``None``) and its parameters."""
         method = "GET" if method == "HEAD" else method
         for rule in self._ordered:
-            if rule.method != method:
+            if rule.object_level or rule.method != method:
                 continue
             m = rule.pattern.fullmatch(path)
             if m:
                 return rule, m.groupdict()
+        return None, {}
+
+    def match_object(self, path: str) -> tuple[Rule | None, dict[str, str]]:
+        """The object-level rule whose template ``path`` is an instance of, for
+        any method: ownership is a property of the object, not of the verb."""
+        for rule in self._ordered:
+            if rule.object_level:
+                m = rule.pattern.fullmatch(path)
+                if m:
+                    return rule, m.groupdict()
         return None, {}
 
     def is_public(self, method: str, path: str) -> bool:
@@ -190,23 +201,23 @@ class AccessPolicy:
 
     async def decide(self, principal: Principal, method: str, path: str) -> Decision:
         rule, params = self.match(method, path)
-        if rule is None:
-            if self.default == "deny":
-                return Decision(False, "operation not in the access policy")
-            return Decision(True, "authenticated (no rule for this operation)")
-        if rule.public:
-            return Decision(True, "public operation", rule, params, public=True)
-        if rule.roles and not (rule.roles & principal.roles):
+        obj, obj_params = self.match_object(path)
+        if rule is not None and rule.roles and not (rule.roles & principal.roles):
             return Decision(
                 False, f"role not allowed (needs one of {', '.join(sorted(rule.roles))})", rule, params
             )
-        if rule.object_level:
+        if rule is None and obj is None and self.default == "deny":
+            return Decision(False, "operation not in the access policy")
+        if obj is not None:
             assert self.owner_check is not None
-            verdict = self.owner_check(principal, method, params)
+            verdict = self.owner_check(principal, method, obj_params)
             if inspect.isawaitable(verdict):
                 verdict = await verdict
             if verdict is not True:
-                return Decision(False, "not the owner of this object", rule, params, object_denied=True)
+                return Decision(False, "not the owner of this object", obj, obj_params, object_denied=True)
+            return Decision(True, "owner (or allowed by the ownership hook)", obj, obj_params)
+        if rule is None:
+            return Decision(True, "authenticated (no rule for this operation)")
         return Decision(True, "allowed by rule", rule, params)
 
 

@@ -4,9 +4,13 @@ Routes (under ``/api``): ``GET /health`` (public), ``GET|POST /orders``,
 ``GET|DELETE /orders/{id}``, ``GET /reports``, ``GET /admin/users``
 (admin only).  Alice owns orders 1 and 3, Bob owns order 2.
 
-All cross-cutting controls live in one ASGI middleware
-(:class:`PolicyMiddleware`) driven by :class:`ServiceConfig`, so ``secure``
-and ``legacy`` run the same handlers and differ only in controls.
+Cross-cutting controls are ASGI middleware driven by :class:`ServiceConfig`,
+so ``secure`` and ``legacy`` run the same handlers and differ only in
+controls.  The secure configuration authenticates, authorizes (from
+``roles.yaml``), rate-limits and adds security headers with apisec's own
+:class:`rest.guard.GuardMiddleware`; :class:`PolicyMiddleware` keeps CORS,
+TRACE and banners, and the legacy configuration's hand-written (flawed)
+token, Basic, API-key and cookie handling.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 
 import starlette
@@ -30,8 +35,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from rest.guard import AccessPolicy, GuardConfig, GuardMiddleware, RateLimit, principal_of
+from rest.guard import Principal as GuardPrincipal
+
 from .auth import SAMPLE_ROLES, AuthError, Principal, TokenVerifier, verify_api_key, verify_basic
 from .config import ServiceConfig
+
+ROLES_FILE = Path(__file__).parent / "roles.yaml"
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable, Callable], Awaitable[None]]
@@ -77,8 +87,12 @@ class PolicyMiddleware:
         self.app = app
         self.config = config
         self.verifier = verifier
+        self.guarded = config.guarded
+        """Authentication, rate limiting and security headers are the guard's."""
         self.limiter = (
-            SlidingWindowLimiter(config.rate_limit, config.rate_window) if config.rate_limit else None
+            SlidingWindowLimiter(config.rate_limit, config.rate_window)
+            if config.rate_limit and not self.guarded
+            else None
         )
         self._cookie_key = secrets.token_bytes(32)
 
@@ -125,7 +139,9 @@ class PolicyMiddleware:
             await respond(Response(status_code=204 if self._origin_allowed(origin, host) else 403))
             return
         path = _route_path(scope)
-        if not path.startswith(PUBLIC_PREFIXES) and not path.startswith(cfg.unprotected_prefixes):
+        if self.guarded:
+            pass  # the guard (inside this middleware) authenticates
+        elif not path.startswith(PUBLIC_PREFIXES) and not path.startswith(cfg.unprotected_prefixes):
             try:
                 principal = self._authenticate(request)
                 scope["apisec.user"] = principal
@@ -203,7 +219,7 @@ class PolicyMiddleware:
     def _static_headers(self, scope: Scope) -> list[tuple[str, str]]:
         cfg = self.config
         out: list[tuple[str, str]] = []
-        if cfg.security_headers:
+        if cfg.security_headers and not self.guarded:
             out += [
                 ("X-Content-Type-Options", "nosniff"),
                 ("Cache-Control", "no-store"),
@@ -242,17 +258,62 @@ class OrderStore:
             return order
 
 
-def build_app(config: ServiceConfig, verifier: TokenVerifier) -> Starlette:
-    """The ASGI app for ``config``; ``verifier`` checks bearer tokens."""
+def guard_config(
+    config: ServiceConfig, verifier: TokenVerifier, store: OrderStore, **overrides: Any
+) -> GuardConfig:
+    """The guard of a guarded configuration: the verifier's key source and
+    claim rules, ``roles.yaml`` with order ownership as the object hook, and
+    the configuration's rate limit, public paths and headers.  ``overrides``
+    replace fields (tests weaken one control on purpose)."""
+
+    def owns(principal: GuardPrincipal, method: str, params: Mapping[str, str]) -> bool:
+        try:
+            order = store.orders.get(int(params.get("order_id", "")))
+        except ValueError:
+            return True  # not an order id: the router answers 404
+        return order is None or order["owner"] == principal.subject or "admin" in principal.roles
+
+    policy = AccessPolicy.from_roles_file(ROLES_FILE, owner_check=owns)
+    if not config.object_authz:
+        policy = policy.without(object_level=True)
+    if not config.function_authz:
+        policy = policy.without(function_level=True)
+    options: dict[str, Any] = dict(
+        validator=verifier.validator(),
+        policy=policy,
+        rate_limit=RateLimit(config.rate_limit, config.rate_window) if config.rate_limit else None,
+        public_paths=PUBLIC_PREFIXES + config.unprotected_prefixes,
+        security_headers=config.security_headers,
+        allow_http=config.credentials_over_http,
+        realm="apisec-sample",
+    )
+    options.update(overrides)
+    return GuardConfig(**options)
+
+
+def build_app(config: ServiceConfig, verifier: TokenVerifier, **guard_overrides: Any) -> Starlette:
+    """The ASGI app for ``config``; ``verifier`` checks bearer tokens.
+    ``guard_overrides`` replace fields of the guard's :class:`GuardConfig`
+    (guarded configurations only)."""
     store = OrderStore()
+    guarded = config.guarded
+    if guard_overrides and not guarded:
+        raise ValueError(f"configuration {config.name!r} does not run the guard")
 
     def user(request: Request) -> Principal | None:
+        if guarded:
+            g = principal_of(request.scope)
+            if g is None:
+                return None
+            return Principal(g.subject, frozenset({"user", *({"admin"} & g.roles)}), "bearer")
         return request.scope.get("apisec.user")
 
     def may_see(request: Request, order: dict[str, Any]) -> bool:
         p = user(request)
         if not config.object_authz:
             return True
+        if guarded:  # the guard's ownership hook decided for a caller it authenticated
+            return p is not None
         return p is not None and (p.is_admin or order["owner"] == p.subject)
 
     async def health(request: Request) -> Response:
@@ -300,7 +361,8 @@ def build_app(config: ServiceConfig, verifier: TokenVerifier) -> Starlette:
 
     async def admin_users(request: Request) -> Response:
         p = user(request)
-        if config.function_authz and not (p and p.is_admin):
+        # guarded: the guard applied roles.yaml to the caller it authenticated
+        if config.function_authz and not (p and (p.is_admin or guarded)):
             return JSONResponse({"error": "forbidden"}, status_code=403)
         return JSONResponse({"users": ["alice", "bob", "admin"]})
 
@@ -331,5 +393,7 @@ def build_app(config: ServiceConfig, verifier: TokenVerifier) -> Starlette:
     if not config.leaky_errors:
         handlers[500] = server_error
     app = Starlette(debug=config.leaky_errors, routes=routes, exception_handlers=handlers)
+    if guarded:  # inside PolicyMiddleware: CORS preflights and TRACE are answered before it
+        app.add_middleware(GuardMiddleware, config=guard_config(config, verifier, store, **guard_overrides))
     app.add_middleware(PolicyMiddleware, config=config, verifier=verifier)
     return app

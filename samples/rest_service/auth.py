@@ -18,6 +18,8 @@ from typing import Any
 
 import jwt
 
+from rest.jwt import Validator
+
 ALGORITHMS = ["RS256"]
 """Pinned: the header's ``alg`` never chooses the algorithm."""
 
@@ -63,6 +65,8 @@ class TokenVerifier:
             raise ValueError("give exactly one of public_key or jwks")
         self.issuer = issuer
         self.audience = audience
+        self._ca_file = ca_file
+        self._validator: Validator | None = None
         self._key = None
         self._jwks: jwt.PyJWKSet | None = None
         self._client: jwt.PyJWKClient | None = None
@@ -74,11 +78,29 @@ class TokenVerifier:
                     public_key.encode() if isinstance(public_key, str) else public_key
                 )
             self._key = public_key
+        self._source: Any = self._key if self._key is not None else jwks
+        """Key object, JWKS document or JWKS URL (for :meth:`validator`)."""
+        if public_key is not None:
+            pass  # loaded above
         elif isinstance(jwks, str):
             ctx = ssl.create_default_context(cafile=ca_file) if ca_file else None
             self._client = jwt.PyJWKClient(jwks, cache_keys=True, timeout=10, ssl_context=ctx)
         else:
             self._jwks = jwt.PyJWKSet.from_dict(dict(jwks or {}))
+
+    def validator(self) -> Validator:
+        """The same key source and claim rules as a :class:`rest.jwt.Validator`
+        (what the secure configuration's guard verifies with); built once."""
+        if self._validator is None:
+            common: dict[str, Any] = dict(
+                algorithms=tuple(ALGORITHMS), issuer=self.issuer, audience=self.audience,
+                leeway=30, require=("exp", "sub"),
+            )  # fmt: skip
+            if isinstance(self._source, str) and self._source.startswith(("https://", "http://")):
+                self._validator = Validator(jwks_url=self._source, ca_file=self._ca_file, **common)
+            else:
+                self._validator = Validator(keys=self._source, **common)
+        return self._validator
 
     def _key_for(self, token: str) -> Any:
         if self._key is not None:

@@ -56,13 +56,29 @@ class ServiceConfig:
     """Check order ownership (off: BOLA)."""
     function_authz: bool = True
     """Check the admin role on admin functions (off: BFLA)."""
+    guard: bool = False
+    """Enforce authentication, authorization (``roles.yaml``), rate limiting
+    and security headers with :class:`rest.guard.GuardMiddleware` instead of
+    the sample's own code.  Ignored (see :attr:`guarded`) when the
+    configuration asks for a flaw the guard deliberately cannot have."""
+    credentials_over_http: bool = False
+    """Accept credentials on a cleartext listener (set by ``serve(tls=False)``,
+    which is itself the ``http.plain-http`` finding)."""
+
+    @property
+    def guarded(self) -> bool:
+        """Whether the guard applies: tokens in the query, session cookies,
+        API keys, Basic and a 429 without Retry-After are flaws the guard has
+        no switch for, so those test variants keep the sample's own code."""
+        flaws = (self.token_in_query, self.session_cookie, self.api_keys, self.basic_auth)
+        return self.guard and not any(flaws) and self.rate_limit_headers
 
     def but(self, **changes: object) -> ServiceConfig:
         """A copy with some controls changed (for one-flaw test routes)."""
         return replace(self, **changes)
 
 
-SECURE = ServiceConfig(name="secure", cors_allow=("https://app.example.test",))
+SECURE = ServiceConfig(name="secure", cors_allow=("https://app.example.test",), guard=True)
 
 LEGACY = ServiceConfig(
     name="legacy",

@@ -1,0 +1,210 @@
+"""OAuth 2.0 client credentials for requests and httpx, on Authlib.
+
+Authlib does the protocol: the token request, client authentication
+(``client_secret_basic``, ``private_key_jwt`` per RFC 7523 §2.2 through
+:class:`authlib.oauth2.rfc7523.PrivateKeyJWT`, or ``tls_client_auth`` per
+RFC 8705 where the TLS client certificate is the credential), and fetching
+a new token ``leeway`` seconds *before* the cached one expires.  This module
+picks the method from what you give, wires the TLS context from a
+``rest tls`` profile, and turns Authlib's errors into
+:class:`rest.errors.TokenRequestFailed` with the OAuth error code only.
+
+>>> creds = ClientCredentials(token_endpoint, "my-client", private_key=pem)
+>>> session = requests_session(creds, ca_file="ca.pem")
+>>> session.get("https://api.example/orders")       # Bearer added, renewed in time
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from requests.adapters import HTTPAdapter
+
+from rest.client.tls import client_ssl_context
+from rest.errors import BadInput, TargetUnreachable, TokenRequestFailed
+from rest.tls.profiles import DEFAULT_PROFILE, Profile
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """One confidential client of one authorization server.  Exactly one
+    credential: ``client_secret``, ``private_key`` or ``client_cert``."""
+
+    token_endpoint: str
+    """The AS token endpoint (https only)."""
+    client_id: str
+    client_secret: str | None = None
+    """``client_secret_basic`` (RFC 6749 §2.3.1)."""
+    private_key: Any = None
+    """``private_key_jwt`` (RFC 7523): PEM bytes/str or a private JWK dict."""
+    key_id: str | None = None
+    """``kid`` of the assertion's header (when the AS holds several client keys)."""
+    client_cert: tuple[str | Path, str | Path] | None = None
+    """``tls_client_auth`` (RFC 8705 §2): certificate and key files; with the
+    other credentials it is only the TLS identity (certificate-bound tokens)."""
+    scope: str | None = None
+    leeway: int = 60
+    """Renew the token this many seconds before ``expires_in`` runs out."""
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.token_endpoint.startswith("https://"):
+            raise BadInput("token endpoint must be https://")
+        given = [x is not None for x in (self.client_secret, self.private_key)]
+        if sum(given) > 1 or (sum(given) == 0 and self.client_cert is None):
+            raise BadInput("give exactly one client credential: client_secret, private_key or client_cert")
+        if self.leeway < 0:
+            raise BadInput("leeway must be >= 0")
+
+    @property
+    def auth_method(self) -> str:
+        if self.private_key is not None:
+            return "private_key_jwt"
+        if self.client_secret is not None:
+            return "client_secret_basic"
+        return "tls_client_auth"
+
+    def _session_kwargs(self) -> dict[str, Any]:
+        secret: Any = self.private_key if self.private_key is not None else self.client_secret
+        if isinstance(secret, bytes):
+            secret = secret.decode("ascii")
+        return dict(
+            client_id=self.client_id,
+            client_secret=secret,
+            token_endpoint=self.token_endpoint,
+            token_endpoint_auth_method=self.auth_method,
+            grant_type="client_credentials",
+            scope=self.scope,
+            leeway=self.leeway,
+        )
+
+    def _register(self, client: Any) -> None:
+        if self.auth_method == "private_key_jwt":
+            headers = {"kid": self.key_id} if self.key_id else None
+            client.register_client_auth_method(PrivateKeyJWT(self.token_endpoint, headers=headers))
+        elif self.auth_method == "tls_client_auth":
+            client.register_client_auth_method(("tls_client_auth", _tls_client_auth))
+
+
+def _tls_client_auth(auth: Any, method: str, uri: str, headers: Any, body: str) -> tuple[str, Any, str]:
+    """RFC 8705 §2: the TLS client certificate authenticates; the body names the client."""
+    from authlib.common.urls import add_params_to_qs
+
+    return uri, headers, add_params_to_qs(body or "", [("client_id", auth.client_id)])
+
+
+def _context(
+    creds: ClientCredentials, profile: str | Path | Profile, ca_file: str | Path | None
+) -> ssl.SSLContext:
+    return client_ssl_context(profile, ca_file=ca_file, client_cert=creds.client_cert)
+
+
+def _failed(exc: Exception) -> TokenRequestFailed:
+    code = getattr(exc, "error", None) or type(exc).__name__
+    return TokenRequestFailed(f"token request refused by the authorization server ({code})")
+
+
+class _ContextAdapter(HTTPAdapter):
+    """Every connection of the session uses one SSLContext (the profile's)."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["ssl_context"] = self._context
+        return super().proxy_manager_for(*args, **kwargs)
+
+
+def requests_session(
+    creds: ClientCredentials,
+    *,
+    profile: str | Path | Profile = DEFAULT_PROFILE,
+    ca_file: str | Path | None = None,
+) -> OAuth2Session:
+    """A :class:`requests.Session` (Authlib's OAuth2Session) that sends the
+    client's access token and renews it ``leeway`` s before expiry.  The
+    first token is fetched now, so a wrong credential fails here."""
+    session = OAuth2Session(**creds._session_kwargs())
+    # The profile's context is the whole TLS trust: no REQUESTS_CA_BUNDLE widening
+    # it, and no ~/.netrc adding an Authorization header of its own.
+    session.trust_env = False
+    creds._register(session)
+    session.mount("https://", _ContextAdapter(_context(creds, profile, ca_file)))
+    session.mount("http://", _Refuse())
+    try:
+        session.fetch_token(timeout=creds.timeout)
+    except AuthlibBaseError as exc:
+        raise _failed(exc) from None
+    except requests.exceptions.RequestException as exc:
+        raise TargetUnreachable(f"token endpoint unreachable ({type(exc).__name__})") from None
+    return session
+
+
+class _Refuse(HTTPAdapter):
+    """Bearer tokens never travel over cleartext http (RFC 6750 §5.3)."""
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        raise requests.exceptions.InvalidURL("apisec client: refusing to send a token over http://")
+
+
+def httpx_client(
+    creds: ClientCredentials,
+    *,
+    profile: str | Path | Profile = DEFAULT_PROFILE,
+    ca_file: str | Path | None = None,
+) -> OAuth2Client:
+    """The same for :class:`httpx.Client` (Authlib's OAuth2Client).  The
+    client is already open (the first token was fetched): close it with
+    ``.close()`` (or :func:`contextlib.closing`), do not enter it again."""
+    import httpx
+
+    client = OAuth2Client(
+        **creds._session_kwargs(), verify=_context(creds, profile, ca_file), timeout=creds.timeout
+    )
+    creds._register(client)
+    try:
+        client.fetch_token()
+    except AuthlibBaseError as exc:
+        client.close()
+        raise _failed(exc) from None
+    except httpx.HTTPError as exc:
+        client.close()
+        raise TargetUnreachable(f"token endpoint unreachable ({type(exc).__name__})") from None
+    return client
+
+
+async def async_httpx_client(
+    creds: ClientCredentials,
+    *,
+    profile: str | Path | Profile = DEFAULT_PROFILE,
+    ca_file: str | Path | None = None,
+) -> AsyncOAuth2Client:
+    """The same for :class:`httpx.AsyncClient` (Authlib's AsyncOAuth2Client)."""
+    import httpx
+
+    client = AsyncOAuth2Client(
+        **creds._session_kwargs(), verify=_context(creds, profile, ca_file), timeout=creds.timeout
+    )
+    creds._register(client)
+    try:
+        await client.fetch_token()
+    except AuthlibBaseError as exc:
+        await client.aclose()
+        raise _failed(exc) from None
+    except httpx.HTTPError as exc:
+        await client.aclose()
+        raise TargetUnreachable(f"token endpoint unreachable ({type(exc).__name__})") from None
+    return client
