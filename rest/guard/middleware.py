@@ -124,10 +124,9 @@ class GuardMiddleware:
         await self._http(scope, receive, send)
 
     def _public_prefix(self, path: str) -> bool:
-        return any(
-            path == p or path.startswith(p.rstrip("/") + "/") or path.startswith(p)
-            for p in self.config.public_paths
-        )
+        """Prefix match on whole segments: ``/health`` covers ``/health/db``,
+        not ``/healthz``."""
+        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.config.public_paths)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         cfg = self.config

@@ -104,6 +104,7 @@ def test_token_in_query_is_never_accepted(guarded, pki, key):
 def test_public_path_needs_no_token(guarded, pki):
     r = get(guarded, pki, "/health")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    assert get(guarded, pki, "/healthz").status_code == 401  # whole segments, not a string prefix
 
 
 def test_roles_to_operations(guarded, pki, key):
