@@ -71,7 +71,11 @@ SAML_VALUE_TYPES = (
     "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID",
     "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLAssertionID",
 )
-_ID_URI = re.compile(r"^#([A-Za-z_][A-Za-z0-9_.\-]{0,255})$")
+# A bare-name '#id'.  Colons are allowed: node-soap names its UsernameToken
+# "SecurityToken-2026-01-01T00:00:00Z" (not an NCName), and WSS4J and
+# xml-crypto resolve it; the id is only ever a key in the one id map, where
+# duplicates are refused, never an XPointer expression (no parentheses).
+_ID_URI = re.compile(r"^#([A-Za-z_][A-Za-z0-9_.:\-]{0,255})$")
 _MAX_HEADER_CHILDREN = 256
 _DEFAULT = object()
 

@@ -177,3 +177,277 @@ def test_enveloped_transform_applied_where_target_holds_the_signature(pki, actio
         verifier(pki, require=("Body",), max_age=10**10).verify(etree.tostring(root))
     with pytest.raises(PolicyViolation, match="strict_transforms"):
         verifier(pki, strict_transforms=True, require=("Body",)).verify(msg)
+
+
+# ------------------------------------------------------------------ step 2: real node-soap clients over HTTPS
+
+RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+USERS = {"alice": "s3cret"}
+
+
+class RecordingVerifier(Verifier):
+    """The service's Verifier, remembering what it accepted or why it refused
+    (the SOAP fault the client sees is deliberately opaque)."""
+
+    def __init__(self, *a, **kw) -> None:
+        super().__init__(*a, **kw)
+        self.accepted: list = []
+        self.refused: list[Exception] = []
+
+    def verify(self, envelope, at=None):
+        try:
+            result = super().verify(envelope, at)
+        except Exception as exc:
+            self.refused.append(exc)
+            raise
+        self.accepted.append(result)
+        return result
+
+
+@pytest.fixture
+def quote_service(pki):
+    """Start the sample quote service (samples/soap_service: its WSDL, its
+    quote app) over HTTPS with the PKI's service certificate, behind
+    wssec.wsgi.SecurityMiddleware with the given Verifier settings; responses
+    are signed with the service key.
+
+    The sample's ``secure`` configuration also requires an encrypted Body;
+    node-soap cannot encrypt (it has no XML-Enc support), so these services
+    require what node-soap's modes can give: signatures and/or a
+    UsernameToken."""
+    from apisec_samples.soap_service import PATH, render_wsdl
+    from apisec_samples.soap_service.quote import make_quote_app
+    from apisec_samples.soap_service.server import start_wsgi
+    from wssec import Signer
+    from wssec.wsgi import SecurityMiddleware
+
+    handles = []
+
+    def start(**verifier_kw):
+        holder = {}
+        handle = start_wsgi(
+            lambda env, start_response: holder["app"](env, start_response),
+            path=PATH,
+            tls_cert=str(pki.service.cert_path),
+            tls_key=str(pki.service.key_path),
+        )
+        handles.append(handle)
+        wsdl = render_wsdl("secure", handle.url, pki.service.cert)
+        verifier = RecordingVerifier(trust=[pki.ca.cert], **verifier_kw)
+        holder["app"] = SecurityMiddleware(
+            make_quote_app(lambda _env: wsdl),
+            verifier=verifier,
+            signer=Signer(pki.service.key, pki.service.cert),
+        )
+        return handle, verifier
+
+    yield start
+    for h in handles:
+        h.stop()
+
+
+def node_soap_call(pki, handle, **spec) -> dict:
+    """One GetQuote call by a real node-soap client (tests/node/soap_client.js)."""
+    import os
+
+    spec = {
+        "wsdl": handle.wsdl_url,
+        "key": str(pki.client.key_path),
+        "cert": str(pki.client.cert_path),
+        "serviceCert": str(pki.service.cert_path),
+        **spec,
+    }
+    out = node_script(
+        "soap_client.js", spec, env={**os.environ, "NODE_EXTRA_CA_CERTS": str(pki.ca.cert_path)}
+    )
+    return json.loads(out)
+
+
+# (id, client spec, service Verifier settings, signed parts the service must see, username)
+MODES = [
+    ("cert", {"mode": "cert"}, {}, {"Body", "Timestamp"}, None),
+    (
+        "cert-no-timestamp",
+        {"mode": "cert", "options": {"hasTimeStamp": False}},
+        {"require": ("Body",)},
+        {"Body"},
+        None,
+    ),
+    (
+        "cert-rsa-sha256-explicit",
+        {"mode": "cert", "options": {"signatureAlgorithm": RSA_SHA256}},
+        {},
+        {"Body", "Timestamp"},
+        None,
+    ),
+    (
+        "cert-rsa-sha1-allowed",
+        {"mode": "cert", "options": {"signatureAlgorithm": RSA_SHA1, "digestAlgorithm": SHA1}},
+        {"allow_sha1": True},
+        {"Body", "Timestamp"},
+        None,
+    ),
+    (
+        "cert-wsa-additional-references",
+        {"mode": "cert", "wsa": True, "options": {"additionalReferences": ["wsa:To", "wsa:Action"]}},
+        {"require": ("Body", "Timestamp", "To", "Action")},
+        {
+            "Body",
+            "Timestamp",
+            "{http://www.w3.org/2005/08/addressing}To",
+            "{http://www.w3.org/2005/08/addressing}Action",
+        },
+        None,
+    ),
+    ("cert-soap12", {"mode": "cert", "soap12": True}, {}, {"Body", "Timestamp"}, None),
+    (
+        "ut-password-digest",
+        {
+            "mode": "ut",
+            "username": "alice",
+            "password": "s3cret",
+            "utOptions": {"passwordType": "PasswordDigest"},
+        },
+        {"require": (), "users": USERS},
+        set(),
+        "alice",
+    ),
+    (
+        "ut-password-text",
+        {
+            "mode": "ut",
+            "username": "alice",
+            "password": "s3cret",
+            "utOptions": {"passwordType": "PasswordText"},
+        },
+        {"require": (), "users": USERS},
+        set(),
+        "alice",
+    ),
+    (
+        "plus-cert",
+        {
+            "mode": "plus-cert",
+            "username": "alice",
+            "password": "s3cret",
+            "utOptions": {"passwordType": "PasswordDigest", "hasTimeStamp": False},
+        },
+        {"users": USERS},
+        {"Body", "Timestamp"},
+        "alice",
+    ),
+    (
+        "plus-cert-signed-token",
+        {
+            "mode": "plus-cert",
+            "username": "alice",
+            "password": "s3cret",
+            "utOptions": {"passwordType": "PasswordText", "hasTimeStamp": False},
+            "options": {"additionalReferences": ["wsse:UsernameToken"]},
+        },
+        {"users": USERS, "require": ("Body", "Timestamp", "UsernameToken")},
+        {"Body", "Timestamp", "UsernameToken"},
+        "alice",
+    ),
+]
+
+
+@pytest.mark.parametrize("spec,verifier_kw,parts,username", [m[1:] for m in MODES], ids=[m[0] for m in MODES])
+def test_node_soap_client_gets_verified_signed_answer(
+    pki, quote_service, spec, verifier_kw, parts, username
+) -> None:
+    handle, service = quote_service(**verifier_kw)
+    res = node_soap_call(pki, handle, **spec)
+    assert res["ok"], (res.get("error"), service.refused)
+    assert res["price"] == "123.45"
+    # the service verified the request: exactly these parts, this signer/user
+    (accepted,) = service.accepted
+    assert set(accepted.signed_parts) == parts
+    if parts:
+        assert accepted.signer_certificate == pki.client.cert
+    assert accepted.username == username
+    # the client checked the answer with xml-crypto, pinned to the service
+    # certificate, and the signed references include the response's Body
+    assert res["responseSignatureValid"] and res["responseSignedBody"], res.get("why")
+    answer = Verifier(trust=[pki.ca.cert], replay_cache=None).verify(res["response"].encode())
+    assert answer.signer_certificate == pki.service.cert and "Body" in answer.signed_parts
+
+
+def test_node_soap_sha1_refused_without_allow_sha1(pki, quote_service) -> None:
+    handle, service = quote_service()
+    res = node_soap_call(
+        pki, handle, mode="cert", options={"signatureAlgorithm": RSA_SHA1, "digestAlgorithm": SHA1}
+    )
+    assert not res["ok"] and res["status"] == 500 and "InvalidSecurity" in res["error"]
+    assert not service.accepted
+    assert isinstance(service.refused[0], PolicyViolation) and "SHA-1" in str(service.refused[0])
+
+
+def test_tampered_node_soap_request_refused(pki, quote_service) -> None:
+    """The Body altered after node-soap signed it (ACME -> EVIL): refused with a
+    fault, the application never sees the request."""
+    handle, service = quote_service()
+    res = node_soap_call(pki, handle, mode="cert", tamper=True)
+    assert not res["ok"] and res["status"] == 500 and "FailedCheck" in res["error"]
+    assert "EVIL" in res["request"]
+    assert not service.accepted
+    assert isinstance(service.refused[0], InvalidSignature) and "digest of Body" in str(service.refused[0])
+
+
+def test_node_soap_wrong_password_refused(pki, quote_service) -> None:
+    handle, service = quote_service(require=(), users=USERS)
+    res = node_soap_call(
+        pki,
+        handle,
+        mode="ut",
+        username="alice",
+        password="wrong",
+        utOptions={"passwordType": "PasswordDigest"},
+    )
+    assert not res["ok"] and "FailedAuthentication" in res["error"]
+    assert not service.accepted
+
+
+def test_plus_cert_with_two_timestamps_refused(pki, quote_service) -> None:
+    """WSSecurityPlusCert with both halves' default hasTimeStamp puts two
+    Timestamps in one Security header (WSSecurity's, unsigned, and
+    WSSecurityCert's): ambiguous which one counts, refused (BSP R3227).
+    Configure the WSSecurity half with hasTimeStamp: false."""
+    handle, service = quote_service(users=USERS)
+    res = node_soap_call(
+        pki,
+        handle,
+        mode="plus-cert",
+        username="alice",
+        password="s3cret",
+        utOptions={"passwordType": "PasswordDigest"},
+    )
+    assert not res["ok"] and not service.accepted
+    assert "more than one Timestamp" in str(service.refused[0])
+
+
+def test_cert_with_token_is_refused_because_node_soap_breaks_it(pki, quote_service) -> None:
+    """soap 1.13.0's WSSecurityCertWithToken (with xml-crypto 6) sends a
+    signature nobody can verify: it inserts the Signature into the envelope
+    *without* the Ids xml-crypto added (Reference #_0 names no element: the
+    Body carries no Id), and puts the SecurityTokenReference directly in
+    ds:Signature instead of ds:KeyInfo.  apisec refuses it over HTTPS, and
+    xml-crypto itself refuses it too; if a node-soap release fixes this, this
+    test fails and the mode moves to MODES above."""
+    handle, service = quote_service(users=USERS)
+    res = node_soap_call(pki, handle, mode="cert-with-token", username="alice", password="s3cret")
+    assert not res["ok"] and not service.accepted
+    assert "SecurityTokenReference in ds:Signature" in str(service.refused[0])
+    root = parse_xml(res["request"].encode())
+    refs = [r.get("URI") for r in root.iter(f"{{{DS_NS}}}Reference")]
+    body = root.find(f".//{{{SOAP11}}}Body")
+    assert "#_0" in refs and body.get("Id") is None and body.get(f"{{{WSU_NS}}}Id") is None
+    check = json.loads(
+        node_script(
+            "xmlcrypto_verify.js",
+            {"xml": res["request"], "resolve": "pinned", "cert": str(pki.client.cert_path)},
+        )
+    )
+    assert check["valid"] is False
