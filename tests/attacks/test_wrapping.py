@@ -413,3 +413,22 @@ def test_untrusted_signer_cannot_make_us_hash_a_lot(verifier, pki) -> None:
     with pytest.raises(WssecError, match="does not chain"):
         Verifier(trust=[pki.ca.cert_path], require=("Body",)).verify(msg)
     assert time.perf_counter() - start < 2.0
+
+
+def test_colon_id_duplicate_refused(signed, verifier, pki) -> None:
+    """'#id' may contain ':' (node-soap's UsernameToken ids do); an id with a
+    colon is still one key of the id map: a second element carrying it is a
+    duplicate, refused, and a Reference to it resolves only to the one."""
+
+    def mutate(root, ref):
+        body = root.find(f"{{{SOAP}}}Body")
+        body.set(f"{{{WSU_NS}}}Id", "Body-2026-01-01T00:00:00Z")
+        ref.set("URI", "#Body-2026-01-01T00:00:00Z")
+        ref.find(f"{{{DS_NS}}}DigestValue").text = dsig.b64(dsig.digest(dsig.c14n(body), "sha256"))
+
+    msg = _mutate_reference(signed, pki, mutate)
+    result = verifier.verify(msg)
+    assert result.is_signed(result.body)
+    root = parse_xml(msg)
+    root.find(f"{{{SOAP}}}Header").append(etree.Element("{urn:evil}w", Id="Body-2026-01-01T00:00:00Z"))
+    refused(verifier, etree.tostring(root), MalformedMessage, "duplicate id")

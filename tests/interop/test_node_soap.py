@@ -167,6 +167,8 @@ def test_enveloped_transform_applied_where_target_holds_the_signature(pki, actio
     result = verifier(pki, require=("Body",)).verify(msg)
     assert result.is_signed(result.body)
     assert any(e.tag == sec_tag for e in result.signed_elements)
+    # the transform ran on a copy: the verified envelope still holds its Signature
+    assert result.envelope.find(f".//{{{DS_NS}}}Signature") is not None
     # the Timestamp is inside a signed element but not itself referenced:
     # node identity says it is not "signed" (require Timestamp refuses)
     with pytest.raises(PolicyViolation, match="Timestamp is not covered"):
