@@ -204,7 +204,7 @@ class GuardMiddleware:
                     )
             scope["apisec.principal"] = principal
             if quota is not None:
-                extra = extra + [(k.lower().encode(), v.encode()) for k, v in quota.headers()]
+                extra = extra + quota.raw_headers()
             status = await self._run(scope, receive, send, extra, principal)
             self._audit(True, status, method, path, client, principal, "allowed", rule)
         except _Refusal as r:
@@ -281,7 +281,7 @@ class GuardMiddleware:
         if r.challenge:
             headers.append((b"www-authenticate", r.challenge.encode("latin-1")))
         if quota is not None:
-            headers += [(k.lower().encode(), v.encode()) for k, v in quota.headers()]
+            headers += quota.raw_headers()
         await send({"type": "http.response.start", "status": r.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

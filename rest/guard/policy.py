@@ -128,6 +128,7 @@ class AccessPolicy:
             )
         self.owner_check = owner_check
         self.default = default
+        self._any_public = any(r.public for r in self.rules)
         # exact templates first, then the most specific (most literal characters)
         self._ordered = sorted(
             self.rules, key=lambda r: (bool(_PARAM.search(r.template)), -len(_PARAM.sub("", r.template)))
@@ -196,6 +197,8 @@ class AccessPolicy:
         return None, {}
 
     def is_public(self, method: str, path: str) -> bool:
+        if not self._any_public:  # the common case: no regex work before authentication
+            return False
         rule, _ = self.match(method, path)
         return rule is not None and rule.public
 

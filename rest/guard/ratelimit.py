@@ -50,6 +50,10 @@ class Quota:
     """Seconds until the next request is allowed (0 when allowed)."""
     window: float
 
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """:meth:`headers` as ASGI wants them (lower-case names, bytes)."""
+        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers()]
+
     def headers(self) -> list[tuple[str, str]]:
         """IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers) and,
         when refused, ``Retry-After`` (RFC 9110 §10.2.3)."""

@@ -17,6 +17,7 @@ must be allowed and denied::
         check: bola                        # bola: object level, bfla: function level
         allow: [alice]
         deny: [bob, anonymous]             # 'anonymous' = no credentials
+        operation: /orders/{id}            # optional: the route template (read by rest.guard)
 
 Denied roles are probed first.  A denied role that gets 2xx is a finding;
 401/403/404 count as denied (404 hides existence).  An allowed role that is

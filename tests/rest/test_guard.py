@@ -191,3 +191,34 @@ def test_configuration_errors(key):
         AccessPolicy.from_roles_file({**ROLES, "requests": [{**ROLES["requests"][0], "operation": "items"}]})
     with pytest.raises(BadInput, match="limit >= 1"):
         RateLimit(0)
+
+
+def test_any_asgi_app_not_only_starlette(pki, key):
+    """A bare ASGI callable (no framework) behind the guard."""
+
+    async def raw_app(scope, receive, send):
+        principal = scope.get("apisec.principal")
+        body = (principal.subject if principal else "-").encode()
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    cfg = GuardConfig(validator=validator(key), audit=None)
+    with serve_guarded(cfg, pki, app=raw_app) as srv:
+        ok = get(srv, pki, "/anything", mint(key, "dave"))
+        refused = get(srv, pki, "/anything")
+    assert ok.status_code == 200 and ok.text == "dave" and ok.headers["Referrer-Policy"] == "no-referrer"
+    assert refused.status_code == 401
+
+
+def test_anonymous_in_allow_makes_an_operation_public():
+    policy = AccessPolicy.from_roles_file(
+        {
+            "roles": {"a": {"token": "x"}, "b": {"token": "x"}},
+            "requests": [{"path": "/docs", "check": "bfla", "allow": ["anonymous", "a"], "deny": ["b"]}],
+        }
+    )
+    assert policy.is_public("GET", "/docs") and policy.is_public("HEAD", "/docs")
+    assert not policy.is_public("POST", "/docs") and not policy.is_public("GET", "/docs/x")
+    assert not AccessPolicy.from_roles_file(ROLES, owner_check=owns).is_public("GET", "/admin")
