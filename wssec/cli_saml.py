@@ -225,11 +225,7 @@ def verify_command(
             )
             for m in trust_metadata
         ]
-        anchors = SamlTrust(
-            [c for t in parts for c in t.anchors],
-            check_pinned_dates=not ignore_pinned_cert_dates,
-            issuers=[i for t in parts for i in (t.issuers or ())],
-        )
+        anchors = SamlTrust.merge(parts)  # entities stay apart: each Issuer, its own keys
     try:
         result = verify(
             data,

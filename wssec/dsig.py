@@ -51,7 +51,6 @@ DIGEST_ALGORITHMS: dict[str, tuple[str, str]] = {
 DIGEST_BY_URI = {uri: (name, hl) for name, (uri, hl) in DIGEST_ALGORITHMS.items()}
 
 WEAK = frozenset({"rsa-sha1", "ecdsa-sha1", "sha1"})
-MIN_RSA_BITS = 2048
 
 
 def signature_algorithm(name: str) -> tuple[str, type[hashes.HashAlgorithm], str]:
@@ -179,19 +178,17 @@ def sign_bytes(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, algorithm: s
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
-def verify_bytes(
-    public_key: object, algorithm_uri: str, signature: bytes, data: bytes, *, min_rsa_bits: int = MIN_RSA_BITS
-) -> None:
-    """Raise :class:`InvalidSignature` unless ``signature`` is valid."""
+def verify_bytes(public_key: object, algorithm_uri: str, signature: bytes, data: bytes) -> None:
+    """Raise :class:`InvalidSignature` unless ``signature`` is valid.
+
+    Pure cryptography: whether the key is strong enough and its certificate
+    meant for signing is :class:`wssec.trust.KeyPolicy`'s job, checked by the
+    caller before this."""
     name, h, kind = SIGNATURE_BY_URI[algorithm_uri]
     try:
         if kind == "rsa":
             if not isinstance(public_key, rsa.RSAPublicKey):
                 raise PolicyViolation(f"signature algorithm {name} does not match the signer's key type")
-            if public_key.key_size < min_rsa_bits:
-                raise PolicyViolation(
-                    f"signer's RSA key has {public_key.key_size} bits (need >= {min_rsa_bits})"
-                )
             public_key.verify(signature, data, padding.PKCS1v15(), h())
             return
         if not isinstance(public_key, ec.EllipticCurvePublicKey):

@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from wssec import tokens
-from wssec.errors import DecryptionFailed, KeyLoadError, MalformedMessage, PolicyViolation
+from wssec.errors import DecryptionFailed, KeyLoadError, MalformedMessage, PolicyViolation, WssecError
 from wssec.keys import CertSource, KeySource, keys_match, load_certificate, load_private_key
 from wssec.safexml import parse_xml, serialize
 from wssec.soap import (
@@ -66,6 +66,7 @@ from wssec.soap import (
     id_map,
     security_header,
 )
+from wssec.trust import DEFAULT_KEY_POLICY
 from wssec.xmlenc import algorithms as alg
 from wssec.xmlenc import core
 from wssec.xmlenc.algorithms import CryptoFailure, UnsupportedAlgorithm
@@ -187,10 +188,10 @@ class Encryptor:
         public_key = self.cert.public_key()
         if not isinstance(public_key, rsa.RSAPublicKey):
             raise KeyLoadError("the recipient certificate must hold an RSA key (RSA-OAEP key transport)")
-        if public_key.key_size < 2048:
-            raise KeyLoadError(
-                f"the recipient's RSA key of {public_key.key_size} bits is too small (need >= 2048)"
-            )
+        try:  # key strength and keyUsage keyEncipherment: the shared KeyPolicy
+            DEFAULT_KEY_POLICY.check_recipient(self.cert)
+        except WssecError as exc:
+            raise KeyLoadError(f"the recipient certificate is refused: {exc}") from None
         self._public_key = public_key
         if cipher not in alg.ENCRYPTION_CIPHERS:
             raise ValueError(f"unknown cipher {cipher!r}; choose one of {', '.join(alg.ENCRYPTION_CIPHERS)}")

@@ -54,6 +54,12 @@ class PolicyViolation(WssecError):
     (a part not signed/encrypted, a disallowed algorithm, missing token)."""
 
 
+class WeakKey(PolicyViolation, UntrustedKey):
+    """A signer's (or recipient's) key is refused by the key policy: RSA below
+    the minimum size, an EC curve other than P-256/P-384/P-521, or an
+    unsupported key algorithm (catchable as PolicyViolation or UntrustedKey)."""
+
+
 class AuthenticationFailed(WssecError):
     """A UsernameToken (or SAML subject) did not authenticate."""
 
@@ -74,5 +80,6 @@ __all__ = [
     "ReplayDetected",
     "UnsafeXml",
     "UntrustedKey",
+    "WeakKey",
     "WssecError",
 ]

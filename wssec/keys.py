@@ -60,6 +60,12 @@ def _check_private(key: object, name: str) -> PrivateKey:
             raise KeyLoadError(f"{name}: RSA key of {key.key_size} bits is too small (need >= 2048)")
         return key
     if isinstance(key, ec.EllipticCurvePrivateKey):
+        from wssec.trust import ALLOWED_CURVES  # the key policy's curve list (lazy: trust imports keys)
+
+        if key.curve.name not in ALLOWED_CURVES:
+            raise KeyLoadError(
+                f"{name}: EC key on curve {key.curve.name} is not allowed (P-256, P-384, P-521 only)"
+            )
         return key
     if isinstance(key, ed25519.Ed25519PrivateKey):
         raise KeyLoadError(f"{name}: Ed25519 keys are not supported by WS-Security signatures")

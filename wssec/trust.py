@@ -1,5 +1,14 @@
-"""Certificate trust: build and validate a path from a signer's certificate
-to configured trust anchors, at a given time.
+"""Certificate trust and key policy: the one place that decides whether a
+certificate or key may sign (or receive a key) for apisec.
+
+Two things live here, used by every signature path (WS-Security message
+signatures, SAML Responses and Assertions, holder-of-key keys, pinned and
+metadata certificates) and by the encryption recipient check:
+
+* :class:`KeyPolicy`: what a key must be (RSA >= 2048 bits; EC only on
+  P-256/P-384/P-521; Ed25519/Ed448) and what a certificate must be *for*
+  (RFC 5280 section 4.2.1.3 keyUsage and 4.2.1.12 extendedKeyUsage).
+* :class:`TrustStore`: path validation to trust anchors at a given time.
 
 Path building and RFC 5280 validation are cryptography's
 (``cryptography.x509.verification``), with the CA side held to the Web PKI
@@ -17,13 +26,181 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
-from wssec.errors import UntrustedKey
+from wssec.errors import UntrustedKey, WeakKey
 from wssec.keys import CertSource, load_certificates
+
+# ------------------------------------------------------------------ key policy
+
+#: EC curves a signer (or recipient) key may use: NIST P-256, P-384, P-521.
+ALLOWED_CURVES: frozenset[str] = frozenset({"secp256r1", "secp384r1", "secp521r1"})
+
+#: Extended key usages a *signing* certificate with an EKU extension must
+#: allow one of (RFC 5280 4.2.1.12): anyExtendedKeyUsage, TLS client and
+#: server authentication (WS-Security peers commonly sign with their TLS
+#: certificate), e-mail protection (S/MIME-style document signing
+#: certificates), RFC 9336 id-kp-documentSigning and Microsoft's document
+#: signing OID.  OCSPSigning, timeStamping, codeSigning and anything else
+#: are refused unless added with ``KeyPolicy(signing_ekus=...)``.
+DEFAULT_SIGNING_EKUS: frozenset[ObjectIdentifier] = frozenset(
+    {
+        ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+        ExtendedKeyUsageOID.EMAIL_PROTECTION,
+        ObjectIdentifier("1.3.6.1.5.5.7.3.36"),  # id-kp-documentSigning (RFC 9336)
+        ObjectIdentifier("1.3.6.1.4.1.311.10.3.12"),  # Microsoft document signing
+    }
+)
+
+_EKU_NAMES = {
+    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
+    ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
+    ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
+    ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
+    ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
+    ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
+}
+
+
+def _eku_name(oid: ObjectIdentifier) -> str:
+    return _EKU_NAMES.get(oid) or oid.dotted_string
+
+
+@dataclass(frozen=True)
+class KeyPolicy:
+    """What a signing (or key-transport) key and certificate must be.
+
+    One instance is applied to every signature apisec verifies (WS-Security,
+    SAML Response/Assertion, holder-of-key, pinned and metadata
+    certificates); see the "Trust policy" sections of docs/wssec-signing.md
+    and docs/wssec-saml.md.  Frozen and hashable, so checks of a certificate
+    are cached per (policy, certificate).
+    """
+
+    min_rsa_bits: int = 2048
+    """Smallest RSA modulus accepted (1024 only to read legacy test vectors)."""
+    curves: frozenset[str] = ALLOWED_CURVES
+    """EC curve names (cryptography's ``curve.name``) accepted."""
+    allow_eddsa: bool = True
+    """Accept Ed25519/Ed448 keys (for algorithms that use them)."""
+    signing_ekus: frozenset[ObjectIdentifier] | None = DEFAULT_SIGNING_EKUS
+    """When a signing certificate has an extendedKeyUsage extension, one of
+    these purposes must be in it; ``None`` skips the EKU check (not advised)."""
+    check_key_usage: bool = True
+    """Enforce keyUsage (digitalSignature/nonRepudiation for signers,
+    keyEncipherment for key-transport recipients) when the extension is present."""
+
+    def check_key(self, key: Any, what: str = "signer") -> None:
+        """Raise :class:`wssec.errors.WeakKey` unless ``key`` meets the policy."""
+        if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
+            if key.key_size < self.min_rsa_bits:
+                raise WeakKey(f"{what}'s RSA key has {key.key_size} bits (need >= {self.min_rsa_bits})")
+            return
+        if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
+            if key.curve.name not in self.curves:
+                allowed = ", ".join(sorted(self.curves))
+                raise WeakKey(f"{what}'s EC key is on curve {key.curve.name} (allowed: {allowed})")
+            return
+        eddsa = (
+            ed25519.Ed25519PublicKey,
+            ed25519.Ed25519PrivateKey,
+            ed448.Ed448PublicKey,
+            ed448.Ed448PrivateKey,
+        )
+        if isinstance(key, eddsa):
+            if not self.allow_eddsa:
+                raise WeakKey(f"{what}'s EdDSA key is not allowed by the key policy")
+            return
+        raise WeakKey(f"{what}'s key type {type(key).__name__} is not supported")
+
+    def check_signer(self, cert: x509.Certificate | None, key: Any = None) -> None:
+        """Refuse a signer whose key is weak or whose certificate is not for
+        signing (keyUsage without digitalSignature/nonRepudiation, or an
+        extendedKeyUsage without an accepted purpose).  ``cert`` may be None
+        for a bare key (holder-of-key KeyValue)."""
+        if cert is None:
+            self.check_key(key)
+            return
+        _signer_ok(self, cert)
+
+    def check_recipient(self, cert: x509.Certificate) -> None:
+        """Refuse a key-transport recipient whose key is weak or whose
+        keyUsage does not assert keyEncipherment."""
+        key = _cert_key(cert, "recipient")
+        self.check_key(key, "recipient")
+        ku = _key_usage(cert)
+        if self.check_key_usage and ku is not None and not ku.key_encipherment:
+            raise UntrustedKey(
+                f"certificate {_subject(cert)} is not for key transport (keyUsage lacks keyEncipherment)"
+            )
+
+
+DEFAULT_KEY_POLICY = KeyPolicy()
+
+
+def _cert_key(cert: x509.Certificate, what: str) -> Any:
+    try:
+        return cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise WeakKey(
+            f"{what} certificate {_subject(cert)} has an unsupported public-key algorithm"
+        ) from None
+
+
+def _key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    except ValueError:
+        raise UntrustedKey(f"certificate {_subject(cert)} has unreadable extensions") from None
+
+
+def _eku(cert: x509.Certificate) -> x509.ExtendedKeyUsage | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    except ValueError:
+        raise UntrustedKey(f"certificate {_subject(cert)} has unreadable extensions") from None
+
+
+_SIGNER_OK: dict[tuple[KeyPolicy, x509.Certificate], bool] = {}
+
+
+def _signer_ok(policy: KeyPolicy, cert: x509.Certificate) -> None:
+    """The signer checks of :meth:`KeyPolicy.check_signer`, cached for
+    certificates that pass (Certificate hashes and compares by its DER)."""
+    if (policy, cert) in _SIGNER_OK:
+        return
+    policy.check_key(_cert_key(cert, "signing"))
+    if policy.check_key_usage:
+        ku = _key_usage(cert)
+        if ku is not None and not (ku.digital_signature or ku.content_commitment):
+            raise UntrustedKey(
+                f"certificate {_subject(cert)} is not for signing "
+                "(keyUsage lacks digitalSignature and nonRepudiation)"
+            )
+    if policy.signing_ekus is not None:
+        eku = _eku(cert)
+        if eku is not None and not any(oid in policy.signing_ekus for oid in eku):
+            names = ", ".join(_eku_name(o) for o in eku) or "(empty)"
+            raise UntrustedKey(
+                f"certificate {_subject(cert)} is not for signing: extendedKeyUsage {names} "
+                "allows no accepted signing purpose"
+            )
+    if len(_SIGNER_OK) >= 1024:
+        _SIGNER_OK.clear()
+    _SIGNER_OK[(policy, cert)] = True
 
 
 def _subject(cert: x509.Certificate) -> str:
@@ -88,7 +265,7 @@ class TrustStore:
             return [cert]
         if self._store is None:
             raise UntrustedKey(f"no trust anchors configured: cannot trust {_subject(cert)}")
-        if not isinstance(cert.public_key(), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+        if not isinstance(_cert_key(cert, "signing"), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
             raise UntrustedKey(f"certificate {_subject(cert)} has an unsupported key type")
         verifier = (
             PolicyBuilder()
@@ -120,4 +297,11 @@ class TrustStore:
         return chain
 
 
-__all__ = ["TrustStore", "check_validity"]
+__all__ = [
+    "ALLOWED_CURVES",
+    "DEFAULT_KEY_POLICY",
+    "DEFAULT_SIGNING_EKUS",
+    "KeyPolicy",
+    "TrustStore",
+    "check_validity",
+]

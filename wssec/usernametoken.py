@@ -23,6 +23,7 @@ from lxml import etree
 from wssec.errors import AuthenticationFailed, Expired, KeyLoadError, MalformedMessage, ReplayDetected
 from wssec.replay import ReplayCache
 from wssec.soap import BASE64_BINARY, PASSWORD_DIGEST, PASSWORD_TEXT, WSSE_NS, WSU_NS
+from wssec.xsdtime import parse_datetime
 
 PASSWORD_TYPES = {"digest": PASSWORD_DIGEST, "text": PASSWORD_TEXT}
 
@@ -33,19 +34,8 @@ def format_time(t: dt.datetime) -> str:
 
 
 def parse_time(text: str | None, what: str) -> dt.datetime:
-    """Parse an xsd:dateTime that must carry a time zone."""
-    if not text or not text.strip():
-        raise MalformedMessage(f"{what} is empty")
-    value = text.strip()
-    if len(value) > 40:
-        raise MalformedMessage(f"{what} is not a valid dateTime")
-    try:
-        t = dt.datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        raise MalformedMessage(f"{what} is not a valid dateTime: {value[:40]!r}") from None
-    if t.tzinfo is None:
-        raise MalformedMessage(f"{what} has no time zone (WS-I BSP requires UTC with Z)")
-    return t.astimezone(dt.UTC)
+    """Parse an xsd:dateTime that must carry a time zone (:mod:`wssec.xsdtime`)."""
+    return parse_datetime(text, what, require_zone=True)
 
 
 def password_digest(nonce: bytes, created: str, password: str) -> str:

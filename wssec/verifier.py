@@ -60,7 +60,7 @@ from wssec.soap import (
     security_header,
 )
 from wssec.tokens import find_by_identifier, find_by_issuer_serial, parse_bst
-from wssec.trust import TrustStore
+from wssec.trust import KeyPolicy, TrustStore
 from wssec.usernametoken import UsernameTokenResult, authenticate, load_users, parse_time
 
 STR_TRANSFORM = (
@@ -141,6 +141,11 @@ class SignatureResult:
     algorithm: str
     digest_algorithms: tuple[str, ...]
     signature_value: bytes = field(repr=False)
+    replay_id: str = field(default="", repr=False)
+    """What makes this signature *this* signature, independent of how the
+    SignatureValue is encoded: SHA-256 over the signer's public key (SPKI)
+    and the canonical SignedInfo.  ECDSA's (r, s) / (r, n - s) twins and any
+    other re-encoding of one signature share it (the replay-cache key)."""
 
 
 @dataclass(frozen=True)
@@ -281,6 +286,7 @@ class Verifier:
         max_signatures: int = 4,
         min_rsa_bits: int = 2048,
         strict_transforms: bool = False,
+        key_policy: KeyPolicy | None = None,
     ) -> None:
         """
         trust: CA (or pinned) certificates signer certificates must chain to.
@@ -306,7 +312,6 @@ class Verifier:
         max_age: how old (by Created) a Timestamp or UsernameToken may be,
             whatever its Expires says (WSS4J's timeStampTTL).
         max_references / max_signatures: bounds against hostile SignedInfo.
-        min_rsa_bits: smallest RSA signer key accepted (1024 only for legacy peers).
         strict_transforms: refuse every Reference whose Transforms are not
             exactly one exc-c14n transform.  By default an enveloped-signature
             transform before exc-c14n is also accepted, as WSS4J and
@@ -317,6 +322,12 @@ class Verifier:
             mode is for receivers that want apisec's minimal profile only
             (``apisec soap check --message`` reports such References as
             ``wssec.strict-transforms``).
+        min_rsa_bits: smallest RSA signer key accepted (1024 only for legacy
+            peers); shorthand for ``key_policy=KeyPolicy(min_rsa_bits=...)``.
+        key_policy: what a signer's key and certificate must be (key strength,
+            keyUsage, extendedKeyUsage): :class:`wssec.trust.KeyPolicy`,
+            applied to every signature, holder-of-key keys and SAML
+            assertions included.  See docs/wssec-signing.md "Trust policy".
         """
         self.trust = trust if isinstance(trust, TrustStore) else TrustStore(list(trust))
         self.certs: list[x509.Certificate] = load_certificates(list(certs)) if certs else []
@@ -335,8 +346,9 @@ class Verifier:
         self.actor = actor
         self.max_references = max_references
         self.max_signatures = max_signatures
-        self.min_rsa_bits = min_rsa_bits
         self.strict_transforms = strict_transforms
+        self.key_policy = key_policy if key_policy is not None else KeyPolicy(min_rsa_bits=min_rsa_bits)
+        self.min_rsa_bits = self.key_policy.min_rsa_bits
         self._decryptor: Any = None
 
     # -- entry point -----------------------------------------------------------
@@ -483,7 +495,7 @@ class Verifier:
         # cached); the Verifier's SHA-1 policy applies to the assertion's signature too.
         trust = self.__dict__.get("_saml_trust_obj")
         if trust is None:
-            trust = self._saml_trust_obj = SamlTrust.of(self.saml_trust)
+            trust = self._saml_trust_obj = SamlTrust.of(self.saml_trust, key_policy=self.key_policy)
         result = verify_element(
             el, trust=trust, audience=self.saml_audience, at=state.now, allow_sha1=self.allow_sha1
         )
@@ -542,13 +554,11 @@ class Verifier:
         chain: tuple[x509.Certificate, ...] = ()
         if cert is not None:
             chain = tuple(self.trust.validate(cert, chain_extra + self.certs, at=state.now))
-        dsig.verify_bytes(
-            public_key,
-            sig_uri,
-            signature_value,
-            dsig.c14n(signed_info, _inclusive_prefixes(cm), c14n_alg == dsig.EXC_C14N_COMMENTS),
-            min_rsa_bits=self.min_rsa_bits,
-        )
+        # Key strength and certificate purpose (keyUsage/EKU): wssec.trust.KeyPolicy,
+        # the same rule for every signature apisec verifies.
+        self.key_policy.check_signer(cert, public_key)
+        signed_info_c14n = dsig.c14n(signed_info, _inclusive_prefixes(cm), c14n_alg == dsig.EXC_C14N_COMMENTS)
+        dsig.verify_bytes(public_key, sig_uri, signature_value, signed_info_c14n)
         covered: list[tuple[str, etree._Element]] = []
         digests: list[str] = []
         seen: dict[tuple, bytes] = {}
@@ -569,8 +579,18 @@ class Verifier:
                 )
             covered.append((ref_id, target))
             digests.append(dig_name)
+        replay_id = hashlib.sha256(_key_id(public_key) + signed_info_c14n).hexdigest()
         return SignatureResult(
-            sig, tuple(covered), cert, chain, public_key, how, sig_name, tuple(digests), signature_value
+            sig,
+            tuple(covered),
+            cert,
+            chain,
+            public_key,
+            how,
+            sig_name,
+            tuple(digests),
+            signature_value,
+            replay_id,
         )
 
     def _reference(self, ref: etree._Element, sig: etree._Element, state: _State) -> tuple:
@@ -804,6 +824,7 @@ class Verifier:
         key = cert.public_key() if cert is not None else getattr(result, "confirmation_key", None)
         if key is None:
             raise UntrustedKey("holder-of-key assertion carries no confirmation key")
+        self.key_policy.check_signer(cert, key)
         # The key is trusted because the (verified) SAML issuer vouches for it.
         return None, [], key, "saml"
 
@@ -991,7 +1012,9 @@ class Verifier:
             horizon = min(horizon, state.expires)
         horizon = max(horizon, state.now) + dt.timedelta(seconds=2 * self.max_skew)
         for s in state.signatures:
-            key = "sig:" + hashlib.sha256(s.signature_value).hexdigest()
+            # keyed on what was signed and by whom, never on the SignatureValue
+            # bytes (ECDSA signatures are malleable: (r, n - s) verifies too)
+            key = "sig:" + s.replay_id
             if not self.replay_cache.check_and_store(key, horizon):
                 raise ReplayDetected("this signed message was already accepted (replay)")
 
@@ -1034,6 +1057,26 @@ def _public_key(cert: x509.Certificate) -> Any:
             _PUBLIC_KEYS.clear()
         _PUBLIC_KEYS[cert] = key
     return key
+
+
+_KEY_IDS: dict[int, tuple[Any, bytes]] = {}
+
+
+def _key_id(public_key: Any) -> bytes:
+    """SHA-256 of the key's SubjectPublicKeyInfo, cached per key object (key
+    objects are unhashable: keyed by id(), holding the object so the id stays
+    its own; the per-certificate key cache makes this a dictionary hit)."""
+    hit = _KEY_IDS.get(id(public_key))
+    if hit is not None and hit[0] is public_key:
+        return hit[1]
+    from cryptography.hazmat.primitives import serialization
+
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    kid = hashlib.sha256(der).digest()
+    if len(_KEY_IDS) >= 256:
+        _KEY_IDS.clear()
+    _KEY_IDS[id(public_key)] = (public_key, kid)
+    return kid
 
 
 def _same_key(a: Any, b: Any) -> bool:

@@ -29,6 +29,11 @@ from wssec.errors import (
 from wssec.safexml import parse_xml
 from wssec.saml import Issuer, SamlTrust, verify
 from wssec.saml.dsig import sign_enveloped
+from wssec.trust import KeyPolicy
+
+# The public vectors are signed with RSA-1024 keys (2010-era IdPs): read them
+# under a legacy key policy; the default policy refuses them (tested below).
+LEGACY = KeyPolicy(min_rsa_bits=1024)
 
 # settings2's IdP certificate has serial number 0; cryptography warns (and will refuse one day).
 warnings.filterwarnings("ignore", message="Parsed a serial number", category=Warning)
@@ -54,6 +59,7 @@ def _issue_instant(data: bytes) -> str:
 
 def _verify_vector(data: bytes, trust, **kw):
     kw.setdefault("audience", None)
+    kw.setdefault("key_policy", LEGACY)
     return verify(data, trust=trust, at=_issue_instant(data), allow_sha1=True, check_pinned_dates=False, **kw)
 
 
@@ -108,10 +114,28 @@ def test_python3_saml_vector_refused_without_the_legacy_switches() -> None:
     with pytest.raises(InvalidSignature, match="SHA-1"):
         verify(data, trust=CERT1, audience=PITBULK_SP, at=_issue_instant(data), check_pinned_dates=False)
     with pytest.raises(UntrustedKey, match="not valid at"):
-        verify(data, trust=CERT1, audience=PITBULK_SP, at=_issue_instant(data), allow_sha1=True)
+        verify(
+            data,
+            trust=CERT1,
+            audience=PITBULK_SP,
+            at=_issue_instant(data),
+            allow_sha1=True,
+            key_policy=LEGACY,
+        )
+    with pytest.raises(UntrustedKey, match="1024 bits"):  # the default key policy: RSA >= 2048
+        verify(
+            data,
+            trust=CERT1,
+            audience=None,
+            at=_issue_instant(data),
+            allow_sha1=True,
+            check_pinned_dates=False,
+        )
     data2 = (P3 / "decoded" / "valid_response2.xml").read_bytes()  # expired in 2024
     with pytest.raises(Expired):
-        verify(data2, trust=CERT2, audience=None, allow_sha1=True, check_pinned_dates=False)
+        verify(
+            data2, trust=CERT2, audience=None, allow_sha1=True, check_pinned_dates=False, key_policy=LEGACY
+        )
 
 
 def test_python3_saml_issuer_text_modified_after_signing() -> None:
@@ -254,7 +278,9 @@ def test_audience_restricted_assertion_refused_without_an_audience() -> None:
 def test_pysaml2_idp_metadata_as_trust() -> None:
     """pysaml2's IdP metadata (tests/idp.xml) pins the signing certificate and
     binds it to entityID urn:mace:example.com:saml:roland:idp."""
-    trust = SamlTrust.from_metadata((PY2 / "idp.xml").read_bytes(), check_pinned_dates=False)
+    trust = SamlTrust.from_metadata(
+        (PY2 / "idp.xml").read_bytes(), check_pinned_dates=False, key_policy=LEGACY
+    )
     assert trust.issuers == {"urn:mace:example.com:saml:roland:idp"}
     data = _genuine_from_wrapper()
     r = verify(data, trust=trust, audience=PY2_SP, at=_issue_instant(data), allow_sha1=True)

@@ -45,6 +45,7 @@ from wssec.saml.dsig import SignatureCheck, check_unique_ids, own_id_attribute, 
 from wssec.saml.model import VerifiedAssertion
 from wssec.saml.times import parse_instant, utc
 from wssec.saml.trust import SamlTrust
+from wssec.trust import KeyPolicy
 
 TrustInput = SamlTrust | CertSource | Iterable[CertSource]
 
@@ -79,8 +80,9 @@ def _policy(
     clock_skew: float,
     allow_sha1: bool,
     check_pinned_dates: bool,
+    key_policy: KeyPolicy | None = None,
 ) -> _Policy:
-    saml_trust = SamlTrust.of(trust, check_pinned_dates=check_pinned_dates)
+    saml_trust = SamlTrust.of(trust, check_pinned_dates=check_pinned_dates, key_policy=key_policy)
     audiences = None if audience is None else ((audience,) if isinstance(audience, str) else tuple(audience))
     return _Policy(
         saml_trust,
@@ -109,6 +111,7 @@ def verify(
     clock_skew: float = 60,
     check_pinned_dates: bool = True,
     replay_cache: ReplayCache | None = None,
+    key_policy: KeyPolicy | None = None,
 ) -> VerifiedAssertion:
     """Verify a bare Assertion or a samlp:Response; return the assertion as signed.
 
@@ -126,6 +129,10 @@ def verify(
     store) each assertion is accepted once (ReplayDetected afterwards): the
     Web SSO profile's one-time use of bearer assertions.
 
+    ``key_policy`` (:class:`wssec.trust.KeyPolicy`, default: RSA >= 2048,
+    EC P-256/384/521, signing keyUsage/EKU) is what every signer key and
+    certificate must meet; see docs/wssec-saml.md "Trust policy".
+
     Raises MalformedMessage, InvalidSignature, UntrustedKey, Expired or
     PolicyViolation (all ``wssec.errors``).
     """
@@ -141,6 +148,7 @@ def verify(
         clock_skew=clock_skew,
         check_pinned_dates=check_pinned_dates,
         replay_cache=replay_cache,
+        key_policy=key_policy,
     )[0]
 
 
@@ -157,10 +165,19 @@ def verify_all(
     clock_skew: float = 60,
     check_pinned_dates: bool = True,
     replay_cache: ReplayCache | None = None,
+    key_policy: KeyPolicy | None = None,
 ) -> tuple[VerifiedAssertion, ...]:
     """Like :func:`verify` but returns every assertion (several only with ``allow_multiple``)."""
     policy = _policy(
-        trust, audience, at, recipient, in_response_to, clock_skew, allow_sha1, check_pinned_dates
+        trust,
+        audience,
+        at,
+        recipient,
+        in_response_to,
+        clock_skew,
+        allow_sha1,
+        check_pinned_dates,
+        key_policy,
     )
     root = xml if isinstance(xml, etree._Element) else parse_xml(xml, what="SAML message")
     if root.tag in (_A2, _A1):
@@ -192,6 +209,7 @@ def verify_element(
     allow_sha1: bool = False,
     clock_skew: float = 60,
     check_pinned_dates: bool = True,
+    key_policy: KeyPolicy | None = None,
 ) -> VerifiedAssertion:
     """Verify an Assertion element in place (e.g. found in a WS-Security header).
 
@@ -202,7 +220,9 @@ def verify_element(
     """
     if assertion.tag not in (_A2, _A1):
         raise MalformedMessage(f"not a SAML assertion: {etree.QName(assertion).localname}")
-    policy = _policy(trust, audience, at, recipient, None, clock_skew, allow_sha1, check_pinned_dates)
+    policy = _policy(
+        trust, audience, at, recipient, None, clock_skew, allow_sha1, check_pinned_dates, key_policy
+    )
     return _verify_assertion(assertion, policy, response=None, response_check=None)
 
 
@@ -260,9 +280,13 @@ def _verify_response(
         raise PolicyViolation(f"the Response contains {len(assertions)} assertions; exactly 1 is accepted")
     _check_status(root, v2)
     response_check = None
+    response_trust: SamlTrust | None = None
     if signature_of(root) is not None:
+        # The (claimed) Issuer selects whose keys may verify; after
+        # verification every assertion's signed Issuer must be that entity.
+        response_trust = policy.trust.for_issuer(_claimed_response_issuer(root, assertions, v2))
         response_check = verify_enveloped(
-            root, trust=policy.trust, at=policy.at, allow_sha1=policy.allow_sha1
+            root, trust=response_trust, at=policy.at, allow_sha1=policy.allow_sha1
         )
     destination = root.get("Destination") if v2 else root.get("Recipient")
     if policy.recipient is not None and destination is not None and destination != policy.recipient:
@@ -273,7 +297,10 @@ def _verify_response(
     if v2 and policy.in_response_to is not None and root.get("InResponseTo") != policy.in_response_to:
         raise PolicyViolation("Response InResponseTo does not match the request")
     results = tuple(
-        _verify_assertion(a, policy, response=root, response_check=response_check) for a in assertions
+        _verify_assertion(
+            a, policy, response=root, response_check=response_check, response_trust=response_trust
+        )
+        for a in assertions
     )
     if v2:
         issuers = root.findall(ns.q(ns.SAML2_NS, "Issuer"))
@@ -306,11 +333,14 @@ def _verify_assertion(
     *,
     response: etree._Element | None,
     response_check: SignatureCheck | None,
+    response_trust: SamlTrust | None = None,
 ) -> VerifiedAssertion:
     _check_assertion_shape(assertion)
     own: SignatureCheck | None = None
+    own_trust: SamlTrust | None = None
     if signature_of(assertion) is not None:
-        own = verify_enveloped(assertion, trust=policy.trust, at=policy.at, allow_sha1=policy.allow_sha1)
+        own_trust = policy.trust.for_issuer(_claimed_issuer(assertion))
+        own = verify_enveloped(assertion, trust=own_trust, at=policy.at, allow_sha1=policy.allow_sha1)
     elif response_check is None or assertion.getparent() is not response:
         what = (
             "neither the assertion nor the Response is signed"
@@ -330,7 +360,36 @@ def _verify_assertion(
         response_id=response.get(own_id_attribute(response)) if response is not None else None,
     )
     policy.trust.check_issuer(result.issuer)
+    for used in (own_trust, response_trust if response_check is not None else None):
+        if used is not None:  # the entity whose key verified is the signed Issuer
+            used.check_issuer(result.issuer)
     return result
+
+
+def _claimed_issuer(assertion: etree._Element) -> str:
+    """The Issuer an assertion claims, read *before* its signature is checked:
+    used only to select which entity's keys may verify it (then checked
+    against the signed value)."""
+    if assertion.tag == _A1:
+        return (assertion.get("Issuer") or "").strip()
+    issuers = assertion.findall(ns.q(ns.SAML2_NS, "Issuer"))
+    if len(issuers) != 1:
+        raise MalformedMessage("Assertion must have exactly one Issuer")
+    return _text_only(issuers[0], "Issuer").strip()
+
+
+def _claimed_response_issuer(root: etree._Element, assertions: list[etree._Element], v2: bool) -> str:
+    """The Response's own Issuer, else the one Issuer all its assertions claim."""
+    if v2:
+        issuers = root.findall(ns.q(ns.SAML2_NS, "Issuer"))
+        if len(issuers) > 1:
+            raise MalformedMessage("Response has several Issuer elements")
+        if issuers:
+            return _text_only(issuers[0], "Response Issuer").strip()
+    claimed = {_claimed_issuer(a) for a in assertions}
+    if len(claimed) != 1:
+        raise PolicyViolation("the Response's assertions name different Issuers and the Response none")
+    return claimed.pop()
 
 
 # ------------------------------------------------------------------ text
