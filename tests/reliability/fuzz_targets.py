@@ -131,7 +131,9 @@ def _saml_cert(settings: str) -> bytes:
 def saml_target() -> Target:
     from wssec.errors import WssecError
     from wssec.saml import verify
+    from wssec.trust import KeyPolicy
 
+    legacy = KeyPolicy(min_rsa_bits=1024)  # the public vectors are signed with RSA-1024 keys
     trust = [
         _saml_cert("settings1.json"),
         _saml_cert("settings2.json"),
@@ -156,6 +158,7 @@ def saml_target() -> Target:
             allow_sha1=True,
             check_pinned_dates=False,
             allow_multiple=b"\x00multi" in data,
+            key_policy=legacy,
         )
 
     return Target(
