@@ -182,3 +182,31 @@ def test_credential_rules():
         ClientCredentials("https://as.example/token", "c", client_cert=("c.pem", "k.pem")).auth_method
         == "tls_client_auth"
     )
+
+
+def test_mutual_tls_identity_against_a_server_that_requires_it(pki):
+    """The sample AS does not implement RFC 8705 client authentication, so
+    mTLS is proven at the TLS layer: the AS's listener is made to require a
+    client certificate from the test CA; the client's certificate (with
+    private_key_jwt as the OAuth client authentication) gets a token, and
+    without it the handshake is refused."""
+    from rest.errors import TargetUnreachable
+
+    server = serve_as("secure", tls=tls(pki))
+    try:
+        ctx = server._server.config.ssl  # the live listener's context: applies to new connections
+        ctx.load_verify_locations(str(pki.ca.cert_path))
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        svc = server.extra["service"]
+        key = svc.client_key.as_pem(private=True)
+        with_cert = ClientCredentials(
+            server.url + "/token", svc.client_id, private_key=key,
+            client_cert=(pki.client.cert_path, pki.client.key_path),
+        )  # fmt: skip
+        with requests_session(with_cert, ca_file=pki.ca.cert_path) as session:
+            assert session.token["token_type"].lower() == "bearer"
+        with pytest.raises(TargetUnreachable):
+            requests_session(ClientCredentials(server.url + "/token", svc.client_id, private_key=key),
+                             ca_file=pki.ca.cert_path)  # fmt: skip
+    finally:
+        server.stop()
