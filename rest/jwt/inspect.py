@@ -8,6 +8,7 @@ Nothing here verifies a signature, and the output says so.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -49,6 +50,17 @@ class Inspection:
             "times": self.times,
             "warnings": self.warnings,
         }
+
+
+def _number(v: Any) -> float | None:
+    """A claim as a finite float, or None (not a number, or beyond a float: 10**400)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    try:
+        f = float(v)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
 
 
 def _iso(v: Any) -> str | None:
@@ -104,18 +116,18 @@ def inspect_token(token: str, now: float | None = None) -> Inspection:
                     warns.append(f"claim '{name}' is not a NumericDate")
                 else:
                     times[name] = iso
-        exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf")
+        exp, iat, nbf = (_number(claims.get(n)) for n in ("exp", "iat", "nbf"))
         if "exp" not in claims:
             warns.append("no 'exp': the token never expires")
-        elif isinstance(exp, (int, float)) and not isinstance(exp, bool):
+        elif exp is not None:
             if exp <= now:
                 warns.append("token has expired")
-            start = iat if isinstance(iat, (int, float)) and not isinstance(iat, bool) else now
+            start = iat if iat is not None else now
             if exp - start > LONG_LIFETIME:
                 warns.append(
                     f"long lifetime: {int((exp - start) // 3600)} h (access tokens should live minutes)"
                 )
-        if isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and nbf > now:
+        if nbf is not None and nbf > now:
             warns.append("token is not valid yet (nbf in the future)")
         if "aud" not in claims:
             warns.append("no 'aud': any API trusting this issuer would accept it")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -146,6 +147,18 @@ def signing_input(header: dict[str, Any] | bytes, payload: dict[str, Any] | byte
     return f"{b64url_encode(h)}.{b64url_encode(p)}".encode("ascii")
 
 
+def _lenient_json(data: bytes) -> Any:
+    """JSON for display: NaN/Infinity and numbers beyond a float (1e309) stay their
+    source text, so what is shown is valid JSON and the value reads as "not a
+    NumericDate" instead of crashing arithmetic."""
+
+    def number(text: str) -> float | str:
+        value = float(text)
+        return value if math.isfinite(value) else text
+
+    return json.loads(data, parse_float=number, parse_constant=lambda text: text)
+
+
 def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any] | None, bytes]:
     """Lenient read for inspection only: header, claims (None when the payload
     is not a JSON object) and signature.  Never use the result for a decision."""
@@ -160,16 +173,16 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any] | None,
             raise TokenRejected("not a JWT: a part is not base64url") from None
 
     try:
-        header = json.loads(loose(parts[0]))
-    except (ValueError, UnicodeDecodeError):
-        raise TokenRejected("not a JWT: header is not JSON") from None
+        header = _lenient_json(loose(parts[0]))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise TokenRejected("not a JWT: header is not JSON (or nested too deeply)") from None
     if not isinstance(header, dict):
         raise TokenRejected("not a JWT: header is not a JSON object")
     claims: dict[str, Any] | None
     try:
-        loaded = json.loads(loose(parts[1]))
+        loaded = _lenient_json(loose(parts[1]))
         claims = loaded if isinstance(loaded, dict) else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         claims = None
     sig = loose(parts[2]) if len(parts) > 2 else b""
     return header, claims, sig

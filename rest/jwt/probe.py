@@ -132,6 +132,18 @@ class JWKSHost:
         self._thread.join(timeout=5)
 
 
+def _public_keys(value: Any) -> list[tuple[Any, bytes | None]]:
+    """(key object, the file's exact bytes or None) for each key or certificate given."""
+    if value is None:
+        return []
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    out = []
+    for v in values:
+        raw = v.encode() if isinstance(v, str) else v if isinstance(v, bytes) else None
+        out.append((_load_public(v), raw))
+    return out
+
+
 def _load_public(value: Any) -> Any:
     if value is None:
         return None
@@ -155,6 +167,12 @@ def _load_private(value: Any) -> Any:
         except (ValueError, TypeError):
             raise BadInput("--signing-key: not an unencrypted PEM private key") from None
     return value
+
+
+def _unique(forgeries: list[Forgery]) -> list[Forgery]:
+    """Each distinct token once (two files may share a spelling)."""
+    seen: set[str] = set()
+    return [f for f in forgeries if not (f.token in seen or seen.add(f.token))]
 
 
 def _why_unclear(a: Answer) -> str | None:
@@ -207,15 +225,17 @@ def probe(
 ) -> list[Finding]:
     """Probe ``url`` with forged variants of the valid ``token``.
 
-    ``public_key``/``signing_key``: PEM bytes/str or key objects (the
-    signing key makes the white-box claim checks possible: use it only on
-    your own API).  Raises :class:`rest.errors.BadInput` when the baseline
+    ``public_key``: the API's verification key(s) -- PEM bytes/str (a public
+    key or certificate file's exact content, which jwt.key-confusion also
+    tries verbatim), key objects, or a list of them.  ``signing_key``: PEM
+    bytes/str or a key object (it makes the white-box claim checks
+    possible: use it only on your own API).  Raises :class:`rest.errors.BadInput` when the baseline
     rules are not met and :class:`rest.errors.TargetUnreachable` when the
     API cannot be reached at all."""
     if not url.startswith(("http://", "https://")):
         raise BadInput(f"not an http(s) URL: {url}")
     base = Baseline.parse(token)
-    pub = _load_public(public_key)
+    pubs = _public_keys(public_key)
     priv = _load_private(signing_key)
     sender = _Sender(url, header, method, ca_file, timeout)
     target = url
@@ -252,8 +272,11 @@ def probe(
     simple("jwt.none-alg", lambda: forge.none_alg(base))
     simple("jwt.unsigned", lambda: forge.unsigned(base))
     simple("jwt.tampered-payload", lambda: forge.tampered_payload(base))
-    if pub is not None:
-        simple("jwt.key-confusion", lambda: forge.key_confusion(base, pub))
+    if pubs:
+        simple(
+            "jwt.key-confusion",
+            lambda: _unique([f for k, raw in pubs for f in forge.key_confusion(base, k, raw)]),
+        )
     elif not only or "jwt.key-confusion" in only:
         findings.append(
             finding(

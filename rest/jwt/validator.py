@@ -70,9 +70,15 @@ def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
     if name not in claims:
         return None
     value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TokenRejected(f"claim '{name}' is not a NumericDate")
-    return float(value)
+    try:
+        number = float(value)  # an integer like 10**400 has no float: OverflowError
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise TokenRejected(f"claim '{name}' is not a NumericDate (out of range)")
+    return number
 
 
 def _norm_typ(value: str) -> str:
