@@ -147,6 +147,7 @@ _VERIFY_FLAGS = {
     "saml_audience": "--saml-audience",
     "audience=": "--saml-audience",
     "allow_sha1": "--allow-sha1",
+    "strict_transforms": "--strict-transforms",
     "certs=": "--certs",
 }
 
@@ -186,6 +187,12 @@ def verify_cmd(
     allow_sha1: bool = typer.Option(
         False, "--allow-sha1", help="Accept SHA-1 signatures/digests (legacy peers)."
     ),
+    strict_transforms: bool = typer.Option(
+        False,
+        "--strict-transforms",
+        help="Refuse References whose Transforms are not exactly one exc-c14n "
+        "(by default enveloped-signature before it, as node-soap sends, is accepted).",
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Verify a signed SOAP message: every signature, the signer's chain to
@@ -214,6 +221,7 @@ def verify_cmd(
         users=users,
         replay_cache=None,  # one message per process: nothing to remember
         allow_sha1=allow_sha1,
+        strict_transforms=strict_transforms,
         decrypt_key=_load_decrypt_key(decrypt_key),
         saml_trust=saml_trust or None,
         saml_audience=saml_audience,

@@ -30,6 +30,9 @@ X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-pro
 B64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 EXC = "http://www.w3.org/2001/10/xml-exc-c14n#"
+RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 
 
 def envelope(soap_ns: str = SOAP11, symbol: str = "ACME") -> str:
@@ -104,6 +107,30 @@ def test_check_message_reports_the_strict_profile(pki, tmp_path, apisec) -> None
     doc = json.loads(res.stdout)
     got = {f["check_id"]: f["status"] for f in doc["findings"]}
     assert got["wssec.strict-transforms"] == "warn", res.stderr
+
+
+def test_cli_verifies_node_soap_messages(pki, tmp_path, apisec) -> None:
+    """The command from the issue report: `apisec soap verify` on what
+    node-soap sends (it used to refuse it: "must have exactly one exc-c14n
+    transform (BSP R5416), has 2")."""
+    ca = str(pki.ca.cert_path)
+    default = tmp_path / "default.xml"
+    default.write_bytes(node_soap_sign(pki))
+    r = apisec("soap", "verify", str(default), "--trust", ca)
+    assert r.exit_code == 0 and "signed Body, Timestamp" in r.stdout, r.stderr
+    r = apisec("soap", "verify", str(default), "--trust", ca, "--strict-transforms")
+    assert r.exit_code == 1 and r.stderr.startswith("apisec: error:") and "--strict-transforms" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not r.stdout
+    sha1 = tmp_path / "sha1.xml"
+    sha1.write_bytes(node_soap_sign(pki, options={"signatureAlgorithm": RSA_SHA1, "digestAlgorithm": SHA1}))
+    r = apisec("soap", "verify", str(sha1), "--trust", ca)
+    assert r.exit_code == 1 and "--allow-sha1" in r.stderr, r.stderr
+    r = apisec("soap", "verify", str(sha1), "--trust", ca, "--allow-sha1")
+    assert r.exit_code == 0, r.stderr
+    tampered = tmp_path / "tampered.xml"
+    tampered.write_bytes(default.read_bytes().replace(b">ACME<", b">EVIL<"))
+    r = apisec("soap", "verify", str(tampered), "--trust", ca)
+    assert r.exit_code == 1 and "digest of Body" in r.stderr
 
 
 @pytest.mark.parametrize("where", ["body", "timestamp", "signed-info"])
@@ -183,9 +210,6 @@ def test_enveloped_transform_applied_where_target_holds_the_signature(pki, actio
 
 # ------------------------------------------------------------------ step 2: real node-soap clients over HTTPS
 
-RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
-SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
-RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 USERS = {"alice": "s3cret"}
 
 
