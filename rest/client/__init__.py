@@ -5,11 +5,18 @@ expiry, over TLS configured from the ``rest tls`` profiles.  See
 
 from __future__ import annotations
 
-from rest.client.auth import ClientCredentials, async_httpx_client, httpx_client, requests_session
+from rest.client.auth import (
+    ClientCredentials,
+    DPoPSession,
+    async_httpx_client,
+    httpx_client,
+    requests_session,
+)
 from rest.client.tls import client_ssl_context
 
 __all__ = [
     "ClientCredentials",
+    "DPoPSession",
     "async_httpx_client",
     "client_ssl_context",
     "httpx_client",

@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.base_client import MissingTokenError
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
@@ -30,6 +31,7 @@ from requests.adapters import HTTPAdapter
 
 from rest.client.tls import client_ssl_context
 from rest.errors import BadInput, TargetUnreachable, TokenRequestFailed
+from rest.jwt.dpop import DPoPKey
 from rest.tls.profiles import DEFAULT_PROFILE, Profile
 
 
@@ -54,6 +56,12 @@ class ClientCredentials:
     leeway: int = 60
     """Renew the token this many seconds before ``expires_in`` runs out."""
     timeout: float = 10.0
+    dpop: bool | None = None
+    """DPoP (RFC 9449, :func:`requests_session` only): ``None`` uses it when
+    the AS metadata at ``metadata_url`` advertises ES256 in
+    ``dpop_signing_alg_values_supported``; ``True`` always; ``False`` never."""
+    metadata_url: str | None = None
+    """The AS metadata document (RFC 8414), read when ``dpop`` is ``None``."""
 
     def __post_init__(self) -> None:
         if not self.token_endpoint.startswith("https://"):
@@ -128,6 +136,60 @@ class _ContextAdapter(HTTPAdapter):
         return super().proxy_manager_for(*args, **kwargs)
 
 
+class DPoPSession(OAuth2Session):
+    """Authlib's OAuth2Session with DPoP: every token request and every API
+    request carries a fresh proof by the session's key; the token goes as
+    ``Authorization: DPoP`` (RFC 9449 §7.1)."""
+
+    def __init__(self, *args: Any, dpop_key: DPoPKey, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dpop_key = dpop_key
+
+    def fetch_token(self, url: str | None = None, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("Accept", "application/json")
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
+        headers["DPoP"] = self.dpop_key.proof("POST", url or self.metadata["token_endpoint"])
+        return super().fetch_token(url, headers=headers, **kwargs)
+
+    def request(
+        self, method: str, url: str, withhold_token: bool = False, auth: Any = None, **kwargs: Any
+    ) -> Any:
+        if withhold_token or auth is not None:
+            return super().request(method, url, withhold_token=withhold_token, auth=auth, **kwargs)
+        if not self.token:
+            raise MissingTokenError()
+        self.ensure_active_token(self.token)
+        token = self.token["access_token"]
+        kind = "DPoP" if str(self.token.get("token_type", "")).lower() == "dpop" else "Bearer"
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers["Authorization"] = f"{kind} {token}"
+        if kind == "DPoP":
+            headers["DPoP"] = self.dpop_key.proof(method, url, access_token=token)
+        return super().request(method, url, withhold_token=True, headers=headers, **kwargs)
+
+
+def _wants_dpop(creds: ClientCredentials, context: ssl.SSLContext) -> bool:
+    if creds.dpop is not None:
+        return creds.dpop
+    if not creds.metadata_url:
+        return False
+    if not creds.metadata_url.startswith("https://"):
+        raise BadInput("metadata URL must be https://")
+    with requests.Session() as s:
+        s.trust_env = False
+        s.mount("https://", _ContextAdapter(context))
+        try:
+            resp = s.get(creds.metadata_url, timeout=creds.timeout, allow_redirects=False)
+            doc = resp.json() if resp.status_code == 200 else None
+        except (requests.exceptions.RequestException, ValueError):
+            raise TargetUnreachable("authorization server metadata cannot be read") from None
+    if not isinstance(doc, dict):
+        raise TargetUnreachable("authorization server metadata cannot be read")
+    algs = doc.get("dpop_signing_alg_values_supported")
+    return isinstance(algs, list) and "ES256" in algs
+
+
 def requests_session(
     creds: ClientCredentials,
     *,
@@ -136,13 +198,18 @@ def requests_session(
 ) -> OAuth2Session:
     """A :class:`requests.Session` (Authlib's OAuth2Session) that sends the
     client's access token and renews it ``leeway`` s before expiry.  The
-    first token is fetched now, so a wrong credential fails here."""
-    session = OAuth2Session(**creds._session_kwargs())
+    first token is fetched now, so a wrong credential fails here.  With DPoP
+    (see :attr:`ClientCredentials.dpop`) it is a :class:`DPoPSession`."""
+    context = _context(creds, profile, ca_file)
+    if _wants_dpop(creds, context):
+        session: OAuth2Session = DPoPSession(**creds._session_kwargs(), dpop_key=DPoPKey())
+    else:
+        session = OAuth2Session(**creds._session_kwargs())
     # The profile's context is the whole TLS trust: no REQUESTS_CA_BUNDLE widening
     # it, and no ~/.netrc adding an Authorization header of its own.
     session.trust_env = False
     creds._register(session)
-    session.mount("https://", _ContextAdapter(_context(creds, profile, ca_file)))
+    session.mount("https://", _ContextAdapter(context))
     session.mount("http://", _Refuse())
     try:
         session.fetch_token(timeout=creds.timeout)
@@ -166,11 +233,14 @@ def httpx_client(
     profile: str | Path | Profile = DEFAULT_PROFILE,
     ca_file: str | Path | None = None,
 ) -> OAuth2Client:
-    """The same for :class:`httpx.Client` (Authlib's OAuth2Client).  The
+    """The same for :class:`httpx.Client` (Authlib's OAuth2Client, bearer
+    tokens only: ``dpop=True`` is refused).  The
     client is already open (the first token was fetched): close it with
     ``.close()`` (or :func:`contextlib.closing`), do not enter it again."""
     import httpx
 
+    if creds.dpop:
+        raise BadInput("DPoP is supported with requests_session only")
     client = OAuth2Client(
         **creds._session_kwargs(), verify=_context(creds, profile, ca_file), timeout=creds.timeout
     )
@@ -192,8 +262,11 @@ async def async_httpx_client(
     profile: str | Path | Profile = DEFAULT_PROFILE,
     ca_file: str | Path | None = None,
 ) -> AsyncOAuth2Client:
-    """The same for :class:`httpx.AsyncClient` (Authlib's AsyncOAuth2Client)."""
+    """The same for :class:`httpx.AsyncClient` (Authlib's AsyncOAuth2Client, bearer only)."""
     import httpx
+
+    if creds.dpop:
+        raise BadInput("DPoP is supported with requests_session only")
 
     client = AsyncOAuth2Client(
         **creds._session_kwargs(), verify=_context(creds, profile, ca_file), timeout=creds.timeout

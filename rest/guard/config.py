@@ -11,6 +11,7 @@ from rest.guard.audit import AuditSink, log_sink
 from rest.guard.introspect import Introspector
 from rest.guard.policy import AccessPolicy, default_roles
 from rest.guard.ratelimit import RateLimit
+from rest.jwt.dpop import ProofChecker
 from rest.jwt.validator import Validator
 
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
@@ -35,6 +36,10 @@ class GuardConfig:
     calls it.  At least one of ``validator`` and ``introspector`` is required."""
     introspector: Introspector | None = None
     """RFC 7662 introspection for tokens that are not JWTs (opaque tokens)."""
+    dpop: ProofChecker | None = None
+    """Accept DPoP-bound tokens (RFC 9449: ``Authorization: DPoP`` with a
+    proof per request).  Whatever this says, a token bound to a key
+    (``cnf.jkt``) is never accepted as a plain bearer token."""
     policy: AccessPolicy | None = None
     """Authorization (roles to operations, ownership hook); ``None``: any
     authenticated caller may call any operation."""

@@ -60,6 +60,18 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] or "/" if root and path.startswith(root) else path
 
 
+def _request_url(scope: Scope) -> str:
+    """The URL the client addressed (``htu`` of a DPoP proof): scheme, Host
+    header and the full path (a TLS-terminating proxy must keep both)."""
+    host = next((v.decode("latin-1") for k, v in scope.get("headers") or [] if k == b"host"), "")
+    if not host:
+        server = scope.get("server") or ("localhost", None)
+        host = f"{server[0]}:{server[1]}" if server[1] else str(server[0])
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope.get("path", "/")
+    return f"{scope.get('scheme', 'http')}://{host}{path.split('?', 1)[0]}"
+
+
 def _looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2
 
@@ -171,8 +183,8 @@ class GuardMiddleware:
                     quota=quota,
                 )
             scheme, _, token = authz[0].decode("latin-1").partition(" ")
-            token = token.strip()
-            if scheme.lower() != "bearer" or not token:
+            token, scheme = token.strip(), scheme.lower()
+            if scheme not in ("bearer", "dpop") or not token:
                 quota = self._charge("ip:" + client)
                 raise _Refusal(
                     401,
@@ -182,6 +194,7 @@ class GuardMiddleware:
                 )
             try:
                 principal = await self._authenticate(token)
+                self._check_binding(scope, method, scheme, token, principal)
             except TokenRejected as exc:
                 quota = self._charge("ip:" + client)
                 raise _Refusal(
@@ -219,6 +232,28 @@ class GuardMiddleware:
         if not q.allowed and not key.startswith("sub:"):
             raise _Refusal(429, "rate limit exceeded", quota=q)
         return q
+
+    def _check_binding(
+        self, scope: Scope, method: str, scheme: str, token: str, principal: Principal
+    ) -> None:
+        """RFC 9449 §7: a key-bound token needs the DPoP scheme and a valid
+        proof by that key; the DPoP scheme needs a key-bound token."""
+        cnf = principal.claims.get("cnf")
+        jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+        if scheme == "bearer":
+            if jkt is not None:
+                raise TokenRejected("DPoP-bound token presented as a bearer token")
+            return
+        if self.config.dpop is None:
+            raise TokenRejected("DPoP is not enabled on this API")
+        if not isinstance(jkt, str):
+            raise TokenRejected("DPoP scheme with a token that is not bound to a key")
+        proofs = [v for k, v in scope.get("headers") or [] if k == b"dpop"]
+        if len(proofs) != 1:
+            raise TokenRejected("DPoP scheme needs exactly one DPoP proof header")
+        self.config.dpop.check(
+            proofs[0].decode("latin-1"), method, _request_url(scope), access_token=token, jkt=jkt
+        )
 
     async def _authenticate(self, token: str) -> Principal:
         cfg = self.config
@@ -279,7 +314,10 @@ class GuardMiddleware:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         headers += extra
         if r.challenge:
-            headers.append((b"www-authenticate", r.challenge.encode("latin-1")))
+            challenge = r.challenge
+            if r.status == 401 and self.config.dpop is not None:  # RFC 9449 §7.1: say DPoP works too
+                challenge += f', DPoP algs="{" ".join(self.config.dpop.algorithms)}"'
+            headers.append((b"www-authenticate", challenge.encode("latin-1")))
         if quota is not None:
             headers += quota.raw_headers()
         await send({"type": "http.response.start", "status": r.status, "headers": headers})

@@ -22,6 +22,7 @@ import json
 import secrets
 import time
 from collections import defaultdict
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -65,6 +66,9 @@ class ServerConfig:
     rfc8414_metadata: bool = True
     """False: metadata only at /.well-known/openid-configuration."""
     access_token_lifetime: int = 300
+    dpop: bool = False
+    """Advertise and issue DPoP-bound access tokens (RFC 9449) when the token
+    request carries a valid DPoP proof (``cnf.jkt`` in the token)."""
 
 
 SECURE = ServerConfig("secure", issuer_path="/realms/secure")
@@ -85,6 +89,9 @@ INSECURE = ServerConfig(
     access_token_lifetime=86400 * 7,
 )
 CONFIGS = {"secure": SECURE, "insecure": INSECURE}
+
+_DPOP_JKT: ContextVar[str | None] = ContextVar("dpop_jkt", default=None)
+"""Thumbprint of the DPoP key proven in the token request being handled."""
 
 REDIRECT_URI = "https://client.apisec.test/callback"
 AUDIENCE = "https://api.apisec.test"
@@ -345,6 +352,9 @@ class AuthorizationService:
         self.user_password = secrets.token_urlsafe(12)
         self.store.users["alice"] = User("alice", self.user_password)
         self.server = self._build()
+        from rest.jwt.dpop import ProofChecker
+
+        self.dpop_checker = ProofChecker()
 
     # ---------------------------------------------------------------- wiring
     def private_jwk(self) -> dict[str, Any]:
@@ -369,6 +379,10 @@ class AuthorizationService:
 
             def get_audiences(self, client: Any, user: Any, scope: Any) -> str:
                 return AUDIENCE
+
+            def get_extra_claims(self, client: Any, grant_type: str, user: Any, scope: Any) -> dict[str, Any]:
+                jkt = _DPOP_JKT.get()
+                return {"cnf": {"jkt": jkt}} if jkt else {}
 
         gen = TokenGen(self.issuer, alg="RS256")
         gen.GRANT_TYPES_EXPIRES_IN = defaultdict(lambda: cfg.access_token_lifetime)
@@ -453,6 +467,8 @@ class AuthorizationService:
             "code_challenge_methods_supported": list(cfg.pkce_methods),
             "authorization_response_iss_parameter_supported": cfg.iss_parameter,
         }
+        if cfg.dpop:
+            doc["dpop_signing_alg_values_supported"] = ["ES256", "RS256", "PS256"]
         if cfg.http_endpoint:
             u = urlsplit(iss)
             doc["revocation_endpoint"] = f"http://{u.hostname}:{u.port}{u.path}/revoke"
@@ -493,7 +509,25 @@ class AuthorizationService:
             )
 
         async def token(request: Request) -> Response:
-            return svc._to_starlette(svc.server.create_token_response(await svc._oauth_request(request)))
+            jkt = None
+            proofs = request.headers.getlist("dpop")
+            if svc.cfg.dpop and proofs:
+                from rest.errors import TokenRejected  # the same proof rules as the resource server
+
+                try:
+                    if len(proofs) != 1:
+                        raise TokenRejected("more than one DPoP header")
+                    jkt = svc.dpop_checker.check(proofs[0], "POST", str(request.url))
+                except TokenRejected:
+                    return JSONResponse({"error": "invalid_dpop_proof"}, status_code=400)
+            reset = _DPOP_JKT.set(jkt)
+            try:
+                resp = svc.server.create_token_response(await svc._oauth_request(request))
+            finally:
+                _DPOP_JKT.reset(reset)
+            if jkt and resp.status == 200 and isinstance(resp.body, dict):
+                resp.body["token_type"] = "DPoP"
+            return svc._to_starlette(resp)
 
         async def introspect(request: Request) -> Response:
             return svc._to_starlette(
