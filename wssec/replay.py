@@ -4,9 +4,11 @@ the message they came in could still be accepted.
 A :class:`ReplayCache` is anything with ``check_and_store(key, expires) ->
 bool``: True when ``key`` is new (and now remembered until ``expires``),
 False when it was seen before and has not expired.  The in-memory
-:class:`MemoryReplayCache` is the default; a shared store (Redis, a
-database) plugs in with the same one method so a cluster rejects a replay
-on any node.
+:class:`MemoryReplayCache` is the default: one per process, so workers
+behind one load balancer (gunicorn ``-w 4``, several hosts) each accept a
+message once — a replay sent to another worker gets in.  There, use
+:class:`RedisReplayCache`: one shared store, one atomic ``SET NX PX`` per
+key, so a replay is refused whichever worker it reaches.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import datetime as dt
 import heapq
 import threading
 from collections import OrderedDict
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+from wssec.errors import ReplayDetected
 
 
 @runtime_checkable
@@ -74,4 +78,52 @@ class MemoryReplayCache:
             self._entries.popitem(last=False)
 
 
-__all__ = ["MemoryReplayCache", "ReplayCache"]
+class RedisReplayCache:
+    """A replay store shared by every process that talks to one Redis.
+
+    Each key is one ``SET key 1 NX PX ttl``: atomic on the server, so two
+    workers racing with the same message cannot both win, and Redis expires
+    the entry when the message could no longer be accepted anyway (memory
+    is bounded by the messages accepted per validity window; set a
+    ``maxmemory`` policy of ``volatile-ttl`` on a dedicated instance).
+
+    Fail closed: when Redis cannot be reached the message is refused with
+    :class:`ReplayStoreUnavailable` (a :class:`~wssec.errors.ReplayDetected`,
+    because a replay can then not be ruled out), never accepted unchecked.
+
+    client: a ``redis.Redis`` (its timeouts apply); or url: ``redis://host:6379/0``,
+        ``unix:///run/redis.sock`` (needs ``pip install 'apisec[redis]'``).
+    prefix: namespace for the keys, so services can share one Redis.
+    """
+
+    def __init__(self, client: Any = None, *, url: str | None = None, prefix: str = "apisec:replay:") -> None:
+        if (client is None) == (url is None):
+            raise ValueError("give exactly one of client= or url=")
+        if client is None:
+            try:
+                import redis
+            except ImportError:  # pragma: no cover - the extra is installed in tests
+                raise ImportError(
+                    "RedisReplayCache needs the redis client: pip install 'apisec[redis]'"
+                ) from None
+            client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._redis = client
+        self.prefix = prefix
+
+    def check_and_store(self, key: str, expires: dt.datetime, now: dt.datetime | None = None) -> bool:
+        now = now or dt.datetime.now(dt.UTC)
+        ttl_ms = max(1, int((expires - now).total_seconds() * 1000))
+        try:
+            return bool(self._redis.set(self.prefix + key, b"1", nx=True, px=ttl_ms))
+        except Exception as exc:  # noqa: BLE001 - redis.RedisError and socket errors alike
+            raise ReplayStoreUnavailable(
+                f"replay store unavailable ({type(exc).__name__}): message refused"
+            ) from None
+
+
+class ReplayStoreUnavailable(ReplayDetected):
+    """The shared replay store could not be asked: the message is refused
+    (a replay cannot be ruled out)."""
+
+
+__all__ = ["MemoryReplayCache", "RedisReplayCache", "ReplayCache", "ReplayStoreUnavailable"]

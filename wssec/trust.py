@@ -206,7 +206,7 @@ def _signer_ok(policy: KeyPolicy, cert: x509.Certificate) -> None:
 def _subject(cert: x509.Certificate) -> str:
     try:
         return cert.subject.rfc4514_string() or "(empty subject)"
-    except ValueError:
+    except (ValueError, KeyError):  # KeyError: a name attribute of an unknown ASN.1 string type
         return "(unreadable subject)"
 
 
@@ -286,6 +286,10 @@ class TrustStore:
             raise UntrustedKey(
                 f"certificate {_subject(cert)} does not chain to a trusted CA ({reason})"
             ) from None
+        except (ValueError, KeyError):
+            # cryptography's path builder parses names and extensions lazily and
+            # raises these on a malformed certificate (found by fuzzing SAML)
+            raise UntrustedKey(f"certificate {_subject(cert)} is malformed") from None
         with self._lock:
             if len(self._cache) > 1024:
                 self._cache.clear()

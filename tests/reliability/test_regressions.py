@@ -5,13 +5,18 @@ target's documented error type."""
 
 from __future__ import annotations
 
+import base64
+import re
+from pathlib import Path
+
 import pytest
+from cryptography import x509
 from lxml import etree
 
 from rest.errors import BadInput
 from rest.openapi.loader import load_spec, parse_document
 from wssec import Decryptor, Encryptor
-from wssec.errors import DecryptionFailed
+from wssec.errors import DecryptionFailed, UntrustedKey
 from wssec.safexml import parse_xml
 from wssec.secure import secure
 
@@ -48,3 +53,29 @@ def test_encrypted_key_naming_an_unreadable_token_is_refused_not_crashed(pki) ->
         dec.decrypt(etree.tostring(root))
     # and the untouched message still decrypts (the test can fail both ways)
     assert b"GetQuote" in dec.decrypt(msg)
+
+
+CRASHES = Path(__file__).parent / "crashes"
+
+
+@pytest.mark.parametrize("path", sorted(CRASHES.glob("saml-*.xml")), ids=lambda p: p.name)
+def test_saml_response_with_a_malformed_certificate_is_untrusted_not_crashed(path: Path) -> None:
+    # found by atheris (saml target, python3-saml vectors mutated): a KeyInfo
+    # certificate whose subject or public key does not decode made
+    # cryptography raise ValueError/KeyError out of chain validation
+    from tests.reliability.fuzz_targets import saml_target
+
+    with pytest.raises(UntrustedKey, match="malformed|unreadable"):
+        saml_target().run(path.read_bytes())
+
+
+def test_verifier_refuses_a_bst_certificate_with_an_unreadable_subject(pki) -> None:
+    # the same root cause reached through WS-Security: TrustStore.validate is shared
+    from wssec.trust import TrustStore
+
+    data = (CRASHES / "saml-crash-7fa84294e26c.xml").read_bytes()
+    certs = re.findall(rb"<ds:X509Certificate>([^<]+)</ds:X509Certificate>", data)
+    assert certs
+    bad = x509.load_der_x509_certificate(base64.b64decode(b"".join(certs[0].split())))
+    with pytest.raises(UntrustedKey):
+        TrustStore([pki.ca.cert]).validate(bad)

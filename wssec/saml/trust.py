@@ -25,7 +25,7 @@ from wssec.keys import CertSource, load_certificates
 from wssec.safexml import parse_xml
 from wssec.saml.times import parse_instant
 from wssec.soap import DS_NS
-from wssec.trust import DEFAULT_KEY_POLICY, KeyPolicy, TrustStore
+from wssec.trust import DEFAULT_KEY_POLICY, KeyPolicy, TrustStore, _subject
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,7 @@ class SamlTrust:
         if _der(leaf) in self._pinned:
             if self.check_pinned_dates and not (leaf.not_valid_before_utc <= at <= leaf.not_valid_after_utc):
                 raise UntrustedKey(
-                    f"pinned signing certificate {leaf.subject.rfc4514_string()} is not valid at "
+                    f"pinned signing certificate {_subject(leaf)} is not valid at "
                     f"{at.isoformat()} (valid {leaf.not_valid_before_utc.isoformat()} to "
                     f"{leaf.not_valid_after_utc.isoformat()})"
                 )
@@ -268,7 +268,7 @@ class SamlTrust:
             return TrustDecision(leaf, True, (leaf,))
         if self._store is None:
             raise UntrustedKey(
-                f"signing certificate {leaf.subject.rfc4514_string()} is not one of the pinned certificates"
+                f"signing certificate {_subject(leaf)} is not one of the pinned certificates"
             )
         chain = tuple(self._store.validate(leaf, others, at))
         self.key_policy.check_signer(leaf)

@@ -1,0 +1,59 @@
+"""The WSGI app the load tests and ``bench/bench_middleware.py`` serve with
+gunicorn: :class:`wssec.wsgi.SecurityMiddleware` in front of a tiny SOAP
+echo, configured from the environment (gunicorn imports it by name):
+
+APISEC_LOAD_CA      trust anchor (PEM path) of the verifier
+APISEC_LOAD_KEY     the service's private key (PEM path): decrypt too
+APISEC_LOAD_REDIS   a Redis URL: the shared replay store (else in-memory)
+APISEC_LOAD_BARE    "1": no middleware (the baseline of the bench)
+
+Every response carries ``X-Worker: <pid>`` so a test can tell which worker
+answered (a replay refused by a worker that never saw the original proves
+the store is shared).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+OK = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><ok/></s:Body></s:Envelope>'
+
+
+def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    environ["wsgi.input"].read(length)
+    start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(OK)))])
+    return [OK]
+
+
+def _tag_worker(inner: Any) -> Any:
+    pid = str(os.getpid())
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        def sr(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, ("X-Worker", pid)], exc_info)
+
+        return inner(environ, sr)
+
+    return app
+
+
+def build() -> Any:
+    if os.environ.get("APISEC_LOAD_BARE") == "1":
+        return _tag_worker(echo)
+    from wssec import Verifier
+    from wssec.replay import MemoryReplayCache, RedisReplayCache
+    from wssec.wsgi import SecurityMiddleware
+
+    redis_url = os.environ.get("APISEC_LOAD_REDIS")
+    store = RedisReplayCache(url=redis_url) if redis_url else MemoryReplayCache()
+    verifier = Verifier(
+        trust=[os.environ["APISEC_LOAD_CA"]],
+        decrypt_key=os.environ.get("APISEC_LOAD_KEY"),
+        replay_cache=store,
+    )
+    return _tag_worker(SecurityMiddleware(echo, verifier=verifier))
+
+
+app = build()
