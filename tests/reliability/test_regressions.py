@@ -65,7 +65,7 @@ def test_saml_response_with_a_malformed_certificate_is_untrusted_not_crashed(pat
     # cryptography raise ValueError/KeyError out of chain validation
     from tests.reliability.fuzz_targets import saml_target
 
-    with pytest.raises(UntrustedKey, match="malformed|unreadable"):
+    with pytest.raises(UntrustedKey):
         saml_target().run(path.read_bytes())
 
 

@@ -267,9 +267,7 @@ class SamlTrust:
             self.key_policy.check_signer(leaf)
             return TrustDecision(leaf, True, (leaf,))
         if self._store is None:
-            raise UntrustedKey(
-                f"signing certificate {_subject(leaf)} is not one of the pinned certificates"
-            )
+            raise UntrustedKey(f"signing certificate {_subject(leaf)} is not one of the pinned certificates")
         chain = tuple(self._store.validate(leaf, others, at))
         self.key_policy.check_signer(leaf)
         return TrustDecision(leaf, False, chain)
