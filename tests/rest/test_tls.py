@@ -26,7 +26,7 @@ from rest.tls.hsts import check_hsts, parse_max_age
 from rest.tls.profiles import BUILTIN_PROFILES, load_profile
 from rest.tls.trust import TrustConfig
 from tests.conftest import require_peer
-from tests.rest.tls_servers import tls_servers
+from tests.rest.tls_servers import SSLYZE_TO_APISEC, sslyze_mozilla_issues, tls_servers
 
 pytestmark = pytest.mark.interop
 
@@ -333,64 +333,12 @@ def test_hsts_verdicts(servers, reports):
 
 # ------------------------------------------------------------------ agreement with sslyze's own CLI
 
-# sslyze's Mozilla-checker issue keys and the apisec checks that must fail with them.
-_SSLYZE_TO_APISEC = {
-    "tls_versions": {"tls.legacy-protocol"},
-    "ciphers": {"tls.weak-cipher"},
-    "ciphersuites": {"tls.weak-cipher"},
-    "tls_curves": {"tls.weak-key-exchange"},
-    "dh_param_size": {"tls.weak-key-exchange"},
-    "ecdh_param_size": {"tls.weak-key-exchange"},
-    "rsa_key_size": {"tls.cert-weak-key"},
-    "certificate_curves": {"tls.cert-weak-key"},
-    "certificate_types": {"tls.cert-weak-key"},
-    "certificate_signatures": {"tls.cert-weak-signature"},
-    "maximum_certificate_lifespan": {"tls.cert-lifetime"},
-    "certificate_path_validation": {
-        "tls.cert-untrusted",
-        "tls.cert-hostname",
-        "tls.cert-expired",
-        "tls.cert-not-yet-valid",
-    },
-    "tls_vulnerability_fallback_scsv": {"tls.fallback-scsv"},
-    "tls_vulnerability_extended_master_secret": {"tls.extended-master-secret"},
-    "tls_vulnerability_renegotiation": {"tls.insecure-renegotiation"},
-    "tls_vulnerability_compression": {"tls.compression"},
-    "tls_vulnerability_heartbleed": {"tls.vulnerable"},
-    "tls_vulnerability_robot": {"tls.vulnerable"},
-    "tls_vulnerability_ccs_injection": {"tls.vulnerable"},
-}
-
 
 def test_verdicts_agree_with_sslyze_mozilla_intermediate(servers, reports, pki):
     names = [n for n in servers if not n.startswith("mtls")]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sslyze",
-            "--mozilla_config=intermediate",
-            f"--certinfo_ca_file={pki.ca.cert_path}",
-        ]
-        + [servers[n].target for n in names],
-        capture_output=True,
-        text=True,
-        timeout=180,
+    sslyze_issues = sslyze_mozilla_issues(
+        "intermediate", pki.ca.cert_path, {n: servers[n].port for n in names}
     )
-    out = proc.stdout
-    compliance = out[out.index("COMPLIANCE AGAINST TLS CONFIGURATION") :]
-    sslyze_issues: dict[str, set[str]] = {}
-    current = None
-    for line in compliance.splitlines():
-        m = re.match(r"\s+127\.0\.0\.1:(\d+): (OK|FAILED)", line)
-        if m:
-            current = next(n for n in names if servers[n].port == int(m.group(1)))
-            sslyze_issues[current] = set()
-            continue
-        m = re.match(r"\s+\* (\w+):", line)
-        if m and current:
-            sslyze_issues[current].add(m.group(1))
-    assert set(sslyze_issues) == set(names), compliance
     for name in names:
         ours = {
             f.check_id for f in reports[name].findings if f.status is Status.FAIL and f.check_id != "tls.hsts"
@@ -398,9 +346,7 @@ def test_verdicts_agree_with_sslyze_mozilla_intermediate(servers, reports, pki):
         theirs = sslyze_issues[name]
         assert bool(ours) == bool(theirs), f"{name}: apisec {sorted(ours)} vs sslyze {sorted(theirs)}"
         for issue in theirs:
-            assert _SSLYZE_TO_APISEC[issue] & ours, (
-                f"{name}: sslyze says {issue}, apisec fails {sorted(ours)}"
-            )
+            assert SSLYZE_TO_APISEC[issue] & ours, f"{name}: sslyze says {issue}, apisec fails {sorted(ours)}"
     assert sslyze_issues["good"] == set()
 
 

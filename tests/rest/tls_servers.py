@@ -245,3 +245,63 @@ def tls_servers(pki: TestPKI, workdir: Path) -> Iterator[dict[str, Server]]:
                 s.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 s.proc.kill()
+
+
+# sslyze's Mozilla-checker issue keys and the apisec checks that must fail with them.
+SSLYZE_TO_APISEC = {
+    "tls_versions": {"tls.legacy-protocol"},
+    "ciphers": {"tls.weak-cipher"},
+    "ciphersuites": {"tls.weak-cipher"},
+    "tls_curves": {"tls.weak-key-exchange"},
+    "dh_param_size": {"tls.weak-key-exchange"},
+    "ecdh_param_size": {"tls.weak-key-exchange"},
+    "rsa_key_size": {"tls.cert-weak-key"},
+    "certificate_curves": {"tls.cert-weak-key"},
+    "certificate_types": {"tls.cert-weak-key"},
+    "certificate_signatures": {"tls.cert-weak-signature"},
+    "maximum_certificate_lifespan": {"tls.cert-lifetime"},
+    "certificate_path_validation": {
+        "tls.cert-untrusted",
+        "tls.cert-hostname",
+        "tls.cert-expired",
+        "tls.cert-not-yet-valid",
+    },
+    "tls_vulnerability_fallback_scsv": {"tls.fallback-scsv"},
+    "tls_vulnerability_extended_master_secret": {"tls.extended-master-secret"},
+    "tls_vulnerability_renegotiation": {"tls.insecure-renegotiation"},
+    "tls_vulnerability_compression": {"tls.compression"},
+    "tls_vulnerability_heartbleed": {"tls.vulnerable"},
+    "tls_vulnerability_robot": {"tls.vulnerable"},
+    "tls_vulnerability_ccs_injection": {"tls.vulnerable"},
+}
+
+
+def sslyze_mozilla_issues(config: str, ca_file: Path, ports: dict[str, int]) -> dict[str, set[str]]:
+    """Run ``python -m sslyze --mozilla_config=CONFIG`` against 127.0.0.1 ports (name -> port)
+    and return each name's compliance issue keys (empty set: compliant)."""
+    import re
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "sslyze", f"--mozilla_config={config}", f"--certinfo_ca_file={ca_file}"]
+        + [f"127.0.0.1:{p}" for p in ports.values()],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = proc.stdout
+    compliance = out[out.index("COMPLIANCE AGAINST TLS CONFIGURATION") :]
+    by_port = {p: n for n, p in ports.items()}
+    issues: dict[str, set[str]] = {}
+    current = None
+    for line in compliance.splitlines():
+        m = re.match(r"\s+127\.0\.0\.1:(\d+): (OK|FAILED)", line)
+        if m:
+            current = by_port[int(m.group(1))]
+            issues[current] = set()
+            continue
+        m = re.match(r"\s+\* (\w+):", line)
+        if m and current:
+            issues[current].add(m.group(1))
+    assert set(issues) == set(ports), compliance
+    return issues
