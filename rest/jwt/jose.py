@@ -147,16 +147,25 @@ def signing_input(header: dict[str, Any] | bytes, payload: dict[str, Any] | byte
     return f"{b64url_encode(h)}.{b64url_encode(p)}".encode("ascii")
 
 
-def _lenient_json(data: bytes) -> Any:
-    """JSON for display: NaN/Infinity and numbers beyond a float (1e309) stay their
-    source text, so what is shown is valid JSON and the value reads as "not a
-    NumericDate" instead of crashing arithmetic."""
+class _NonFinite(ValueError):
+    """A JSON number no IEEE double holds (1e309) or a NaN/Infinity literal."""
 
-    def number(text: str) -> float | str:
+
+def _inspectable_json(data: bytes) -> Any:
+    """JSON for inspection that refuses numbers beyond a float (1e309) and the
+    non-standard NaN/Infinity: RFC 8259 §6 lets a reader limit the range, and a
+    value no date arithmetic can hold makes the token unreadable, not a crash."""
+
+    def number(text: str) -> float:
         value = float(text)
-        return value if math.isfinite(value) else text
+        if not math.isfinite(value):
+            raise _NonFinite(text)
+        return value
 
-    return json.loads(data, parse_float=number, parse_constant=lambda text: text)
+    def constant(text: str) -> float:
+        raise _NonFinite(text)
+
+    return json.loads(data, parse_float=number, parse_constant=constant)
 
 
 def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any] | None, bytes]:
@@ -172,16 +181,25 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any] | None,
         except (binascii.Error, ValueError):
             raise TokenRejected("not a JWT: a part is not base64url") from None
 
+    def out_of_range(what: str, exc: _NonFinite) -> TokenRejected:
+        return TokenRejected(
+            f"not a JWT: the {what} holds the number {str(exc)[:40]}, beyond what a float holds"
+        )
+
     try:
-        header = _lenient_json(loose(parts[0]))
+        header = _inspectable_json(loose(parts[0]))
+    except _NonFinite as exc:
+        raise out_of_range("header", exc) from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise TokenRejected("not a JWT: header is not JSON (or nested too deeply)") from None
     if not isinstance(header, dict):
         raise TokenRejected("not a JWT: header is not a JSON object")
     claims: dict[str, Any] | None
     try:
-        loaded = _lenient_json(loose(parts[1]))
+        loaded = _inspectable_json(loose(parts[1]))
         claims = loaded if isinstance(loaded, dict) else None
+    except _NonFinite as exc:
+        raise out_of_range("payload", exc) from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         claims = None
     sig = loose(parts[2]) if len(parts) > 2 else b""

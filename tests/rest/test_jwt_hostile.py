@@ -51,11 +51,16 @@ def test_a_sane_token_is_still_accepted():
     assert Validator(SECRET, algorithms=["HS256"]).validate(token)["sub"] == "a"
 
 
-@pytest.mark.parametrize("name", ["exp-10^400", "exp-1e309", "exp-NaN"])
-def test_inspect_warns_instead_of_crashing(name):
-    result = inspect_token(HOSTILE[name])
+def test_inspect_warns_on_an_integer_beyond_a_float():
+    result = inspect_token(HOSTILE["exp-10^400"])
     assert "claim 'exp' is not a NumericDate" in result.warnings
     json.loads(json.dumps(result.to_dict(), allow_nan=False))  # what --format json prints is valid JSON
+
+
+@pytest.mark.parametrize("name", ["exp-1e309", "exp-NaN", "iat-1e309", "header-nested-5000"])
+def test_inspect_refuses_what_no_float_holds(name):
+    with pytest.raises(TokenRejected, match="not a JWT"):
+        inspect_token(HOSTILE[name])
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -73,8 +78,15 @@ def test_cli_verify_refuses_in_one_line(apisec, name, monkeypatch):
 def test_cli_inspect_never_crashes(apisec, name):
     r = apisec("rest", "jwt", "inspect", HOSTILE[name], "--format", "json")
     assert "internal error" not in r.stderr and "Traceback" not in r.stderr
-    if name == "header-nested-5000":  # not a JWT at all: an input error in one line
-        assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    if name in (
+        "header-nested-5000",
+        "exp-1e309",
+        "exp-NaN",
+        "iat-1e309",
+    ):  # unreadable: input error, one line
+        assert (
+            r.exit_code == 2 and r.stderr.startswith("apisec: error: not a JWT") and r.stderr.count("\n") == 1
+        )
     else:
         assert r.exit_code == 0, r.stderr
         json.loads(r.stdout)
