@@ -88,6 +88,11 @@ _GROUPS: tuple[tuple[str, str, str], ...] = (
         "Security test flows from an OpenAPI or WSDL contract: generate the happy path and security "
         "variations, preview the raw requests before deployment, run them after, export to Postman.",
     ),
+    (
+        "checks",
+        "compare.cli_checks",
+        "The check catalogue: every check id of both sides, its control, severity, wording and code.",
+    ),
 )
 
 

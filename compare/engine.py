@@ -42,54 +42,17 @@ from compare.findings import (
     Side,
     Status,
     __version__,
+    check_info,
     finding,
     redact,
-    register,
     to_json_document,
 )
 
-UNAVAILABLE = register(
-    "compare.check-unavailable",
-    "The check this target needs is available in this installation",
-    side="rest",
-    dimension="observability",
-    severity="medium",
-    references=(),
-    remediation="Install an apisec build that ships the named check function, then re-run the assessment.",
-).check_id
-
-CHECK_ERROR = register(
-    "compare.check-error",
-    "The check ran to completion",
-    side="rest",
-    dimension="observability",
-    severity="medium",
-    references=(),
-    remediation=(
-        "Read the evidence: an unreachable target, unreadable material or a check that crashed. "
-        "Fix the target or the targets file; report a crash with --debug output."
-    ),
-).check_id
-
-TIMEOUT = register(
-    "compare.check-timeout",
-    "The check finished within the configured time",
-    side="rest",
-    dimension="observability",
-    severity="medium",
-    references=(),
-    remediation="Raise settings.timeout in the targets file, or make the target answer faster.",
-).check_id
-
-NOT_CONFIGURED = register(
-    "compare.check-not-configured",
-    "Every check applicable to the target is configured",
-    side="rest",
-    dimension="observability",
-    severity="info",
-    references=(),
-    remediation="Add the missing material (named in the evidence) to the target in the targets file.",
-).check_id
+# the engine's own verdicts about checks (declared in compare/catalogue.toml)
+UNAVAILABLE = check_info("compare.check-unavailable").check_id
+CHECK_ERROR = check_info("compare.check-error").check_id
+TIMEOUT = check_info("compare.check-timeout").check_id
+NOT_CONFIGURED = check_info("compare.check-not-configured").check_id
 
 
 # ---------------------------------------------------------------- jobs
@@ -435,7 +398,7 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 "wssec.checks:check_wsdl",
                 lambda fn: fn(wsdl, verify=str(t.ca_file)) if t.ca_file and _is_url(wsdl) else fn(wsdl),
                 wsdl,
-            )  # fmt: skip
+            )
         )
     if t.sample_request:
         sample_path = t.sample_request
@@ -448,7 +411,7 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 "wssec.checks:check_message",
                 lambda fn: fn(_read(sample_path), target=str(sample_path)),
                 str(sample_path),
-            )  # fmt: skip
+            )
         )
     endpoint = t.endpoint or (wsdl_soap_address(t.wsdl) if t.wsdl else None)
     if endpoint and t.profile.live:
@@ -462,8 +425,14 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
             ep = endpoint
 
             def probe(fn: Callable[..., Any]) -> Any:
-                return fn(ep, _read(sample_path), str(key), str(cert),
-                          trust=str(trust) if trust else None, record_raw=show_raw)  # fmt: skip
+                return fn(
+                    ep,
+                    _read(sample_path),
+                    str(key),
+                    str(cert),
+                    trust=str(trust) if trust else None,
+                    record_raw=show_raw,
+                )
 
             jobs.append(
                 Job(
@@ -475,7 +444,7 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                     probe,
                     ep,
                     host=_hp(ep),
-                )  # fmt: skip
+                )
             )
         else:
             missing = [n for n, v in (("sample_request", t.sample_request), ("signing_key", t.signing_key),
@@ -487,7 +456,7 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                     Dimension.TOKEN_AUTH,
                     endpoint,
                     f"live WS-Security probe not run: target has no {', '.join(missing)}",
-                )  # fmt: skip
+                )
             )
         if urlsplit(endpoint).scheme == "https":
             host, port = _host_port(endpoint)
@@ -516,7 +485,7 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 "rest.openapi:audit",
                 lambda fn: fn(_load_document(spec_loc, t.ca_file) if _is_url(spec_loc) else spec_loc),
                 spec_loc,
-            )  # fmt: skip
+            )
         )
     live = t.profile.live
     if t.base_url and live:
@@ -529,9 +498,17 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
             if t.openapi:
                 spec = _load_document(t.openapi, t.ca_file) if _is_url(t.openapi) else t.openapi
             extra: dict[str, Any] = {"env": {**os.environ, **t.env}} if t.env else {}
-            return fn(base, headers=headers, token=token, openapi=spec, roles=str(t.roles) if t.roles else None,
-                      rate_limit_probe=t.profile.rate_limit_probe, ca_file=ca, record_raw=show_raw,
-                      **extra)  # fmt: skip
+            return fn(
+                base,
+                headers=headers,
+                token=token,
+                openapi=spec,
+                roles=str(t.roles) if t.roles else None,
+                rate_limit_probe=t.profile.rate_limit_probe,
+                ca_file=ca,
+                record_raw=show_raw,
+                **extra,
+            )
 
         host, port = _host_port(base)
         jobs.append(
@@ -545,7 +522,7 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 base,
                 host=f"{host}:{port}",
                 burst=t.profile.rate_limit_probe > 0,
-            )  # fmt: skip
+            )
         )
         if t.token:
             probe_url = urljoin(base.rstrip("/") + "/", t.probe_path.lstrip("/")) if t.probe_path else base
@@ -564,7 +541,7 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                     jwt,
                     probe_url,
                     host=_hp(probe_url),
-                )  # fmt: skip
+                )
             )
         else:
             skipped.append(
@@ -574,7 +551,7 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                     Dimension.TOKEN_AUTH,
                     base,
                     "JWT probes not run: target has no token reference",
-                )  # fmt: skip
+                )
             )
     if t.oauth_issuer and live:
         issuer = t.oauth_issuer
@@ -593,7 +570,7 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 oauth,
                 issuer,
                 host=_hp(issuer),
-            )  # fmt: skip
+            )
         )
     if live:
         seen: set[tuple[str, int]] = set()
@@ -613,7 +590,7 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                         profile=t.profile.tls_profile,
                         ca_file=t.ca_file,
                         name="tls" if url == t.base_url else "tls-issuer",
-                    )  # fmt: skip
+                    )
                 )
     return jobs, skipped
 
@@ -630,7 +607,7 @@ def plan_tls(t: TlsTarget) -> list[Job]:
             ca_file=t.ca_file,
             client_cert=t.client_cert,
             client_key=t.client_key,
-        )  # fmt: skip
+        )
     ]
 
 
@@ -746,8 +723,11 @@ def run_job(job: Job, *, show_raw: bool = False) -> tuple[list[Finding], JobRun]
     fn = resolve_check(job.func)
     if fn is None:
         module, _, attr = job.func.partition(":")
-        f = _error(job, UNAVAILABLE, f"check {module}.{attr} is not available in this installation; "
-                                     f"{job.name} was not assessed")  # fmt: skip
+        f = _error(
+            job,
+            UNAVAILABLE,
+            f"check {module}.{attr} is not available in this installation; {job.name} was not assessed",
+        )
         return [f], JobRun(job.name, job.target, job.func, time.perf_counter() - t0, "unavailable", 1)
     try:
         out = job.call(fn)
@@ -908,11 +888,13 @@ def assess(
                 if on_done:
                     on_done(job, run)
 
-            outcomes = run_jobs(jobs, concurrency=s.concurrency, timeout=s.timeout, show_raw=s.show_raw,
-                                on_done=tick)  # fmt: skip
+            outcomes = run_jobs(
+                jobs, concurrency=s.concurrency, timeout=s.timeout, show_raw=s.show_raw, on_done=tick
+            )
     else:
-        outcomes = run_jobs(jobs, concurrency=s.concurrency, timeout=s.timeout, show_raw=s.show_raw,
-                            on_done=on_done)  # fmt: skip
+        outcomes = run_jobs(
+            jobs, concurrency=s.concurrency, timeout=s.timeout, show_raw=s.show_raw, on_done=on_done
+        )
     results: list[Result] = []
     runs: list[JobRun] = []
     for job, (findings, run) in zip(jobs, outcomes, strict=True):

@@ -6,9 +6,12 @@ Keeping this module free of any other apisec import is what lets the two
 sides depend on it without depending on each other or on the engine.
 
 Check ids are contracts (CI pipelines filter and baseline on them), so every
-id is declared once in the :data:`REGISTRY` with its title, side, dimension,
-default severity and references, and a ``Finding`` for an unknown id is
-refused rather than silently invented.
+id is declared once, as data, in ``compare/catalogue.toml`` (read by
+:mod:`compare.catalogue`, which imports nothing from apisec) with its title,
+pass and fail wording, side, control, dimension, severity, references,
+remediation and implementing function; :data:`REGISTRY` is that catalogue,
+loaded on first use, and a ``Finding`` for an unknown id is refused rather
+than silently invented.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any
+
+from compare import catalogue as _catalogue
 
 TOOL_NAME = "apisec"
 
@@ -87,9 +92,6 @@ class Dimension(StrEnum):
     OBSERVABILITY = "observability"
 
 
-_CHECK_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$")
-
-
 @dataclass(frozen=True)
 class CheckInfo:
     """What a check id means; declared once, reused by every finding and report."""
@@ -109,47 +111,87 @@ class CheckInfo:
     """Standards the check enforces: RFC sections, WS-I BSP rules, OWASP ids."""
     remediation: str = ""
     """What to change so the check passes."""
+    control: str = ""
+    """The shared SOAP/REST control (``transport-encryption``, ``token-validation`` …)."""
+    pass_wording: str = ""
+    """What a PASS row says (defaults to the title)."""
+    fail_wording: str = ""
+    """What a FAIL/WARN row says (defaults to the title)."""
+    implemented: str = ""
+    """``module:function`` that emits the finding."""
+    peer: str | None = None
+    """The same control's check id on the other side (same severity)."""
+
+    def wording(self, status: Status | str) -> str:
+        """The row text for a verdict: pass wording, fail wording, else the neutral title."""
+        status = Status(status)
+        if status is Status.PASS:
+            return self.pass_wording or self.title
+        if status in (Status.FAIL, Status.WARN):
+            return self.fail_wording or self.title
+        return self.title
 
 
 class UnknownCheck(KeyError):
-    """A finding named a check id that nobody registered."""
+    """A finding named a check id that is not in the catalogue."""
+
+    def __str__(self) -> str:
+        return f"unknown check id {self.args[0]!r}: declare it in compare/catalogue.toml"
 
 
-REGISTRY: dict[str, CheckInfo] = {}
-
-
-def register(
-    check_id: str,
-    title: str,
-    *,
-    side: Side | str,
-    dimension: Dimension | str,
-    severity: Severity | str,
-    references: Sequence[str] = (),
-    remediation: str = "",
-) -> CheckInfo:
-    """Declare a check id.  Re-registering the same id with the same meaning is
-    harmless (modules may be reloaded); a conflicting one is a programming error."""
-    if not _CHECK_ID.match(check_id):
-        raise ValueError(f"check id {check_id!r} is not dotted lower-case (e.g. 'tls.weak-cipher')")
-    info = CheckInfo(
-        check_id=check_id,
-        title=title,
-        side=Side(side),
-        dimension=Dimension(dimension),
-        severity=Severity(severity),
-        references=tuple(references),
-        remediation=remediation,
+def _info(e: _catalogue.Entry) -> CheckInfo:
+    return CheckInfo(
+        check_id=e.check_id,
+        title=e.title,
+        side=Side(e.side),
+        dimension=Dimension(e.dimension),
+        severity=Severity(e.severity),
+        references=e.references,
+        remediation=e.remediation,
+        control=e.control,
+        pass_wording=e.pass_wording,
+        fail_wording=e.fail_wording,
+        implemented=e.implemented,
+        peer=e.peer,
     )
-    existing = REGISTRY.get(check_id)
-    if existing is not None and existing != info:
-        raise ValueError(f"check id {check_id!r} registered twice with different meanings")
-    REGISTRY[check_id] = info
-    return info
+
+
+class _Registry(Mapping[str, CheckInfo]):
+    """The catalogue as :class:`CheckInfo` objects, read on first access."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, CheckInfo] | None = None
+
+    def _load(self) -> dict[str, CheckInfo]:
+        if self._data is None:
+            self._data = {cid: _info(e) for cid, e in _catalogue.load().checks.items()}
+        return self._data
+
+    def __getitem__(self, check_id: str) -> CheckInfo:
+        return self._load()[check_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+REGISTRY: Mapping[str, CheckInfo] = _Registry()
+"""Every check id apisec knows, from ``compare/catalogue.toml``."""
+
+
+def register(check_id: str, *_args: Any, **_kwargs: Any) -> CheckInfo:
+    """Deprecated: check ids are declared in ``compare/catalogue.toml`` only.
+
+    Kept so older callers keep working; it returns the catalogue's entry and
+    raises :class:`UnknownCheck` for an id the catalogue does not declare
+    (the arguments are ignored: the catalogue is the one declaration)."""
+    return check_info(check_id)
 
 
 def check_info(check_id: str) -> CheckInfo:
-    """Look a check id up; raises :class:`UnknownCheck` for an unregistered id."""
+    """Look a check id up in the catalogue; raises :class:`UnknownCheck` for an unknown id."""
     try:
         return REGISTRY[check_id]
     except KeyError:
@@ -236,9 +278,11 @@ def finding(
 ) -> Finding:
     """Build a :class:`Finding` from the registry entry of ``check_id``.
 
-    Only the verdict, the target and the evidence vary per call; title,
-    dimension, references and remediation come from the registry so they stay
-    identical across runs.  A ``warn`` is capped at ``medium`` severity.
+    Only the verdict, the target and the evidence vary per call; the title
+    (the catalogue's pass wording for a pass, its fail wording for a fail or
+    warn), dimension, references and remediation come from the catalogue so
+    they stay identical across runs.  A ``warn`` is capped at ``medium``
+    severity.
     """
     info = check_info(check_id)
     status = Status(status)
@@ -247,7 +291,7 @@ def finding(
         sev = Severity.MEDIUM
     return Finding(
         check_id=check_id,
-        title=title or info.title,
+        title=title or info.wording(status),
         status=status,
         severity=sev,
         side=Side(side) if side is not None else info.side,

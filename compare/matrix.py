@@ -61,31 +61,13 @@ MODEL: dict[Side, dict[Dimension, str]] = {
     },
 }
 
-TRANSPORT_ENCRYPTION = frozenset(
-    {
-        "tls.legacy-protocol",
-        "tls.weak-cipher",
-        "tls.no-forward-secrecy",
-        "tls.weak-key-exchange",
-        "tls.no-tls13",
-        "http.plain-http",
-        "wssec.plain-http",
-        "wssec.http-endpoint",
-        "oauth.insecure-endpoint",
-    }
-)
-"""Transport checks that say how well the bytes are *encrypted* (protocol
-version, ciphers, forward secrecy, plain HTTP).  They are registered under
-``protocols``; the matrix also shows them in the Encryption row, because for
-REST the transport *is* the encryption (and for SOAP it is the layer under
-XML Encryption).  Side scores count every finding once."""
-
 
 def in_row(f: Finding, dimension: Dimension) -> bool:
-    """Does ``f`` belong in the matrix row of ``dimension``?"""
-    return f.dimension is dimension or (
-        dimension is Dimension.ENCRYPTION and f.check_id in TRANSPORT_ENCRYPTION
-    )
+    """Does ``f`` belong in the matrix row of ``dimension``?  Each finding sits
+    in exactly one row: its check's dimension, which the catalogue derives
+    from the check's control (transport encryption, TLS included, is an
+    *encryption* control on both sides)."""
+    return f.dimension is dimension
 
 
 WEIGHT = {
@@ -287,7 +269,6 @@ def _overall(sides: dict[str, dict[str, Any]]) -> str:
 
 
 __all__ = [
-    "TRANSPORT_ENCRYPTION",
     "in_row",
     "CORE_DIMENSIONS",
     "DIMENSIONS",

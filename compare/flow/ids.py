@@ -1,19 +1,17 @@
 """Check ids of flow steps (``flow.<variation>``), one per variation.
 
 A flow step tests the same control as an existing probe (the alg-none step
-tests what ``jwt.none-alg`` tests), so each flow id takes its side,
-dimension, severity, references and remediation from that control's entry:
-the same control keeps the same severity wherever it is tested.  The ids
-are declared here once; the happy path has its own entry (a happy path that
-is not accepted leaves the flow without proof, reported as ``error``).
+tests what ``jwt.none-alg`` tests), so each flow id has that check's side,
+control, dimension, severity, references and remediation: the same control
+keeps the same severity wherever it is tested.  The ids are declared once,
+as data, in ``compare/catalogue.toml`` (a test checks each flow id against
+the check it names here); the happy path has its own entry (a happy path
+that is not accepted leaves the flow without proof, reported as ``error``).
 """
 
 from __future__ import annotations
 
-from compare.findings import check_info, register
-from rest.http import registry as _http  # noqa: F401  (registers http.* and authz.*)
-from rest.jwt import checks as _jwt  # noqa: F401  (registers jwt.*)
-from wssec.checks import registry as _wssec  # noqa: F401  (registers wssec.*)
+from compare.findings import check_info
 
 CONTROLS: dict[str, tuple[str, str]] = {
     # variation: (control check id, what the step shows when it passes)
@@ -41,49 +39,10 @@ CONTROLS: dict[str, tuple[str, str]] = {
     "soap-untrusted-signer": ("wssec.untrusted-accepted", "An untrusted signer is refused with a SOAP Fault"),
 }
 
-HAPPY_PATH = register(
-    "flow.happy-path",
-    "The flow's happy-path request is accepted (the variations of the operation prove something)",
-    side="rest",
-    dimension="observability",
-    severity="medium",
-    references=(),
-    remediation=(
-        "Fix the flow's connection (base URL, identities, keys) or the request built from the contract "
-        "until the happy path is accepted; until then the operation's refusals prove nothing."
-    ),
-).check_id
+HAPPY_PATH = check_info("flow.happy-path").check_id
+SOAP_HAPPY_PATH = check_info("flow.soap-happy-path").check_id
 
-SOAP_HAPPY_PATH = register(
-    "flow.soap-happy-path",
-    "The flow's secured SOAP request is accepted (the variations of the operation prove something)",
-    side="soap",
-    dimension="observability",
-    severity="medium",
-    references=(),
-    remediation=(
-        "Fix the flow's connection (endpoint, client key and certificate the service trusts, service "
-        "certificate) until the secured request is accepted; until then refusals prove nothing."
-    ),
-).check_id
-
-
-def _declare(variation: str, control: str, title: str) -> str:
-    info = check_info(control)
-    return register(
-        f"flow.{variation}",
-        title,
-        side=info.side,
-        dimension=info.dimension,
-        severity=info.severity,
-        references=(f"apisec {control}", *info.references),
-        remediation=info.remediation,
-    ).check_id
-
-
-IDS: dict[str, str] = {"happy-path": HAPPY_PATH} | {
-    v: _declare(v, control, title) for v, (control, title) in CONTROLS.items()
-}
+IDS: dict[str, str] = {"happy-path": HAPPY_PATH} | {v: check_info(f"flow.{v}").check_id for v in CONTROLS}
 
 
 def check_id(variation: str, kind: str = "rest") -> str:

@@ -225,9 +225,8 @@ def render(assessment: Assessment) -> str:
     h.append('<section id="chart"><h2>Findings by dimension and severity</h2>')
     h.append(chart_svg(assessment))
     h.append(
-        '<p class="small">Passes and problems (fail and warn, by severity) per registered dimension. '
-        "TLS checks are registered under Security protocols; the side-by-side table also shows the "
-        "transport-encryption ones in its Encryption row.</p>"
+        '<p class="small">Passes and problems (fail and warn, by severity) per dimension; each check '
+        "sits in the dimension of its control (see <code>apisec checks list</code>).</p>"
     )
     h.append("</section>")
     h.append('<section id="findings"><h2>Findings by target</h2>')

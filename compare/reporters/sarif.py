@@ -59,8 +59,10 @@ def _rule_name(check_id: str) -> str:
 
 
 def _rule(check_id: str, sample: Finding) -> dict[str, Any]:
+    """Rule metadata from the check catalogue (the finding only for an id a
+    newer apisec wrote into a saved report and this one does not know)."""
     info = REGISTRY.get(check_id)
-    title = info.title if info else sample.title
+    title = (info.fail_wording or info.title) if info else sample.title
     severity = info.severity if info else sample.severity
     remediation = (info.remediation if info else sample.remediation) or "See the finding's evidence."
     references = list(info.references if info else sample.references)
@@ -74,14 +76,20 @@ def _rule(check_id: str, sample: Finding) -> dict[str, Any]:
         "id": check_id,
         "name": _rule_name(check_id),
         "shortDescription": {"text": title},
-        "fullDescription": {"text": f"{title} ({side} side, {dimension})."},
+        "fullDescription": {
+            "text": f"{title} ({side} side, {dimension}"
+            + (f", control {info.control}" if info and info.control else "")
+            + ")."
+        },
         "help": {"text": help_text, "markdown": help_md},
         "defaultConfiguration": {"level": LEVEL[severity]},
         "properties": {
             "security-severity": SECURITY_SEVERITY[severity],
             "problem.severity": "error" if severity.rank >= Severity.HIGH.rank else "warning",
             "precision": "high",
-            "tags": ["security", f"apisec/{side}", f"apisec/{dimension}"],
+            "tags": ["security", f"apisec/{side}", f"apisec/{dimension}"]
+            + ([f"apisec/control/{info.control}"] if info and info.control else []),
+            **({"implemented": info.implemented} if info and info.implemented else {}),
         },
     }
 

@@ -15,46 +15,27 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from compare.findings import Finding, Status, finding, register
+from compare.findings import Finding, Status, check_info, finding
 from rest.errors import BadInput, TargetUnreachable
 from rest.oauth.metadata import Metadata, get_json
 
-_T, _P = "token-auth", "protocols"
-BCP = "RFC 9700"
-
-register("oauth.issuer-mismatch", "Metadata issuer differs from the issuer URL", side="rest", dimension=_T,
-         severity="high", references=("RFC 8414 §3.3", f"{BCP} §4.4"),
-         remediation="Publish metadata whose 'issuer' is identical to the issuer identifier clients use.")  # fmt: skip
-register("oauth.insecure-endpoint", "An authorization-server endpoint is not https", side="rest", dimension=_P,
-         severity="high", references=("RFC 8414 §2", "RFC 6749 §3.1, §3.2", f"{BCP} §2"),
-         remediation="Serve every endpoint (and the issuer, jwks_uri) over https only.")  # fmt: skip
-register("oauth.implicit-grant", "Implicit grant offered (tokens in the front channel)", side="rest",
-         dimension=_T, severity="high", references=(f"{BCP} §2.1.2",),
-         remediation="Remove 'implicit' and token-bearing response types; use code + PKCE.")  # fmt: skip
-register("oauth.password-grant", "Resource owner password credentials grant offered", side="rest",
-         dimension=_T, severity="high", references=(f"{BCP} §2.4",),
-         remediation="Remove the password grant; migrate clients to code + PKCE or client credentials.")  # fmt: skip
-register("oauth.pkce-s256", "PKCE with S256 advertised (warns when 'plain' is offered too)", side="rest", dimension=_T,
-         severity="high", references=(f"{BCP} §2.1.1", "RFC 7636 §4.2", "RFC 8414 §2"),
-         remediation="Advertise code_challenge_methods_supported: [\"S256\"] and require PKCE.")  # fmt: skip
-register("oauth.none-signing-alg", "Signing algorithm 'none' advertised", side="rest", dimension=_T,
-         severity="high", references=("RFC 8414 §2", "RFC 8725 §3.1"),
-         remediation="Remove 'none' from every *_signing_alg_values_supported list.")  # fmt: skip
-register("oauth.client-auth-none", "Unauthenticated clients accepted at the token endpoint", side="rest",
-         dimension=_T, severity="medium", references=("RFC 6749 §2.1", f"{BCP} §2.5"),
-         remediation="Allow 'none' only for public clients and only with PKCE S256 enforced.")  # fmt: skip
-register("oauth.weak-client-auth", "Only shared-secret client authentication offered", side="rest",
-         dimension=_T, severity="low", references=(f"{BCP} §2.5", "RFC 7523 §2.2", "RFC 8705 §2"),
-         remediation="Offer private_key_jwt or mTLS (tls_client_auth) client authentication.")  # fmt: skip
-register("oauth.jwks", "Published JWKS exposes private, symmetric or weak keys", side="rest", dimension=_T,
-         severity="critical", references=("RFC 7517 §5", "RFC 7518 §3.3, §6", "RFC 8725 §3.5"),
-         remediation="Publish only public signing keys (RSA >= 2048 bits, P-256/384/521) with unique kids.")  # fmt: skip
-register("oauth.iss-parameter", "Authorization responses do not carry 'iss' (mix-up defence)", side="rest",
-         dimension=_T, severity="low", references=("RFC 9207", f"{BCP} §4.4"),
-         remediation="Add iss to authorization responses and advertise authorization_response_iss_parameter_supported.")  # fmt: skip
-register("oauth.par", "Pushed authorization requests (PAR) not offered", side="rest", dimension=_T,
-         severity="info", references=("RFC 9126", f"{BCP} §2.1"),
-         remediation="Offer a pushed_authorization_request_endpoint (and require it for confidential clients).")  # fmt: skip
+CHECK_IDS: tuple[str, ...] = tuple(
+    check_info(check_id).check_id  # looked up in compare/catalogue.toml
+    for check_id in (
+        "oauth.issuer-mismatch",
+        "oauth.insecure-endpoint",
+        "oauth.implicit-grant",
+        "oauth.password-grant",
+        "oauth.pkce-s256",
+        "oauth.none-signing-alg",
+        "oauth.client-auth-none",
+        "oauth.weak-client-auth",
+        "oauth.jwks",
+        "oauth.iss-parameter",
+        "oauth.par",
+    )
+)
+"""The check ids this module emits (declared in the catalogue, verified at import)."""
 
 _STRONG_AUTH = {"private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"}
 _SHARED_SECRET = {"client_secret_basic", "client_secret_post", "client_secret_jwt"}
@@ -81,8 +62,12 @@ def issuer_mismatch(md: Metadata) -> Finding:
             "oauth.issuer-mismatch", Status.FAIL, md.issuer_url, f"metadata at {md.url} has no 'issuer'"
         )
     hint = " (differs only by a trailing slash)" if str(got).rstrip("/") == md.issuer_url.rstrip("/") else ""
-    return finding("oauth.issuer-mismatch", Status.FAIL, md.issuer_url,
-                   f"metadata issuer is {got!r}, expected {md.issuer_url!r}{hint}")  # fmt: skip
+    return finding(
+        "oauth.issuer-mismatch",
+        Status.FAIL,
+        md.issuer_url,
+        f"metadata issuer is {got!r}, expected {md.issuer_url!r}{hint}",
+    )
 
 
 def insecure_endpoints(md: Metadata) -> Finding:
@@ -126,9 +111,13 @@ def implicit_grant(md: Metadata) -> Finding:
             parts.append("grant_types_supported lists implicit")
         return finding("oauth.implicit-grant", Status.FAIL, md.issuer_url, "; ".join(parts))
     if explicit is None:
-        return finding("oauth.implicit-grant", Status.WARN, md.issuer_url,
-                       "grant_types_supported omitted: its RFC 8414 default includes implicit "
-                       "(no token response type is listed); list the grants explicitly")  # fmt: skip
+        return finding(
+            "oauth.implicit-grant",
+            Status.WARN,
+            md.issuer_url,
+            "grant_types_supported omitted: its RFC 8414 default includes implicit "
+            "(no token response type is listed); list the grants explicitly",
+        )
     return finding(
         "oauth.implicit-grant", Status.PASS, md.issuer_url, "no implicit grant or token response type"
     )
@@ -154,8 +143,12 @@ def pkce_s256(md: Metadata) -> Finding:
         return finding("oauth.pkce-s256", Status.SKIP, md.issuer_url, "no authorization-code flow offered")
     methods = _list(md, "code_challenge_methods_supported")
     if methods is None:
-        return finding("oauth.pkce-s256", Status.FAIL, md.issuer_url,
-                       "code_challenge_methods_supported omitted: RFC 8414 reads that as no PKCE support")  # fmt: skip
+        return finding(
+            "oauth.pkce-s256",
+            Status.FAIL,
+            md.issuer_url,
+            "code_challenge_methods_supported omitted: RFC 8414 reads that as no PKCE support",
+        )
     if "S256" not in methods:
         extra = "; 'plain' offered (the verifier travels in clear)" if "plain" in methods else ""
         return finding(
@@ -164,8 +157,12 @@ def pkce_s256(md: Metadata) -> Finding:
     if "plain" in methods:
         # RFC 7636 §4.2 allows 'plain' next to S256 and RFC 9700 §2.1.1 only asks clients to
         # use S256: offering it is a weakness to know about, not a broken control.
-        return finding("oauth.pkce-s256", Status.WARN, md.issuer_url,
-                       f"S256 offered, and 'plain' too (allowed by RFC 7636; clients must use S256) (methods: {methods})")  # fmt: skip
+        return finding(
+            "oauth.pkce-s256",
+            Status.WARN,
+            md.issuer_url,
+            f"S256 offered, and 'plain' too (allowed by RFC 7636; clients must use S256) (methods: {methods})",
+        )
     return finding("oauth.pkce-s256", Status.PASS, md.issuer_url, f"PKCE methods: {methods}")
 
 
@@ -210,15 +207,27 @@ def client_auth_none(md: Metadata, pkce: Finding) -> Finding:
     allowed = ("token_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported")
     offenders = [k for k in fields if k not in allowed and "none" in (_list(md, k) or [])]
     if offenders:
-        return finding("oauth.client-auth-none", Status.FAIL, md.issuer_url,
-                       "'none' accepted at " + ", ".join(o.replace("_auth_methods_supported", "") for o in offenders))  # fmt: skip
+        return finding(
+            "oauth.client-auth-none",
+            Status.FAIL,
+            md.issuer_url,
+            "'none' accepted at " + ", ".join(o.replace("_auth_methods_supported", "") for o in offenders),
+        )
     if "none" in token_methods:
         if pkce.status is Status.PASS:
-            return finding("oauth.client-auth-none", Status.WARN, md.issuer_url,
-                           "public clients may use the token endpoint without authentication; PKCE S256 is offered "
-                           "(make sure it is required for them)")  # fmt: skip
-        return finding("oauth.client-auth-none", Status.FAIL, md.issuer_url,
-                       "token endpoint accepts unauthenticated clients and PKCE S256 is not in force")  # fmt: skip
+            return finding(
+                "oauth.client-auth-none",
+                Status.WARN,
+                md.issuer_url,
+                "public clients may use the token endpoint without authentication; PKCE S256 is offered "
+                "(make sure it is required for them)",
+            )
+        return finding(
+            "oauth.client-auth-none",
+            Status.FAIL,
+            md.issuer_url,
+            "token endpoint accepts unauthenticated clients and PKCE S256 is not in force",
+        )
     return finding(
         "oauth.client-auth-none", Status.PASS, md.issuer_url, f"token endpoint auth methods: {token_methods}"
     )
@@ -233,8 +242,12 @@ def weak_client_auth(md: Metadata) -> Finding:
         )
     shared = sorted(set(methods) & _SHARED_SECRET)
     default = " (RFC 8414 default)" if md.get("token_endpoint_auth_methods_supported") is None else ""
-    return finding("oauth.weak-client-auth", Status.WARN, md.issuer_url,
-                   f"only shared-secret client authentication: {shared or methods}{default}")  # fmt: skip
+    return finding(
+        "oauth.weak-client-auth",
+        Status.WARN,
+        md.issuer_url,
+        f"only shared-secret client authentication: {shared or methods}{default}",
+    )
 
 
 def _b64len(v: Any) -> int:
@@ -306,8 +319,12 @@ def iss_parameter(md: Metadata) -> Finding:
         return finding(
             "oauth.iss-parameter", Status.PASS, md.issuer_url, "iss returned in authorization responses"
         )
-    return finding("oauth.iss-parameter", Status.WARN, md.issuer_url,
-                   "authorization_response_iss_parameter_supported is not true (default false): no mix-up defence")  # fmt: skip
+    return finding(
+        "oauth.iss-parameter",
+        Status.WARN,
+        md.issuer_url,
+        "authorization_response_iss_parameter_supported is not true (default false): no mix-up defence",
+    )
 
 
 def par(md: Metadata) -> Finding:

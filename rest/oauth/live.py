@@ -30,30 +30,22 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from compare.findings import Finding, Status, finding, register
+from compare.findings import Finding, Status, check_info, finding
 from rest.errors import BadInput, RestCheckError, TokenRejected
 from rest.oauth.metadata import Metadata
 
-_T, _P = "token-auth", "protocols"
-
-register("oauth.token-password-refused", "Token endpoint refuses the password grant", side="rest", dimension=_T,
-         severity="high", references=("RFC 9700 §2.4",),
-         remediation="Disable the resource owner password credentials grant.")  # fmt: skip
-register("oauth.token-implicit-refused", "Authorization endpoint refuses response_type=token", side="rest",
-         dimension=_T, severity="high", references=("RFC 9700 §2.1.2",),
-         remediation="Disable the implicit grant.")  # fmt: skip
-register("oauth.token-client-credentials", "Client-credentials grant issues a token", side="rest",
-         dimension=_T, severity="low", references=("RFC 6749 §4.4",),
-         remediation="Check the client registration and the token endpoint.")  # fmt: skip
-register("oauth.token-jwt", "Issued JWT access token validates against the issuer's JWKS", side="rest",
-         dimension=_T, severity="high", references=("RFC 9068 §4", "RFC 8725"),
-         remediation="Sign access tokens with a published key, set iss/exp/aud and typ at+jwt.")  # fmt: skip
-register("oauth.token-no-store", "Token responses are not cacheable (Cache-Control: no-store)", side="rest",
-         dimension=_P, severity="medium", references=("RFC 6749 §5.1",),
-         remediation="Send Cache-Control: no-store (and Pragma: no-cache) on every token response.")  # fmt: skip
-register("oauth.token-introspection-auth", "Introspection refuses unauthenticated callers", side="rest",
-         dimension=_T, severity="high", references=("RFC 7662 §2.1, §4",),
-         remediation="Require client authentication at the introspection endpoint.")  # fmt: skip
+CHECK_IDS: tuple[str, ...] = tuple(
+    check_info(check_id).check_id  # looked up in compare/catalogue.toml
+    for check_id in (
+        "oauth.token-password-refused",
+        "oauth.token-implicit-refused",
+        "oauth.token-client-credentials",
+        "oauth.token-jwt",
+        "oauth.token-no-store",
+        "oauth.token-introspection-auth",
+    )
+)
+"""The check ids this module emits (declared in the catalogue, verified at import)."""
 
 
 class _Client:
@@ -149,8 +141,12 @@ def live_checks(
             return finding(
                 "oauth.token-client-credentials", Status.FAIL, target, "HTTP 200 without access_token"
             )
-        return finding("oauth.token-client-credentials", Status.WARN, target,
-                       f"client_credentials refused: HTTP {resp.status_code} {_err(resp) or ''}".strip())  # fmt: skip
+        return finding(
+            "oauth.token-client-credentials",
+            Status.WARN,
+            target,
+            f"client_credentials refused: HTTP {resp.status_code} {_err(resp) or ''}".strip(),
+        )
 
     guarded("oauth.token-client-credentials", cc)
     resp = state.get("resp")
@@ -201,8 +197,14 @@ def live_checks(
         ) or ("RS256",)
         try:
             client = JWKSClient(jwks_uri, ca_file=ca_file, timeout=timeout)
-            v = Validator(jwks_client=client, algorithms=allowed, issuer=md.issuer_url, audience=auds,
-                          require=("exp", "iat", "iss"), typ="at+jwt")  # fmt: skip
+            v = Validator(
+                jwks_client=client,
+                algorithms=allowed,
+                issuer=md.issuer_url,
+                audience=auds,
+                require=("exp", "iat", "iss"),
+                typ="at+jwt",
+            )
             claims_ok = v.validate(token)
         except TokenRejected as exc:
             return finding(
@@ -233,9 +235,13 @@ def live_checks(
             )
         if err in ("unsupported_grant_type", "unauthorized_client"):
             return finding("oauth.token-password-refused", Status.PASS, target, f"refused: {err}")
-        return finding("oauth.token-password-refused", Status.FAIL, target,
-                       f"password grant processed (HTTP {resp.status_code} {err or 'no error code'} for dummy "
-                       "credentials): ROPC is enabled")  # fmt: skip
+        return finding(
+            "oauth.token-password-refused",
+            Status.FAIL,
+            target,
+            f"password grant processed (HTTP {resp.status_code} {err or 'no error code'} for dummy "
+            "credentials): ROPC is enabled",
+        )
 
     guarded("oauth.token-password-refused", password)
 
@@ -257,10 +263,18 @@ def live_checks(
         if err in ("unsupported_response_type", "unauthorized_client"):
             return finding("oauth.token-implicit-refused", Status.PASS, target, f"refused: {err}")
         if resp.status_code == 200 and not err:
-            return finding("oauth.token-implicit-refused", Status.WARN, target,
-                           "a page was shown for response_type=token (login/consent?): implicit may be enabled")  # fmt: skip
-        return finding("oauth.token-implicit-refused", Status.WARN, target,
-                       f"inconclusive: HTTP {resp.status_code} {err or ''}".strip())  # fmt: skip
+            return finding(
+                "oauth.token-implicit-refused",
+                Status.WARN,
+                target,
+                "a page was shown for response_type=token (login/consent?): implicit may be enabled",
+            )
+        return finding(
+            "oauth.token-implicit-refused",
+            Status.WARN,
+            target,
+            f"inconclusive: HTTP {resp.status_code} {err or ''}".strip(),
+        )
 
     guarded("oauth.token-implicit-refused", implicit)
 
@@ -278,10 +292,18 @@ def live_checks(
                 active = json.loads(resp.text).get("active")
             except (ValueError, AttributeError):
                 active = None
-            return finding("oauth.token-introspection-auth", Status.FAIL, target,
-                           f"unauthenticated introspection answered HTTP 200 (active={active})")  # fmt: skip
-        return finding("oauth.token-introspection-auth", Status.PASS, target,
-                       f"refused without client authentication: HTTP {resp.status_code} {_err(resp)}".strip())  # fmt: skip
+            return finding(
+                "oauth.token-introspection-auth",
+                Status.FAIL,
+                target,
+                f"unauthenticated introspection answered HTTP 200 (active={active})",
+            )
+        return finding(
+            "oauth.token-introspection-auth",
+            Status.PASS,
+            target,
+            f"refused without client authentication: HTTP {resp.status_code} {_err(resp)}".strip(),
+        )
 
     guarded("oauth.token-introspection-auth", introspection)
     return out

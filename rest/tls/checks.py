@@ -18,206 +18,37 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
-from compare.findings import Finding, Status, finding, register
+from compare.findings import Finding, Status, check_info, finding
 from rest.tls.profiles import Profile
 from rest.tls.scan import AcceptedCipher, TlsScanResult
 from rest.tls.trust import TrustConfig, verify_chain
 
-_BCP195 = "RFC 9325 (BCP 195)"
-_ASVS = "OWASP ASVS 4.0.3 V9.1"
-_API8 = "OWASP API8:2023 Security Misconfiguration"
-
-
-def _reg(check_id: str, title: str, severity: str, refs: Iterable[str], fix: str, dim: str = "protocols"):
-    register(
-        check_id,
-        title,
-        side="rest",
-        dimension=dim,
-        severity=severity,
-        references=tuple(refs),
-        remediation=fix,
+ALL_CHECKS: tuple[str, ...] = tuple(
+    check_info(check_id).check_id  # declared in compare/catalogue.toml; verified at import
+    for check_id in (
+        "tls.legacy-protocol",
+        "tls.no-tls13",
+        "tls.weak-cipher",
+        "tls.no-forward-secrecy",
+        "tls.weak-key-exchange",
+        "tls.cert-expired",
+        "tls.cert-not-yet-valid",
+        "tls.cert-expiring-soon",
+        "tls.cert-hostname",
+        "tls.cert-untrusted",
+        "tls.cert-profile",
+        "tls.cert-weak-key",
+        "tls.cert-weak-signature",
+        "tls.cert-lifetime",
+        "tls.vulnerable",
+        "tls.insecure-renegotiation",
+        "tls.compression",
+        "tls.fallback-scsv",
+        "tls.extended-master-secret",
     )
-
-
-_reg(
-    "tls.legacy-protocol",
-    "Only protocol versions the policy allows are offered (no SSL 2/3, TLS 1.0/1.1)",
-    "high",
-    ["RFC 8996", "RFC 7568", "RFC 6176", _BCP195, _ASVS],
-    "Disable SSLv2, SSLv3, TLS 1.0 and TLS 1.1 (and any version the profile excludes).",
 )
-_reg(
-    "tls.no-tls13",
-    "TLS 1.3 is offered",
-    "low",
-    ["RFC 8446", _BCP195, "NIST SP 800-52r2 §3.1"],
-    "Enable TLS 1.3 alongside TLS 1.2.",
-)
-_reg(
-    "tls.weak-cipher",
-    "No weak or policy-excluded cipher suites (RC4, 3DES, NULL, EXPORT, anon, non-AEAD)",
-    "high",
-    ["RFC 7465", _BCP195, "RFC 8446 §9.1", _ASVS],
-    "Offer only AEAD suites (AES-GCM, ChaCha20-Poly1305) with ECDHE; remove CBC, RC4, 3DES, NULL, EXPORT.",
-)
-_reg(
-    "tls.no-forward-secrecy",
-    "Every TLS 1.2 suite uses ephemeral (EC)DHE key exchange",
-    "medium",
-    [_BCP195, "NIST SP 800-52r2 §3.3.1"],
-    "Remove static-RSA and static-DH key exchange suites (TLS_RSA_WITH_*, TLS_DH_*, TLS_ECDH_*).",
-)
-_reg(
-    "tls.weak-key-exchange",
-    "Key-exchange groups are strong and allowed (DH >= 2048, profile curves)",
-    "medium",
-    ["RFC 7919", "RFC 8422", _BCP195, "Logjam (weakdh.org)"],
-    "Use X25519/secp256r1/secp384r1 for ECDHE and >= 2048-bit groups (RFC 7919 ffdhe) for DHE.",
-)
-_reg(
-    "tls.cert-expired",
-    "No certificate in the chain has expired",
-    "high",
-    ["RFC 5280 §4.1.2.5", _ASVS],
-    "Renew the certificate (and automate renewal, e.g. ACME).",
-)
-_reg(
-    "tls.cert-not-yet-valid",
-    "No certificate in the chain is used before its notBefore date",
-    "high",
-    ["RFC 5280 §4.1.2.5"],
-    "Deploy a certificate whose validity has started; check the server clock.",
-)
-_reg(
-    "tls.cert-expiring-soon",
-    "The server certificate does not expire within 30 days",
-    "medium",
-    ["RFC 5280 §4.1.2.5"],
-    "Renew the certificate now and automate renewal.",
-)
-_reg(
-    "tls.cert-hostname",
-    "The certificate is valid for the host name",
-    "high",
-    ["RFC 6125", "RFC 9525", "RFC 5280 §4.2.1.6", _ASVS],
-    "Issue a certificate whose subjectAltName covers the host name clients use.",
-)
-_reg(
-    "tls.cert-untrusted",
-    "The certificate chain leads to a trusted root",
-    "high",
-    ["RFC 5280 §6", "CA/B Forum Baseline Requirements", _ASVS],
-    "Use a certificate from a trusted CA and send the full intermediate chain.",
-)
-_reg(
-    "tls.cert-profile",
-    "Certificates follow the Web-PKI profile (RFC 5280 + CA/Browser Forum Baseline Requirements)",
-    "low",
-    ["RFC 5280 §4.2", "CA/B Forum Baseline Requirements §7.1.2", "RFC 9525 §6.4.4"],
-    "Reissue the certificate with a subjectAltName for every host name, an Authority Key Identifier, "
-    "basicConstraints cA=FALSE on the end entity and serverAuth in extendedKeyUsage.",
-)
-_reg(
-    "tls.cert-weak-key",
-    "Certificate keys are strong (RSA >= 2048, EC >= 256) and of an allowed type",
-    "high",
-    ["NIST SP 800-57 Pt.1 r5 §5.6", "CA/B Forum Baseline Requirements §6.1.5", _BCP195],
-    "Reissue the certificate with an RSA-2048+ or ECDSA P-256/P-384 key.",
-)
-_reg(
-    "tls.cert-weak-signature",
-    "Certificates are not signed with SHA-1 or MD5",
-    "high",
-    ["RFC 6194", "CA/B Forum Baseline Requirements §7.1.3", "SHAttered (shattered.io)"],
-    "Reissue the certificate (and intermediates) signed with SHA-256 or stronger.",
-)
-_reg(
-    "tls.cert-lifetime",
-    "The certificate's validity period is within the policy's maximum",
-    "medium",
-    ["CA/B Forum Baseline Requirements §6.3.2", "Mozilla Server Side TLS"],
-    "Issue shorter-lived certificates (at most the profile's maximum; 90 days is recommended).",
-)
-_reg(
-    "tls.vulnerable",
-    "Not vulnerable to Heartbleed, ROBOT or CCS injection",
-    "critical",
-    ["CVE-2014-0160", "CVE-2017-13099 (ROBOT)", "CVE-2014-0224", _ASVS],
-    "Patch the TLS library; for ROBOT also disable static-RSA key exchange.",
-)
-_reg(
-    "tls.insecure-renegotiation",
-    "Secure renegotiation (RFC 5746) is supported and clients cannot renegotiate at will",
-    "high",
-    ["RFC 5746", "CVE-2009-3555", _BCP195],
-    "Update the TLS library; disable client-initiated renegotiation.",
-)
-_reg(
-    "tls.compression",
-    "TLS-level compression is disabled (CRIME)",
-    "high",
-    ["CVE-2012-4929 (CRIME)", _BCP195],
-    "Disable TLS compression.",
-)
-_reg(
-    "tls.hsts",
-    "HTTPS responses carry Strict-Transport-Security with a long max-age",
-    "medium",
-    ["RFC 6797", "OWASP HTTP Headers Cheat Sheet", _API8],
-    "Send 'Strict-Transport-Security: max-age=63072000; includeSubDomains' on every HTTPS response.",
-)
-_reg(
-    "tls.fallback-scsv",
-    "TLS_FALLBACK_SCSV downgrade protection is supported",
-    "low",
-    ["RFC 7507"],
-    "Update the TLS library so it honours TLS_FALLBACK_SCSV (or offer a single protocol version).",
-)
-_reg(
-    "tls.extended-master-secret",
-    "The Extended Master Secret extension is supported",
-    "low",
-    ["RFC 7627", "Triple Handshake attack"],
-    "Update the TLS library / enable EMS (RFC 7627).",
-)
-_reg(
-    "tls.client-auth",
-    "Client-certificate (mTLS) requirement is known and the scan could authenticate",
-    "info",
-    ["RFC 8446 §4.3.2", "RFC 8705"],
-    "Pass --client-cert/--client-key to scan a server that requires client certificates.",
-    dim="access-control",
-)
-_reg(
-    "tls.scan-error",
-    "The TLS endpoint could be reached and scanned",
-    "high",
-    [],
-    "Check the host, port and network path; the endpoint must accept TLS connections.",
-)
-
-ALL_CHECKS = (
-    "tls.legacy-protocol",
-    "tls.no-tls13",
-    "tls.weak-cipher",
-    "tls.no-forward-secrecy",
-    "tls.weak-key-exchange",
-    "tls.cert-expired",
-    "tls.cert-not-yet-valid",
-    "tls.cert-expiring-soon",
-    "tls.cert-hostname",
-    "tls.cert-untrusted",
-    "tls.cert-profile",
-    "tls.cert-weak-key",
-    "tls.cert-weak-signature",
-    "tls.cert-lifetime",
-    "tls.vulnerable",
-    "tls.insecure-renegotiation",
-    "tls.compression",
-    "tls.fallback-scsv",
-    "tls.extended-master-secret",
-)
+"""The checks :func:`evaluate` judges from one scan result (``tls.hsts``,
+``tls.client-auth`` and ``tls.scan-error`` are emitted outside it)."""
 
 # ----------------------------------------------------------------- cipher facts
 

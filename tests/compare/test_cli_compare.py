@@ -21,8 +21,11 @@ def test_run_writes_all_formats_and_gates(apisec, static_targets_file: Path, tmp
     r2 = apisec("compare", "run", "-c", str(static_targets_file), "-o", str(out), "--fail-on", "never")
     assert r2.exit_code == 0, r2.stderr
     r3 = apisec("compare", "run", "-c", str(static_targets_file), "--format", "json", "--fail-on", "critical")
-    assert r3.exit_code == 0, r3.stderr  # nothing critical in the static checks of these WSDLs
-    assert json.loads(r3.stdout)["tool"] == "apisec"
+    # the only critical static finding: the legacy policy's text password (same severity as REST's
+    # http.basic-over-http: one control, one severity on both sides)
+    assert r3.exit_code == 1, r3.stderr
+    gate = json.loads(r3.stdout)["gate"]
+    assert gate["failing"] == ["wssec.plaintext-password"] and gate["complete"], gate
 
 
 def test_ad_hoc_soap_target_and_report_rerender(apisec, sample_docs: dict[str, Path], tmp_path: Path) -> None:

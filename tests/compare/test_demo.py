@@ -180,3 +180,12 @@ def test_demo_report_says_the_legacy_pair_fails_on_purpose_and_gates_per_pair(de
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "insecure on purpose" in md and "[secure]: passed" in md and "[legacy]: FAILED" in md
     assert "insecure on purpose" in " ".join(result.stdout.split())
+
+
+def test_every_check_id_the_demo_emits_is_in_the_catalogue(demo_doc: dict) -> None:
+    from tests.conftest import run_apisec
+
+    r = run_apisec("checks", "list", "--format", "json")
+    catalogue = {c["id"] for c in json.loads(r.stdout)["checks"]}
+    emitted = {f["check_id"] for f in demo_doc["findings"]}
+    assert len(emitted) > 80 and emitted <= catalogue, sorted(emitted - catalogue)

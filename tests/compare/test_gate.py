@@ -8,8 +8,6 @@ import json
 import shutil
 from pathlib import Path
 
-import rest.http.registry  # noqa: F401  (registers http.*)
-import wssec.checks  # noqa: F401  (registers wssec.*)
 from compare.engine import CHECK_ERROR, NOT_CONFIGURED, Assessment, Result, TargetInfo
 from compare.findings import Side, finding
 from compare.gate import evaluate, per_group

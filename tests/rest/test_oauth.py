@@ -71,7 +71,7 @@ def test_secure_server_has_no_false_positive(secure, pki):
     assert not_pass == {"oauth.par": ("warn", "no pushed_authorization_request_endpoint")}
     assert by["oauth.par"].severity.value == "info"
     assert all(f.side.value == "rest" for f in by.values())
-    assert by["oauth.insecure-endpoint"].dimension.value == "protocols"
+    assert by["oauth.insecure-endpoint"].dimension.value == "encryption"  # transport-encryption control
     assert by["oauth.pkce-s256"].dimension.value == "token-auth"
 
 

@@ -176,7 +176,7 @@ def test_secure_sample_details(probed) -> None:
     assert by["wssec.fault-leak"].status.value == "pass"
     assert by["wssec.unsigned-accepted"].dimension.value == "access-control"
     assert by["wssec.dtd-accepted"].dimension.value == "resilience"
-    assert by["wssec.plain-http"].dimension.value == "protocols"
+    assert by["wssec.plain-http"].dimension.value == "encryption"  # transport-encryption control
     assert by["wssec.audit-events"].dimension.value == "observability"
 
 
