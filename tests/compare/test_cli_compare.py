@@ -129,7 +129,7 @@ def test_apisec_toml_in_the_current_folder_is_the_default(
 def test_min_score_gate(apisec, static_targets_file: Path, tmp_path: Path) -> None:
     r = apisec("compare", "run", "-c", str(static_targets_file), "--fail-on", "never", "--min-score", "90")
     assert r.exit_code == 1, r.stderr  # the legacy SOAP service scores far below 90
-    assert "--min-score 90: FAILED — SOAP in legacy:" in " ".join(r.stdout.split())
+    assert "--min-score 90 [legacy]: FAILED — SOAP in legacy:" in " ".join(r.stdout.split())
     r = apisec(
         "compare",
         "run",
