@@ -53,7 +53,7 @@ def decision(
     if client_id:
         out["client_id"] = client_id
     if reason:
-        out["reason"] = reason
+        out["reason"] = reason[:300]  # attacker-chosen parts (a kid) stay bounded
     if rule:
         out["rule"] = rule
     return out

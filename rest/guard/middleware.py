@@ -158,8 +158,7 @@ class GuardMiddleware:
                 or (cfg.policy is not None and cfg.policy.is_public(method, path))
             )
             if public:  # no token needed, none looked at
-                status = await self._run(scope, receive, send, extra, None)
-                self._audit(True, status, method, path, client, None, "public path")
+                await self._run(scope, receive, send, extra, None, method, path, client, "public path", None)
                 return
             if authz and scope.get("scheme") == "http" and not cfg.allow_http:
                 raise _Refusal(
@@ -218,8 +217,7 @@ class GuardMiddleware:
             scope["apisec.principal"] = principal
             if quota is not None:
                 extra = extra + quota.raw_headers()
-            status = await self._run(scope, receive, send, extra, principal)
-            self._audit(True, status, method, path, client, principal, "allowed", rule)
+            await self._run(scope, receive, send, extra, principal, method, path, client, "allowed", rule)
         except _Refusal as r:
             self._audit(False, r.status, method, path, client, principal, r.reason)
             await self._refuse(r, send, extra, quota=r.quota or quota)
@@ -290,9 +288,10 @@ class GuardMiddleware:
 
     async def _run(
         self, scope: Scope, receive: Receive, send: Send, add: list[tuple[bytes, bytes]],
-        principal: Principal | None,
-    ) -> int:  # fmt: skip
-        """Run the app, adding headers it did not set; return the status it sent."""
+        principal: Principal | None, method: str, path: str, client: str, reason: str, rule: str | None,
+    ) -> None:  # fmt: skip
+        """Run the app, adding headers it did not set; audit the decision with
+        the status the app sent (500 when it raised before answering)."""
         sent = {"status": 500}
 
         async def send_with_headers(message: Message) -> None:
@@ -304,8 +303,10 @@ class GuardMiddleware:
                     message["headers"] = existing + [(k, v) for k, v in add if k not in present]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
-        return sent["status"]
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            self._audit(True, sent["status"], method, path, client, principal, reason, rule)
 
     async def _refuse(
         self, r: _Refusal, send: Send, extra: list[tuple[bytes, bytes]], *, quota: Quota | None

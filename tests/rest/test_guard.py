@@ -9,9 +9,10 @@ import logging
 
 import pytest
 import requests
+from fastapi import FastAPI, Request
 
 from rest.errors import BadInput
-from rest.guard import AUDIT_LOGGER, AccessPolicy, GuardConfig, RateLimit
+from rest.guard import AUDIT_LOGGER, AccessPolicy, GuardConfig, GuardMiddleware, RateLimit, principal_of
 from rest.jwt import Validator
 from tests.rest.guard_apps import AUDIENCE, ISSUER, mint, owns, serve_guarded, signing_key
 
@@ -222,3 +223,35 @@ def test_anonymous_in_allow_makes_an_operation_public():
     assert policy.is_public("GET", "/docs") and policy.is_public("HEAD", "/docs")
     assert not policy.is_public("POST", "/docs") and not policy.is_public("GET", "/docs/x")
     assert not AccessPolicy.from_roles_file(ROLES, owner_check=owns).is_public("GET", "/admin")
+
+
+def test_a_failing_app_still_gets_its_audit_line(pki, key):
+    async def broken(scope, receive, send):
+        raise RuntimeError("handler bug")
+
+    seen = []
+    cfg = GuardConfig(validator=validator(key), audit=seen.append, rate_limit=None)
+    with serve_guarded(cfg, pki, app=broken) as srv:
+        assert get(srv, pki, "/x", mint(key, "erin")).status_code == 500
+    assert [(d["allowed"], d["status"], d["sub"]) for d in seen] == [(True, 500, "erin")]
+
+
+def test_fastapi_app_with_the_guard_as_middleware(pki, key):
+    app = FastAPI()
+
+    @app.get("/orders/{order_id}")
+    def order(order_id: int, request: Request) -> dict:
+        return {"id": order_id, "owner": principal_of(request.scope).subject}
+
+    app.add_middleware(
+        GuardMiddleware,
+        config=GuardConfig(validator=validator(key), audit=None, policy=AccessPolicy.from_roles_file(
+            {**ROLES, "requests": [{**ROLES["requests"][0], "operation": "/orders/{item_id}"}]}, owner_check=owns)),
+    )  # fmt: skip
+    from apisec_samples.serving import serve_asgi
+
+    with serve_asgi(app, tls=(pki.service.cert_path, pki.service.key_path), name="fastapi-guard") as srv:
+        assert get(srv, pki, "/orders/1", mint(key, "alice")).json() == {"id": 1, "owner": "alice"}
+        assert get(srv, pki, "/orders/1", mint(key, "bob")).status_code == 404
+        assert get(srv, pki, "/orders/1").status_code == 401
+        assert get(srv, pki, "/docs").status_code == 401  # FastAPI's own pages are behind the guard too
