@@ -144,8 +144,10 @@ def run(
     --fail-on; 1 the gate tripped: a failing check, or an incomplete
     assessment (a check errored, timed out or could not run; accept that
     with --allow-incomplete); 2 bad input (targets file, options,
-    unwritable output).  A target that is down is an 'error' finding, not
-    a crash, and makes the assessment incomplete.
+    unwritable output); 130 interrupted (Ctrl-C): the reports hold the
+    results gathered so far, every unfinished check an 'error' finding.  A
+    target that is down is an 'error' finding, not a crash, and makes the
+    assessment incomplete.
     """
     from dataclasses import replace
 
@@ -181,6 +183,9 @@ def run(
         assessment = apply_baseline(assessment, previous)
     del fail_on_error  # the old opt-in is the default now (fail closed)
     code = _emit(assessment, output, fmts, fail_on.value if fail_on else None, allow_incomplete, min_score)
+    if any(r.outcome == "interrupted" for r in assessment.runs):
+        print("apisec: interrupted: the results gathered so far were written", file=sys.stderr)
+        raise typer.Exit(130)
     raise typer.Exit(code)
 
 

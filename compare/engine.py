@@ -52,6 +52,7 @@ from compare.findings import (
 UNAVAILABLE = check_info("compare.check-unavailable").check_id
 CHECK_ERROR = check_info("compare.check-error").check_id
 TIMEOUT = check_info("compare.check-timeout").check_id
+INTERRUPTED = check_info("compare.check-interrupted").check_id
 NOT_CONFIGURED = check_info("compare.check-not-configured").check_id
 
 
@@ -94,7 +95,7 @@ class JobRun:
     func: str
     seconds: float
     outcome: str
-    """``ok``, ``error``, ``timeout`` or ``unavailable``."""
+    """``ok``, ``error``, ``timeout``, ``unavailable`` or ``interrupted`` (Ctrl-C)."""
     findings: int
 
     def to_dict(self) -> dict[str, Any]:
@@ -833,33 +834,52 @@ def run_jobs(
     def spawn() -> None:
         threading.Thread(target=worker, name="apisec-check", daemon=True).start()
 
-    for _ in range(max(1, min(concurrency, n))):
-        spawn()
     finished = 0
-    while finished < n:
-        try:
-            i, outcome = done.get(timeout=0.1)
-            if results[i] is None:
-                results[i] = outcome
+
+    def collect() -> None:
+        nonlocal finished
+        while finished < n:
+            try:
+                i, outcome = done.get(timeout=0.1)
+                if results[i] is None:
+                    results[i] = outcome
+                    finished += 1
+                    if on_done:
+                        on_done(jobs[i], outcome[1])
+            except queue.Empty:
+                pass
+            now = time.monotonic()
+            with cond:
+                overdue = [i for i, t in started.items() if results[i] is None and now - t > timeout]
+                for i in overdue:
+                    release(i)  # the endpoint is hung anyway: let its other jobs run (and time out)
+            for i in overdue:
+                job = jobs[i]
+                f = _error(job, TIMEOUT, f"{job.name} did not finish within {timeout:g}s and was abandoned")
+                run = JobRun(job.name, job.target, job.func, now - started[i], "timeout", 1)
+                results[i] = ([f], run)
                 finished += 1
                 if on_done:
-                    on_done(jobs[i], outcome[1])
-        except queue.Empty:
-            pass
-        now = time.monotonic()
+                    on_done(job, run)
+                spawn()  # the stuck thread keeps its slot; give the pool a new one
+
+    for _ in range(max(1, min(concurrency, n))):
+        spawn()
+    try:
+        collect()
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what finished, record every other job as interrupted
+        # (an error finding: the assessment is incomplete) and return, so the
+        # caller still writes the results gathered so far.
         with cond:
-            overdue = [i for i, t in started.items() if results[i] is None and now - t > timeout]
-            for i in overdue:
-                release(i)  # the endpoint is hung anyway: let its other jobs run (and time out)
-        for i in overdue:
-            job = jobs[i]
-            f = _error(job, TIMEOUT, f"{job.name} did not finish within {timeout:g}s and was abandoned")
-            run = JobRun(job.name, job.target, job.func, now - started[i], "timeout", 1)
-            results[i] = ([f], run)
-            finished += 1
-            if on_done:
-                on_done(job, run)
-            spawn()  # the stuck thread keeps its slot; give the pool a new one
+            pending.clear()  # workers take nothing new
+        now = time.monotonic()
+        for i, job in enumerate(jobs):
+            if results[i] is None:
+                where = "while running" if i in started else "before it started"
+                f = _error(job, INTERRUPTED, f"{job.name} was interrupted {where} (Ctrl-C)")
+                run = JobRun(job.name, job.target, job.func, now - started.get(i, now), "interrupted", 1)
+                results[i] = ([f], run)
     return [r for r in results if r is not None]
 
 
@@ -930,6 +950,7 @@ def assess(
 __all__ = [
     "Assessment",
     "CHECK_ERROR",
+    "INTERRUPTED",
     "Job",
     "JobRun",
     "NOT_CONFIGURED",
