@@ -103,6 +103,12 @@ def generate(
         help="SOAP: service certificate to encrypt to (default: from the WSDL).",
         show_default=False,
     ),
+    request: Path | None = typer.Option(
+        None,
+        "--request",
+        help="SOAP: a sample request envelope for the happy path (default: built from the WSDL).",
+        show_default=False,
+    ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Flow file to write (YAML); default: stdout.", show_default=False
     ),
@@ -126,8 +132,8 @@ def generate(
 
         if not openapi.is_file():
             raise InputError(f"OpenAPI spec not found: {openapi}")
-        if key_file or cert_file or service_cert_file:
-            raise InputError("--key-file/--cert-file/--service-cert-file apply to --wsdl flows")
+        if key_file or cert_file or service_cert_file or request:
+            raise InputError("--key-file/--cert-file/--service-cert-file/--request apply to --wsdl flows")
         flow, notes = generate_openapi(
             openapi,
             roles=roles,
@@ -144,6 +150,8 @@ def generate(
         assert wsdl is not None
         if not wsdl.is_file():
             raise InputError(f"WSDL not found: {wsdl}")
+        if request is not None and not request.is_file():
+            raise InputError(f"request file not found: {request}")
         if roles or expired_token_env or expired_token_file or public_key:
             raise InputError("--roles/--expired-token-*/--public-key apply to --openapi flows")
         if key_file is None or cert_file is None:
@@ -154,6 +162,7 @@ def generate(
             key=_file_ref(key_file, output, "key file"),  # type: ignore[arg-type]
             cert=_file_ref(cert_file, output, "certificate file"),  # type: ignore[arg-type]
             service_cert=_file_ref(service_cert_file, output, "service certificate file"),
+            request=request,
             ca_file=ca_ref,
         )
     text = dump_flow(flow)

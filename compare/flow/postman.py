@@ -275,9 +275,41 @@ class _Exporter:
     def soap_item(
         self, op_index: int, op: Mapping[str, Any], step: Mapping[str, Any]
     ) -> dict[str, Any] | None:
-        from compare.flow.soap_steps import export_soap_item
+        """Only the unsigned variation is static; every other SOAP step needs a
+        fresh signature, Timestamp or nonce per request and is left out."""
+        if step["variation"] != "soap-unsigned":
+            self.left_out.append(
+                (
+                    step["name"],
+                    "needs a fresh WS-Security signature/Timestamp per request (run it with apisec flow run)",
+                )
+            )
+            return None
+        from compare.flow.soap_run import _envelope
 
-        return export_soap_item(self, op_index, op, step)
+        version = (self.conn.get("soap") or {}).get("soap_version", "1.1")
+        headers = [{"key": "Content-Type", "value": "application/soap+xml; charset=utf-8" if version == "1.2"
+                    else "text/xml; charset=utf-8"}]  # fmt: skip
+        if version != "1.2":
+            headers.append({"key": "SOAPAction", "value": f'"{op.get("soap_action") or ""}"'})
+        tests = [
+            f"pm.test({_js(step['name'] + ': refused with a SOAP Fault')}, function () {{",
+            "  pm.expect(pm.response.text()).to.match(/<(?:[\\w-]+:)?Fault[\\s>]/);",
+            "});",
+        ]
+        note = (
+            "The request without any WS-Security header (no signature, no encryption): the service must "
+            "answer a SOAP Fault. The signed happy path and the other variations need a fresh signature "
+            "per request and are run by 'apisec flow run'; a refusal here proves most after that run "
+            "showed the secured request is accepted."
+        )
+        return {
+            "name": step["name"],
+            "description": note,
+            "request": {"method": "POST", "header": headers, "url": "{{" + BASE_URL_VAR + "}}",
+                        "body": {"mode": "raw", "raw": _envelope(op, step), "options": {"raw": {"language": "xml"}}}},
+            "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": tests}}],
+        }  # fmt: skip
 
 
 def _title(expect: Mapping[str, Any]) -> str:
