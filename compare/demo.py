@@ -221,8 +221,14 @@ def run_demo(
 
                 targets = replace(targets, settings=replace(targets.settings, show_raw=True))
             assessment = assess(targets, progress=progress)
+            rest_urls = {c: h.url for c, h in services.rest.items()}
+            soap_urls = {c: h.url for c, h in services.soap.items()}
         assessment.note = DEMO_NOTE
         written = write_reports(assessment, output, formats)
+        from compare.flow.samples import write_demo_flows
+
+        # the security test flows of the same services and their Postman exports (docs/flows.md)
+        written |= write_demo_flows(Path(output) / "flows", rest_urls, soap_urls)
         atomic_write(Path(output) / AUDIT_LOG, "".join(line + "\n" for line in services.audit))
         written["audit"] = Path(output) / AUDIT_LOG
     return DemoResult(assessment=assessment, written=written, seconds=time.perf_counter() - t0)

@@ -81,10 +81,16 @@ def _tokens(kind: str, token: str, connection: Mapping[str, Any], secrets: Secre
 
         pem = secrets.get(ref, what="the API's public key")
         try:
-            key = load_pem_public_key(pem.encode())
+            if "CERTIFICATE-----" in pem:
+                from cryptography import x509
+
+                key = x509.load_pem_x509_certificate(pem.encode()).public_key()
+            else:
+                key = load_pem_public_key(pem.encode())
         except ValueError:
-            raise FlowError(f"{ref} is not a PEM public key") from None
-        return [(f.variant, f.token) for f in forge.key_confusion(base, key)]
+            raise FlowError(f"{ref} is not a PEM public key or certificate") from None
+        # the exact bytes too: a verifier that HMACs with open(path).read() uses those
+        return [(f.variant, f.token) for f in forge.key_confusion(base, key, raw=pem.encode())]
     raise FlowError(f"unknown token variation {kind!r}")
 
 

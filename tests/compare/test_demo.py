@@ -145,7 +145,7 @@ def test_demo_reports_validate_and_hold_no_secret(demo) -> None:
     assert doc["runs"][0]["results"]
     counts = check_junit(out / "junit.xml")
     assert counts["failures"] > 0 and counts["tests"] > counts["failures"]
-    for p in out.iterdir():
+    for p in (f for f in out.rglob("*") if f.is_file()):  # the flows/ folder too
         text = p.read_text(encoding="utf-8", errors="replace")
         assert not JWT_RE.search(text), f"unredacted JWT in {p.name}"
         assert "PRIVATE KEY-----\n" not in text
@@ -189,3 +189,22 @@ def test_every_check_id_the_demo_emits_is_in_the_catalogue(demo_doc: dict) -> No
     catalogue = {c["id"] for c in json.loads(r.stdout)["checks"]}
     emitted = {f["check_id"] for f in demo_doc["findings"]}
     assert len(emitted) > 80 and emitted <= catalogue, sorted(emitted - catalogue)
+
+
+def test_demo_writes_the_sample_flows_and_their_postman_exports(demo) -> None:
+    from compare.flow.model import load_flow
+    from compare.flow.postman import validate_collection
+
+    _, out, _ = demo
+    flows = out / "flows"
+    names = sorted(p.name for p in flows.iterdir())
+    assert names == sorted(
+        f"{side}-{c}.{kind}" for side in ("rest", "soap") for c in ("secure", "legacy")
+        for kind in ("flow.yaml", "postman.json")
+    )  # fmt: skip
+    for p in flows.glob("*.flow.yaml"):
+        flow = load_flow(p)
+        assert flow["connection"]["base_url"].startswith(("https://127.0.0.1:", "http://127.0.0.1:"))
+        assert not JWT_RE.search(p.read_text()) and "PRIVATE KEY" not in p.read_text()
+    for p in flows.glob("*.postman.json"):
+        validate_collection(json.loads(p.read_text()))

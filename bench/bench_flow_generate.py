@@ -1,0 +1,140 @@
+"""Cost of ``apisec flow generate`` on a large contract.
+
+    python bench/bench_flow_generate.py [--operations 500] [--runs 5]
+
+Synthesises an OpenAPI 3.1 contract with N operations (GET/POST/DELETE on
+N/3 resources, path parameters, a JSON request body behind a shared
+``$ref`` schema, bearer security) and a roles matrix with a BOLA and a BFLA
+row per resource, writes both to a temporary folder, and times the whole
+generation (load + validate the contract, read the matrix, build every
+step, validate the flow against its schema, dump the YAML) next to
+openapi-spec-validator's validation of the same document alone.  The
+target from issue 17: under 2 s for 500 operations.  Medians of wall-clock
+times on this machine; run it alone for stable numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LIMIT_S = 2.0
+
+
+def contract(operations: int) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    ok = {"200": {"description": "ok"}, "401": {"description": "no"}}
+    i = 0
+    while sum(len(p) - ("parameters" in p) for p in paths.values()) < operations:
+        coll, item = f"/api/r{i}", f"/api/r{i}/{{id}}"
+        paths[coll] = {
+            "post": {
+                "operationId": f"create{i}",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}},
+                },
+                "responses": ok,
+            }
+        }
+        paths[item] = {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "get": {"operationId": f"get{i}", "responses": ok},
+            "delete": {"operationId": f"delete{i}", "responses": ok},
+        }
+        i += 1
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "synthetic", "version": "1"},
+        "servers": [{"url": "https://api.example.test"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Thing": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {"name": {"type": "string"}, "count": {"type": "integer", "minimum": 1}},
+                }
+            },
+        },
+    }
+
+
+def roles(resources: int) -> dict[str, Any]:
+    reqs = []
+    for i in range(resources):
+        reqs.append(
+            {"method": "GET", "path": f"/api/r{i}/1", "check": "bola", "allow": ["alice"], "deny": ["bob"]}
+        )
+        reqs.append({"method": "DELETE", "path": f"/api/r{i}/1", "check": "bfla", "allow": ["admin"],
+                     "deny": ["alice", "bob"]})  # fmt: skip
+    return {
+        "roles": {n: {"token": "${" + n.upper() + "_TOKEN}"} for n in ("alice", "bob", "admin")},
+        "requests": reqs,
+    }
+
+
+def _median(fn: Callable[[], Any], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--operations", type=int, default=500)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+
+    from openapi_spec_validator import validate
+
+    from compare.flow.generate_openapi import generate_openapi
+    from compare.flow.model import dump_flow
+
+    spec = contract(args.operations)
+    n_ops = sum(len(p) - ("parameters" in p) for p in spec["paths"].values())
+    resources = len(spec["paths"]) // 2
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_path, roles_path = Path(tmp) / "openapi.json", Path(tmp) / "roles.yaml"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        roles_path.write_text(yaml.safe_dump(roles(resources)), encoding="utf-8")
+        result: dict[str, Any] = {}
+
+        def generate() -> None:
+            flow, _ = generate_openapi(spec_path, roles=roles_path, public_key="file:k.pem",
+                                       expired_token="env:EXPIRED")  # fmt: skip
+            result["text"] = dump_flow(flow, check=False)  # as the CLI: generate validated it
+            result["steps"] = sum(len(op["steps"]) for op in flow["operations"])
+
+        from rest.openapi.loader import load_spec
+
+        generate()  # warm imports (the CLI pays them once per process too)
+        gen = _median(generate, args.runs)
+        load = _median(lambda: load_spec(spec_path), args.runs)
+        val = _median(lambda: validate(spec), args.runs)
+    print(f"contract: {n_ops} operations, {resources} resources; flow: {result['steps']} steps, "
+          f"{len(result['text']) // 1024} KiB YAML")  # fmt: skip
+    print(f"flow generate       {gen:7.3f} s  (limit {LIMIT_S:.1f} s: {'OK' if gen < LIMIT_S else 'OVER'})")
+    print(f"  of which contract {load:7.3f} s  (rest.openapi.loader.load_spec: read, validate, index)")
+    print(f"  of which the flow {gen - load:7.3f} s  (roles, steps, YAML)")
+    print(f"spec validation     {val:7.3f} s  (openapi-spec-validator alone)")
+    print(f"ratio generate/validation: {gen / val:.2f}x; limit/generate: {LIMIT_S / gen:.2f}x headroom")
+    return 0 if gen < LIMIT_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
