@@ -34,6 +34,31 @@ def _coverage(log: str) -> tuple[int, int]:
     return (int(found[-1][0]), int(found[-1][1])) if found else (0, 0)
 
 
+def summarize(name: str, work: Path, seconds: int | None = None, exit_code: int | None = None) -> dict:
+    """The figures of one target's finished (or interrupted) run, from its workdir."""
+    text = (work / "fuzz.log").read_text(errors="replace") if (work / "fuzz.log").exists() else ""
+    stats = json.loads((work / "stats.json").read_text()) if (work / "stats.json").exists() else {}
+    cov, ft = _coverage(text)
+    units = re.findall(r"stat::number_of_executed_units: (\d+)", text)
+    rss = re.findall(r"stat::peak_rss_mb: +(\d+)", text)
+    done = re.findall(r"Done (\d+) runs in (\d+) second", text)
+    crash_keys = sorted(p.read_text().splitlines()[0] for p in (work / "crashes").glob("crash-*.txt"))
+    return {
+        "target": name,
+        "seconds": seconds
+        if seconds is not None
+        else (int(done[-1][1]) if done else stats.get("seconds", 0)),
+        "executions": int(units[-1]) if units else stats.get("executions", 0),
+        "peak_rss_mb": int(rss[-1]) if rss else None,
+        "coverage_edges": cov,
+        "features": ft,
+        "corpus": len(list((work / "corpus").iterdir())) if (work / "corpus").exists() else 0,
+        "crashes": crash_keys,
+        "slowest_ms": stats.get("slowest_ms"),
+        "libfuzzer_exit": exit_code,
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("targets", nargs="*", help="target names or 'all'")
@@ -42,6 +67,7 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/apisec-fuzz"))
     ap.add_argument("--list", action="store_true", help="list the targets and exit")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--report", action="store_true", help="only summarise the runs already in --workdir")
     args = ap.parse_args()
     if args.list or not args.targets:
         print("\n".join(BUILDERS))
@@ -53,6 +79,9 @@ def main() -> int:
         return 2
     seconds = max(1, int(args.minutes * 60))
     queue, running, results = list(names), {}, []
+    if args.report:
+        queue = []
+        results = [summarize(n, args.workdir / n) for n in names if (args.workdir / n).exists()]
     while queue or running:
         while queue and len(running) < args.jobs:
             name = queue.pop(0)
@@ -77,24 +106,7 @@ def main() -> int:
                 continue
             log.close()
             del running[name]
-            text = (work / "fuzz.log").read_text(errors="replace")
-            stats = json.loads((work / "stats.json").read_text()) if (work / "stats.json").exists() else {}
-            cov, ft = _coverage(text)
-            units = re.findall(r"stat::number_of_executed_units: (\d+)", text)
-            rss = re.findall(r"stat::peak_rss_mb: +(\d+)", text)
-            crash_keys = sorted(p.read_text().splitlines()[0] for p in (work / "crashes").glob("crash-*.txt"))
-            row = {
-                "target": name,
-                "seconds": round(time.time() - t0),
-                "executions": int(units[-1]) if units else stats.get("executions", 0),
-                "peak_rss_mb": int(rss[-1]) if rss else None,
-                "coverage_edges": cov,
-                "features": ft,
-                "corpus": len(list((work / "corpus").iterdir())),
-                "crashes": crash_keys,
-                "slowest_ms": stats.get("slowest_ms"),
-                "libfuzzer_exit": proc.returncode,
-            }
+            row = summarize(name, work, round(time.time() - t0), proc.returncode)
             results.append(row)
             print(json.dumps(row), flush=True)
     if args.json:
@@ -110,7 +122,7 @@ def main() -> int:
                 f"| {r['target']} | {r['seconds'] / 60:.1f} | {r['executions']:,} | {rate:.0f} | "
                 f"{r['coverage_edges']}/{r['features']} | {r['corpus']} | {len(r['crashes'])} | {r['slowest_ms']} ms | {r['peak_rss_mb']} MB |"
             )
-    return 1 if any(r["crashes"] or r["libfuzzer_exit"] not in (0,) for r in results) else 0
+    return 1 if any(r["crashes"] or r["libfuzzer_exit"] not in (0, None) for r in results) else 0
 
 
 if __name__ == "__main__":

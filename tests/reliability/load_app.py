@@ -56,4 +56,10 @@ def build() -> Any:
     return _tag_worker(SecurityMiddleware(echo, verifier=verifier))
 
 
-app = build()
+def __getattr__(name: str) -> Any:
+    """``app`` is built on first access (gunicorn's import), so importing
+    this module for :func:`echo` needs no environment."""
+    if name == "app":
+        globals()["app"] = built = build()
+        return built
+    raise AttributeError(name)
