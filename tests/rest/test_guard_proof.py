@@ -166,3 +166,45 @@ def test_no_rate_limit_fails_rate_limit(secure, pki):
     assert burst(secure) == {Status.PASS}
     with weakened(pki, rate_limit=None) as weak:
         assert burst(weak) == {Status.FAIL}
+
+
+def flow_steps(svc, folder, only):
+    """``apisec flow run`` (the library call) of the sample's generated flow
+    against ``svc``: step name → status."""
+    from compare.flow.generate_openapi import generate_openapi
+    from compare.flow.model import dump_flow, load_flow
+    from compare.flow.run import run_flow
+
+    env = {**svc.role_env(), "EXPIRED_TOKEN": svc.mint("alice", ttl=-3600)}
+    (folder / "service-public.pem").write_bytes(svc.public_key_pem())
+    flow, _notes = generate_openapi(OPENAPI, roles=ROLES, base_url=svc.url, expired_token="env:EXPIRED_TOKEN",
+                                    public_key="file:service-public.pem")  # fmt: skip
+    (folder / "flow.yaml").write_text(dump_flow(flow), encoding="utf-8")
+    found = run_flow(load_flow(folder / "flow.yaml"), ca_file=svc.ca_file, env=env, only=only)
+    return {f.target.rsplit("[", 1)[1].rstrip("]"): f.status for f in found}
+
+
+def test_flow_run_pairs_roles_and_signature(secure, pki, tmp_path):
+    """The secure service passes every step of ``flow run`` (tests/compare/
+    test_flow_rest.py runs the whole flow); here the flow's access-control
+    and forged-token steps turn to fail when the guard is weakened."""
+    only = ["getOrder", "listUsers"]
+    intact = flow_steps(secure, tmp_path, only)
+    assert set(intact.values()) == {Status.PASS}, intact
+    watched = (
+        "getOrder/bola/bob",
+        "listUsers/wrong-role/alice",
+        "getOrder/tampered-token",
+        "getOrder/alg-none",
+    )
+    assert set(watched) <= set(intact)
+    with weakened(pki, policy=None) as weak:
+        no_roles = flow_steps(weak, tmp_path, only)
+    assert (
+        no_roles["getOrder/bola/bob"] is Status.FAIL and no_roles["listUsers/wrong-role/alice"] is Status.FAIL
+    )
+    assert no_roles["getOrder/tampered-token"] is Status.PASS
+    with weakened(pki, validator=SignatureNotVerified) as weak:
+        no_sig = flow_steps(weak, tmp_path, only)
+    assert no_sig["getOrder/tampered-token"] is Status.FAIL
+    assert no_sig["listUsers/wrong-role/alice"] is Status.PASS
