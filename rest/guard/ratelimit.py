@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rest.errors import BadInput
 
@@ -37,9 +38,9 @@ class RateLimit:
             raise BadInput("rate limit: limit >= 1, window > 0 and max_clients >= 1 are required")
 
 
-@dataclass(frozen=True)
-class Quota:
-    """The verdict for one request and the numbers its headers carry."""
+class Quota(NamedTuple):
+    """The verdict for one request and the numbers its headers carry
+    (a NamedTuple: one is made per request, and it must stay cheap)."""
 
     allowed: bool
     limit: int
@@ -114,6 +115,8 @@ class RateLimiter:
     def exhausted(self, key: str) -> Quota | None:
         """The refusal ``key`` would get now, without charging it (lets the
         guard refuse a flooding client before spending a signature check)."""
+        if key not in self._tat:  # fast path, no lock: a client never refused before
+            return None
         now = self._clock()
         with self._lock:
             tat = self._tat.get(key)
