@@ -113,9 +113,11 @@ def generate(
         None, "--output", "-o", help="Flow file to write (YAML); default: stdout.", show_default=False
     ),
 ) -> None:
-    """Generate a flow file from a contract: a connection (references only, never
-    secret values) and, per operation, the happy path plus security variations
-    with their expected outcome.  What could not be generated is said on stderr."""
+    """Generate a flow file from an OpenAPI or WSDL contract.
+
+    The flow holds a connection (references only, never secret values) and, per
+    operation, the happy path plus security variations with their expected
+    outcome.  What could not be generated is said on stderr."""
     from compare.flow.model import dump_flow
 
     if (openapi is None) == (wsdl is None):
@@ -196,8 +198,9 @@ def preview_command(
         None, "--output", "-o", help="Write the preview to this file.", show_default=False
     ),
 ) -> None:
-    """Show the exact raw requests every step would send (secrets redacted).
-    Nothing is sent: this is the pre-deployment view."""
+    """Show the raw requests every step would send, secrets redacted; nothing is sent.
+
+    The pre-deployment view: the same builder and HTTP session as 'flow run'."""
     from compare.flow.preview import preview
 
     text = preview(_load(flow_file), base_url=base_url, only=split_csv(only) or None)
@@ -238,9 +241,10 @@ def run_command(
     ),
     timeout: float = typer.Option(10.0, "--timeout", min=0.5, max=120, help="Seconds per request."),
 ) -> None:
-    """Send the flow's steps, capture the raw exchanges (redacted) and report each
-    step as a finding: every report format, --fail-on, --baseline and
-    'apisec compare report' work as for 'apisec compare run'.
+    """Send the flow's steps and report each step as a finding.
+
+    The raw exchanges are captured (redacted); every report format, --fail-on,
+    --baseline and 'apisec compare report' work as for 'apisec compare run'.
 
     Exit codes: 0 no step failed at or above --fail-on, 1 one did or a step could
     not run (unless --allow-incomplete), 2 bad input."""
@@ -274,10 +278,11 @@ def export_command(
     flow_file: Path = typer.Argument(..., help="Flow file (YAML)."),
     postman: Path = typer.Option(..., "--postman", help="Postman Collection v2.1 file to write."),
 ) -> None:
-    """Export the flow as a Postman Collection v2.1: a folder per operation, a
-    request per step with pm.test assertions, collection variables for the base
-    URL and the credentials (never their values).  Steps a static collection
-    cannot run honestly are left out and listed."""
+    """Export the flow as a Postman Collection v2.1 with a pm.test per step.
+
+    A folder per operation, a request per step, collection variables for the
+    base URL and the credentials (never their values).  Steps a static
+    collection cannot run honestly are left out and listed."""
     from compare.flow.postman import export_postman
 
     collection, left_out = export_postman(_load(flow_file))
