@@ -20,6 +20,8 @@ class FaultServer:
     _sock: socket.socket | None = field(default=None, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _held: list[socket.socket] = field(default_factory=list, repr=False)
+    accepted: int = 0
+    """Connections accepted so far (tests wait on it instead of sleeping)."""
 
     @property
     def url(self) -> str:
@@ -151,6 +153,7 @@ def start(kind: str) -> FaultServer:
                 conn, _ = sock.accept()
             except OSError:
                 return
+            srv.accepted += 1
             threading.Thread(target=handler, args=(srv, conn), daemon=True).start()
 
     threading.Thread(target=serve, daemon=True).start()
