@@ -236,3 +236,20 @@ def test_sample_targets_files_load() -> None:
         assert [t.name for t in targets.soap] == ["quote-soap"]
         assert [t.name for t in targets.rest] == ["orders-api"]
         assert Path(targets.rest[0].openapi).is_file() and targets.rest[0].roles.is_file()
+
+
+def test_flow_generate_and_preview_use_the_shipped_flow_schema(tmp_path: Path) -> None:
+    import apisec_samples.rest_service as svc
+    from compare.flow import model
+
+    assert Path(model.SCHEMA_FILE).resolve().is_relative_to(SITE)
+    here = Path(svc.__file__).parent
+    flow = tmp_path / "flow.yaml"
+    result = apisec(
+        "flow", "generate", "--openapi", str(here / "openapi.yaml"), "--roles", str(here / "roles.yaml"),
+        "--base-url", "https://127.0.0.1:8443", "-o", str(flow), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    preview = apisec("flow", "preview", str(flow), cwd=tmp_path)
+    assert preview.returncode == 0, preview.stderr
+    assert "nothing is sent" in preview.stdout and "GET /api/health" in preview.stdout
