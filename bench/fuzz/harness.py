@@ -45,6 +45,10 @@ def main() -> None:
         target = BUILDERS[name]()
     for seed in target.seeds:
         (corpus / hashlib.sha1(seed).hexdigest()).write_bytes(seed)
+        try:  # warm up (lazy imports, compiled schemas) outside libFuzzer's per-input timeout
+            target.run(seed)
+        except Exception:  # noqa: BLE001 - seeds may be hostile; the fuzz loop judges them
+            pass
 
     stats = {"target": name, "executions": 0, "documented_errors": 0, "accepted": 0, "crashes": {}}
     slowest = [0.0, b""]

@@ -5,8 +5,8 @@
     python bench/fuzz/run.py --list
 
 Each target runs ``nice -n 19`` in its own process (at most ``--jobs`` at a
-time: the machine is shared) with libFuzzer's ``-max_total_time``, a 10 s
-per-input timeout and a 1.5 GB RSS limit.  Work goes to ``--workdir/TARGET``
+time: the machine is shared) with libFuzzer's ``-max_total_time``, a 60 s
+per-input timeout (wall clock, generous for a loaded machine at nice 19) and a 1.5 GB RSS limit.  Work goes to ``--workdir/TARGET``
 (corpus kept between runs, crashes, log, stats.json).  The table printed at
 the end (executions, coverage, crashes) is what docs/reliability.md quotes.
 Install the fuzzer with ``pip install -e '.[fuzz]'``.
@@ -90,7 +90,7 @@ def main() -> int:
             log = (work / "fuzz.log").open("w")
             cmd = [
                 "nice", "-n", "19", sys.executable, str(HERE / "harness.py"), name, str(work),
-                f"-max_total_time={seconds}", "-timeout=10", "-rss_limit_mb=1536", "-max_len=65536",
+                f"-max_total_time={seconds}", "-timeout=60", "-rss_limit_mb=1536", "-max_len=65536",
                 "-print_final_stats=1", f"-artifact_prefix={work}/",
             ]  # fmt: skip
             running[name] = (
