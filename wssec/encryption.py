@@ -49,7 +49,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from wssec import tokens
-from wssec.errors import DecryptionFailed, KeyLoadError, MalformedMessage, PolicyViolation, WssecError
+from wssec.errors import (
+    DECRYPTION_FAILED,
+    DecryptionFailed,
+    KeyLoadError,
+    MalformedMessage,
+    PolicyViolation,
+    WssecError,
+)
 from wssec.keys import CertSource, KeySource, keys_match, load_certificate, load_private_key
 from wssec.safexml import parse_xml, serialize
 from wssec.soap import (
@@ -78,7 +85,7 @@ STR = f"{{{WSSE_NS}}}SecurityTokenReference"
 TOKEN_TYPE_EK = "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey"
 KEY_IDENTIFIERS = ("issuer-serial", "ski", "bst", "thumbprint")
 KINDS = ("content", "element", "header")
-GENERIC = "decryption failed"
+GENERIC = DECRYPTION_FAILED
 
 _SOAP_HEADER_ATTRS = {
     SOAP11_NS: ("mustUnderstand", "actor"),

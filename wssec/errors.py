@@ -66,7 +66,12 @@ class AuthenticationFailed(WssecError):
 
 class DecryptionFailed(WssecError):
     """Decryption failed.  Deliberately generic: wrong key, bad padding and a
-    bad GCM tag all look the same to the caller (no padding oracle)."""
+    bad GCM tag all look the same to the caller (no padding oracle); so does
+    every failure after a CBC decryption in ``Verifier.verify``.  Its message
+    is always :data:`DECRYPTION_FAILED`."""
+
+
+DECRYPTION_FAILED = "decryption failed"
 
 
 __all__ = [

@@ -48,7 +48,7 @@ from wssec.tokens import (
     KEY_IDENTIFIERS,
     cert_der,
     issuer_name,
-    subject_key_identifier,
+    own_ski,
     thumbprint_sha1,
 )
 from wssec.usernametoken import PASSWORD_TYPES, format_time, make_username_token
@@ -119,7 +119,7 @@ def _key_reference_xml(cert: x509.Certificate, kind: str) -> str:
     thumbprint or issuer/serial (computed once per Signer)."""
     if kind in ("ski", "thumbprint"):
         value_type = X509SKI if kind == "ski" else THUMBPRINT_SHA1
-        value = subject_key_identifier(cert) if kind == "ski" else thumbprint_sha1(cert)
+        value = own_ski(cert) if kind == "ski" else thumbprint_sha1(cert)
         return (
             f'<wsse:KeyIdentifier EncodingType="{BASE64_BINARY}" ValueType="{value_type}">'
             f"{dsig.b64(value)}</wsse:KeyIdentifier>"

@@ -82,16 +82,25 @@ def envelope_parts(root: etree._Element) -> tuple[str, etree._Element | None, et
             if body is not None:
                 raise MalformedMessage("SOAP envelope has more than one Body")
             body = child
-        elif version == "1.2" or etree.QName(child).namespace in (SOAP11_NS, SOAP12_NS):
+        else:
+            # SOAP 1.2: Header?, Body only.  SOAP 1.1: nothing between Header
+            # and Body (the 1.1 schema) and nothing after the Body (WS-I BP
+            # R1011): an extra element is where wrapped content hides.
             raise MalformedMessage(f"unexpected element {etree.QName(child).localname} in the SOAP Envelope")
     if body is None:
         raise MalformedMessage("SOAP envelope has no Body")
     return version, header, body
 
 
+#: SOAP 1.2's explicit name for the ultimate receiver's role: a header with
+#: this role is the ultimate receiver's exactly as one without a role is.
+ULTIMATE_RECEIVER = "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"
+
+
 def _actor_of(security: etree._Element, soap_ns: str) -> str | None:
     if soap_ns == SOAP12_NS:
-        return security.get(f"{{{SOAP12_NS}}}role")
+        role = security.get(f"{{{SOAP12_NS}}}role")
+        return None if role == ULTIMATE_RECEIVER else role
     return security.get(f"{{{SOAP11_NS}}}actor")
 
 
@@ -111,6 +120,8 @@ def security_header(
     """
     version, header, body = parts or envelope_parts(root)
     soap_ns = SOAP_NAMESPACES[version]
+    if version == "1.2" and actor == ULTIMATE_RECEIVER:
+        actor = None
     found = None
     if header is not None:
         for child in header:
@@ -195,6 +206,7 @@ __all__ = [
     "SOAP11_NS",
     "SOAP12_NS",
     "THUMBPRINT_SHA1",
+    "ULTIMATE_RECEIVER",
     "WSA_NS",
     "WSSE11_NS",
     "WSSE_NS",

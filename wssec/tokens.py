@@ -12,11 +12,12 @@ import hashlib
 from collections.abc import Iterable
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from wssec.dsig import b64, b64decode
-from wssec.errors import MalformedMessage
+from wssec.errors import KeyLoadError, MalformedMessage
 from wssec.soap import (
     BASE64_BINARY,
     DS_NS,
@@ -36,13 +37,32 @@ def cert_der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def subject_key_identifier(cert: x509.Certificate) -> bytes:
+def subject_key_identifier(cert: x509.Certificate) -> bytes | None:
     """The SKI as WSS4J computes it: the extension value if present, else the
-    SHA-1 of the subjectPublicKey (RFC 5280 §4.2.1.2 method 1)."""
+    SHA-1 of the subjectPublicKey (RFC 5280 §4.2.1.2 method 1).  None when the
+    certificate cannot say (malformed extensions, a public-key algorithm
+    cryptography does not know): such a certificate is never "the one"."""
     try:
         return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except x509.ExtensionNotFound:
+        pass
+    except ValueError:  # a malformed extension (or extensions) in the certificate
+        return None
+    try:
         return x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
+    except (ValueError, UnsupportedAlgorithm):
+        return None
+
+
+def own_ski(cert: x509.Certificate) -> bytes:
+    """The SKI of *our own* certificate (to name it in a message); a
+    certificate that has none readable cannot be named by SKI."""
+    value = subject_key_identifier(cert)
+    if value is None:
+        raise KeyLoadError(
+            "the certificate has no readable Subject Key Identifier (use another key identifier)"
+        )
+    return value
 
 
 def thumbprint_sha1(cert: x509.Certificate) -> bytes:
@@ -86,7 +106,7 @@ def make_str(cert: x509.Certificate, kind: str, bst_id: str | None = None) -> et
         ki = etree.SubElement(ref, f"{{{WSSE_NS}}}KeyIdentifier")
         ki.set("EncodingType", BASE64_BINARY)
         ki.set("ValueType", X509SKI)
-        ki.text = b64(subject_key_identifier(cert))
+        ki.text = b64(own_ski(cert))
     elif kind == "thumbprint":
         ki = etree.SubElement(ref, f"{{{WSSE_NS}}}KeyIdentifier")
         ki.set("EncodingType", BASE64_BINARY)
@@ -161,8 +181,10 @@ def find_by_identifier(
 ) -> x509.Certificate | None:
     """The certificate among ``candidates`` whose SKI or thumbprint is ``value``."""
     for cert in candidates:
-        if value_type == X509SKI and subject_key_identifier(cert) == value:
-            return cert
+        if value_type == X509SKI:
+            ski = subject_key_identifier(cert)
+            if ski is not None and ski == value:
+                return cert
         if value_type == THUMBPRINT_SHA1 and thumbprint_sha1(cert) == value:
             return cert
     return None

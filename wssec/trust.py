@@ -135,7 +135,7 @@ class KeyPolicy:
     def check_recipient(self, cert: x509.Certificate) -> None:
         """Refuse a key-transport recipient whose key is weak or whose
         keyUsage does not assert keyEncipherment."""
-        key = _cert_key(cert, "recipient")
+        key = cert_public_key(cert, "recipient")
         self.check_key(key, "recipient")
         ku = _key_usage(cert)
         if self.check_key_usage and ku is not None and not ku.key_encipherment:
@@ -147,7 +147,10 @@ class KeyPolicy:
 DEFAULT_KEY_POLICY = KeyPolicy()
 
 
-def _cert_key(cert: x509.Certificate, what: str) -> Any:
+def cert_public_key(cert: x509.Certificate, what: str = "signing") -> Any:
+    """``cert.public_key()``, or :class:`wssec.errors.WeakKey` when the
+    certificate's public-key algorithm is unknown or its key unreadable
+    (cryptography raises ValueError/UnsupportedAlgorithm there)."""
     try:
         return cert.public_key()
     except (ValueError, UnsupportedAlgorithm):
@@ -182,7 +185,7 @@ def _signer_ok(policy: KeyPolicy, cert: x509.Certificate) -> None:
     certificates that pass (Certificate hashes and compares by its DER)."""
     if (policy, cert) in _SIGNER_OK:
         return
-    policy.check_key(_cert_key(cert, "signing"))
+    policy.check_key(cert_public_key(cert, "signing"))
     if policy.check_key_usage:
         ku = _key_usage(cert)
         if ku is not None and not (ku.digital_signature or ku.content_commitment):
@@ -265,7 +268,7 @@ class TrustStore:
             return [cert]
         if self._store is None:
             raise UntrustedKey(f"no trust anchors configured: cannot trust {_subject(cert)}")
-        if not isinstance(_cert_key(cert, "signing"), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+        if not isinstance(cert_public_key(cert, "signing"), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
             raise UntrustedKey(f"certificate {_subject(cert)} has an unsupported key type")
         verifier = (
             PolicyBuilder()
@@ -307,5 +310,6 @@ __all__ = [
     "DEFAULT_SIGNING_EKUS",
     "KeyPolicy",
     "TrustStore",
+    "cert_public_key",
     "check_validity",
 ]

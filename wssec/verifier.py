@@ -31,13 +31,16 @@ from lxml import etree
 
 from wssec import dsig
 from wssec.errors import (
+    DECRYPTION_FAILED,
     AuthenticationFailed,
+    DecryptionFailed,
     Expired,
     InvalidSignature,
     MalformedMessage,
     PolicyViolation,
     ReplayDetected,
     UntrustedKey,
+    WssecError,
 )
 from wssec.keys import CertSource, load_certificates
 from wssec.replay import MemoryReplayCache, ReplayCache
@@ -60,7 +63,7 @@ from wssec.soap import (
     security_header,
 )
 from wssec.tokens import find_by_identifier, find_by_issuer_serial, parse_bst
-from wssec.trust import KeyPolicy, TrustStore
+from wssec.trust import KeyPolicy, TrustStore, cert_public_key
 from wssec.usernametoken import UsernameTokenResult, authenticate, load_users, parse_time
 
 STR_TRANSFORM = (
@@ -218,6 +221,10 @@ class _State:
         self.signatures: list[SignatureResult] = []
         self.encrypted: list[Any] = []
         self.assertions: list[tuple[etree._Element, Any]] = []
+        self.malleable_decrypted = False
+        """True once a part was decrypted with a non-AEAD (CBC) cipher."""
+        self.comments_not_digested: list[etree._Element] = []
+        """Signed subtrees digested by a c14n *without* comments."""
 
     @property
     def ids(self) -> dict[str, etree._Element]:
@@ -377,9 +384,18 @@ class Verifier:
         sec = security_header(root, self.actor, parts=(version, header, _body))
         state = _State(root, now)
         state.ids  # noqa: B018 - refuse duplicate ids before anything else
-        if sec is not None:
-            self._process_header(sec, state)
-        return self._enforce_policy(state, version, (version, header, _body))
+        try:
+            if sec is not None:
+                self._process_header(sec, state)
+            return self._enforce_policy(state, version, (version, header, _body))
+        except WssecError:
+            if state.malleable_decrypted:
+                # No oracle after CBC: a digest mismatch, unparsable plaintext,
+                # a policy refusal — every failure that follows a CBC
+                # decryption is the same DecryptionFailed, so altered
+                # ciphertext teaches an attacker nothing (Jager-Somorovsky).
+                raise DecryptionFailed(DECRYPTION_FAILED) from None
+            raise
 
     # -- processors (document order) -------------------------------------------
 
@@ -463,8 +479,7 @@ class Verifier:
         if self.decrypt_key is None:
             raise PolicyViolation("message is encrypted; pass decrypt_key")
         parts = self._get_decryptor().process_encrypted_key(el, state.root)
-        state.encrypted.extend(parts or [])
-        state.tree_changed()
+        self._decrypted(parts or [], state)
 
     def _reference_list(self, el: etree._Element, state: _State) -> None:
         if self.decrypt_key is None:
@@ -473,7 +488,13 @@ class Verifier:
         proc = getattr(dec, "process_reference_list", None)
         if proc is None:
             raise PolicyViolation("standalone xenc:ReferenceList is not supported")
-        state.encrypted.extend(proc(el, state.root) or [])
+        self._decrypted(proc(el, state.root) or [], state)
+
+    @staticmethod
+    def _decrypted(parts: list[Any], state: _State) -> None:
+        state.encrypted.extend(parts)
+        if any(_malleable(getattr(p, "algorithm", "")) for p in parts):
+            state.malleable_decrypted = True
         state.tree_changed()
 
     def _get_decryptor(self) -> Any:
@@ -579,6 +600,8 @@ class Verifier:
                 )
             covered.append((ref_id, target))
             digests.append(dig_name)
+            if not comments:
+                state.comments_not_digested.append(target)
         replay_id = hashlib.sha256(_key_id(public_key) + signed_info_c14n).hexdigest()
         return SignatureResult(
             sig,
@@ -821,7 +844,7 @@ class Verifier:
         if getattr(result, "confirmation", None) != "holder-of-key":
             raise PolicyViolation("only a holder-of-key SAML assertion can provide the signing key")
         cert = getattr(result, "confirmation_certificate", None)
-        key = cert.public_key() if cert is not None else getattr(result, "confirmation_key", None)
+        key = _public_key(cert) if cert is not None else getattr(result, "confirmation_key", None)
         if key is None:
             raise UntrustedKey("holder-of-key assertion carries no confirmation key")
         self.key_policy.check_signer(cert, key)
@@ -882,6 +905,8 @@ class Verifier:
             subject = state.ut.username
         if subject is None and primary is not None and primary.certificate is not None:
             subject = _subject_of(primary.certificate)
+        for el in state.comments_not_digested:
+            _drop_comments(el)
         return VerifiedMessage(
             envelope=root,
             soap_version=version,
@@ -972,7 +997,7 @@ class Verifier:
                 raise NotSigned("sender-vouches assertion must be covered by the sender's message signature")
         elif method == "holder-of-key":
             cert = getattr(result, "confirmation_certificate", None)
-            key = cert.public_key() if cert is not None else getattr(result, "confirmation_key", None)
+            key = _public_key(cert) if cert is not None else getattr(result, "confirmation_key", None)
             if key is None or primary is None or not _same_key(key, primary.public_key):
                 raise PolicyViolation(
                     "holder-of-key: the message is not signed with the assertion's confirmation key"
@@ -1019,6 +1044,36 @@ class Verifier:
                 raise ReplayDetected("this signed message was already accepted (replay)")
 
 
+def _malleable(cipher_uri: str) -> bool:
+    """True unless ``cipher_uri`` is a known AEAD (GCM) cipher: CBC and
+    anything unknown count as malleable (fail closed)."""
+    from wssec.xmlenc.algorithms import CIPHERS_BY_URI  # lazy, as the Decryptor is
+
+    cipher = CIPHERS_BY_URI.get(cipher_uri)
+    return cipher is None or not cipher.aead
+
+
+def _drop_comments(element: etree._Element) -> None:
+    """Remove the comments from a signed subtree whose digest did not cover
+    them, keeping the text around each (lxml moves an element's tail with
+    it).  What the caller then reads (``.text``, ``itertext()``, the
+    serialised envelope) is exactly what was digested: ``acct-victim<!---->
+    .attacker`` reads ``acct-victim.attacker``, never ``acct-victim``.
+    Processing instructions are digested by exc-c14n and stay."""
+    for comment in list(element.iter(etree.Comment)):
+        parent = comment.getparent()
+        if parent is None:
+            continue
+        tail = comment.tail
+        if tail:
+            prev = comment.getprevious()
+            if prev is not None:
+                prev.tail = (prev.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
+        parent.remove(comment)
+
+
 @functools.lru_cache(maxsize=256)
 def _subject_of(cert: x509.Certificate) -> str:
     return cert.subject.rfc4514_string()
@@ -1052,7 +1107,7 @@ def _public_key(cert: x509.Certificate) -> Any:
     check, which cost more than half of an RSA-2048 verification."""
     key = _PUBLIC_KEYS.get(cert)
     if key is None:
-        key = cert.public_key()
+        key = cert_public_key(cert)  # an unknown key algorithm is a WeakKey, never a ValueError
         if len(_PUBLIC_KEYS) >= 256:
             _PUBLIC_KEYS.clear()
         _PUBLIC_KEYS[cert] = key

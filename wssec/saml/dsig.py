@@ -287,7 +287,12 @@ def _verification_key(cert: x509.Certificate) -> xmlsec.Key:
     der = cert.public_bytes(serialization.Encoding.DER)
     key = _KEY_CACHE.get(der)
     if key is None:
-        key = xmlsec.Key.from_memory(_pem_cert(cert), _C.KeyDataFormatCertPem)
+        try:
+            key = xmlsec.Key.from_memory(_pem_cert(cert), _C.KeyDataFormatCertPem)
+        except xmlsec.Error:
+            raise UntrustedKey(
+                "signing certificate's key cannot be used (unsupported key algorithm)"
+            ) from None
         if len(_KEY_CACHE) >= _KEY_CACHE_MAX:
             _KEY_CACHE.clear()
         _KEY_CACHE[der] = key
