@@ -1,7 +1,6 @@
 """wssec: WS-Security for SOAP 1.1/1.2 messages (sign, verify, encrypt,
 decrypt, UsernameToken, X.509 and SAML tokens) and SOAP compliance checks."""
 
-from wssec._libcheck import check_libxml_versions as _check_libxml_versions
 from wssec.encryption import Decryptor, EncryptedPart, Encryptor, decrypt, encrypt
 from wssec.errors import (
     AuthenticationFailed,
@@ -21,7 +20,8 @@ from wssec.secure import secure
 from wssec.signer import Signer, sign
 from wssec.verifier import VerifiedMessage, Verifier, verify
 
-_check_libxml_versions()
+# python-xmlsec is not imported here: verification (WS-Security and SAML) runs on
+# lxml + cryptography; SAML signing imports it (and checks its libxml2) on first use.
 
 __all__ = [
     "AuthenticationFailed",

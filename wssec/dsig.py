@@ -23,34 +23,19 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from lxml import etree
 
 from wssec.errors import InvalidSignature, MalformedMessage, PolicyViolation
+from wssec.xmldsig.algorithms import (
+    DIGEST_ALGORITHMS,
+    DIGEST_BY_URI,
+    EXC_C14N,
+    EXC_C14N_COMMENTS,
+    SIGNATURE_ALGORITHMS,
+    SIGNATURE_BY_URI,
+    WEAK,
+)
 
-EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
-EXC_C14N_COMMENTS = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments"
-ENVELOPED_SIGNATURE = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-
-SIGNATURE_ALGORITHMS: dict[str, tuple[str, type[hashes.HashAlgorithm], str]] = {
-    # name: (URI, hash, key kind)
-    "rsa-sha256": ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", hashes.SHA256, "rsa"),
-    "rsa-sha384": ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", hashes.SHA384, "rsa"),
-    "rsa-sha512": ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", hashes.SHA512, "rsa"),
-    "rsa-sha1": ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", hashes.SHA1, "rsa"),
-    "ecdsa-sha256": ("http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", hashes.SHA256, "ec"),
-    "ecdsa-sha384": ("http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", hashes.SHA384, "ec"),
-    "ecdsa-sha512": ("http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", hashes.SHA512, "ec"),
-    "ecdsa-sha1": ("http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1", hashes.SHA1, "ec"),
-}
-SIGNATURE_BY_URI = {uri: (name, h, kind) for name, (uri, h, kind) in SIGNATURE_ALGORITHMS.items()}
-
-DIGEST_ALGORITHMS: dict[str, tuple[str, str]] = {
-    # name: (URI, hashlib name)
-    "sha256": ("http://www.w3.org/2001/04/xmlenc#sha256", "sha256"),
-    "sha384": ("http://www.w3.org/2001/04/xmldsig-more#sha384", "sha384"),
-    "sha512": ("http://www.w3.org/2001/04/xmlenc#sha512", "sha512"),
-    "sha1": ("http://www.w3.org/2000/09/xmldsig#sha1", "sha1"),
-}
-DIGEST_BY_URI = {uri: (name, hl) for name, (uri, hl) in DIGEST_ALGORITHMS.items()}
-
-WEAK = frozenset({"rsa-sha1", "ecdsa-sha1", "sha1"})
+# The algorithm table is wssec.xmldsig.algorithms' (one table for WS-Security,
+# SAML, policy, BSP checks and XML Encryption); re-exported under the old names.
+from wssec.xmldsig.algorithms import ENVELOPED as ENVELOPED_SIGNATURE
 
 
 def signature_algorithm(name: str) -> tuple[str, type[hashes.HashAlgorithm], str]:
@@ -72,11 +57,19 @@ def digest_algorithm(name: str) -> tuple[str, str]:
 
 
 def c14n(
-    element: etree._Element, inclusive_prefixes: list[str] | None = None, comments: bool = False
+    element: etree._Element,
+    inclusive_prefixes: list[str] | None = None,
+    comments: bool = False,
+    *,
+    exclusive: bool = True,
 ) -> bytes:
     """Exclusive XML canonicalisation 1.0 of ``element``'s subtree, in the
     namespace context of its document (lxml copies the ancestors'
-    declarations so PrefixList prefixes resolve)."""
+    declarations so PrefixList prefixes resolve).  ``exclusive=False``:
+    inclusive Canonical XML 1.0, XML-DSig's default when a Reference's last
+    transform leaves a node-set (an enveloped-signature transform alone)."""
+    if not exclusive:
+        return etree.tostring(element, method="c14n", exclusive=False, with_comments=comments)
     return etree.tostring(
         element,
         method="c14n",
@@ -101,6 +94,8 @@ def c14n_enveloped(
     signature: etree._Element,
     inclusive_prefixes: list[str] | None = None,
     comments: bool = False,
+    *,
+    exclusive: bool = True,
 ) -> bytes:
     """Exclusive c14n of ``element`` after the enveloped-signature transform
     (XML-DSig 1.1 §6.6.4): ``signature``, a descendant of ``element``, and
@@ -129,7 +124,7 @@ def c14n_enveloped(
         else:
             parent.text = (parent.text or "") + sig.tail
     parent.remove(sig)
-    return c14n(target, inclusive_prefixes, comments)
+    return c14n(target, inclusive_prefixes, comments, exclusive=exclusive)
 
 
 _HASH_CONSTRUCTORS = {

@@ -58,28 +58,29 @@ MAX_ALTERNATIVES = 64
 
 # ------------------------------------------------------------------ algorithm URIs
 
-SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
-SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
-SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
-RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
-RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-HMAC_SHA1 = "http://www.w3.org/2000/09/xmldsig#hmac-sha1"
-HMAC_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"
-AES128_CBC = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
-AES192_CBC = "http://www.w3.org/2001/04/xmlenc#aes192-cbc"
-AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
-AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
-AES192_GCM = "http://www.w3.org/2009/xmlenc11#aes192-gcm"
-AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
-TRIPLEDES_CBC = "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"
-KW_AES128 = "http://www.w3.org/2001/04/xmlenc#kw-aes128"
-KW_AES192 = "http://www.w3.org/2001/04/xmlenc#kw-aes192"
-KW_AES256 = "http://www.w3.org/2001/04/xmlenc#kw-aes256"
-KW_TRIPLEDES = "http://www.w3.org/2001/04/xmlenc#kw-tripledes"
-RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
-RSA_1_5 = "http://www.w3.org/2001/04/xmlenc#rsa-1_5"
-EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
-C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+# spelled once, in wssec.xmldsig.algorithms
+from wssec.xmldsig.algorithms import (  # noqa: E402
+    AES128_CBC,
+    AES128_GCM,
+    AES192_CBC,
+    AES192_GCM,
+    AES256_CBC,
+    AES256_GCM,
+    HMAC_SHA1,
+    HMAC_SHA256,
+    KW_AES128,
+    KW_AES192,
+    KW_AES256,
+    KW_TRIPLEDES,
+    RSA_1_5,
+    RSA_OAEP_MGF1P,
+    RSA_SHA1,
+    RSA_SHA256,
+    SHA1,
+    SHA256,
+    SHA512,
+    TRIPLEDES_CBC,
+)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import secrets
 from lxml import etree
 
 from wssec.errors import MalformedMessage
+from wssec.xmldsig.ids import id_map as _id_map
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
@@ -43,7 +44,8 @@ TOKEN_PROFILE_UT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-user
 PASSWORD_TEXT = TOKEN_PROFILE_UT + "#PasswordText"
 PASSWORD_DIGEST = TOKEN_PROFILE_UT + "#PasswordDigest"
 
-# The attributes that can carry an XML id a ds:Reference may point at.
+# The id attributes a signer reuses for its own References (element_id);
+# what a verifier resolves, and scans for duplicates, is wssec.xmldsig.ids.
 ID_ATTRIBUTES = (f"{{{WSU_NS}}}Id", "Id", "ID", "AssertionID")
 
 _VERSION_OF_NS = {SOAP11_NS: "1.1", SOAP12_NS: "1.2"}
@@ -170,28 +172,10 @@ def ensure_wsu_id(element: etree._Element, prefix: str) -> str:
     return value
 
 
-_ID_XPATH = etree.XPath("//@wsu:Id | //@Id | //@ID | //@AssertionID", namespaces={"wsu": WSU_NS})
-
-
 def id_map(root: etree._Element) -> dict[str, etree._Element]:
-    """Map every id in the document to its element, refusing duplicates.
-
-    Duplicates are refused across all id attributes together: if ``#x`` could
-    mean two elements, a verifier and an application may disagree on which
-    one was signed.  (One XPath inside libxml2 finds the attributes: this runs
-    on every verified message.)
-    """
-    ids: dict[str, etree._Element] = {}
-    for value in _ID_XPATH(root):
-        el = value.getparent()
-        key = str(value)
-        prev = ids.get(key)
-        if prev is not None:
-            if prev is el:  # wsu:Id="x" and Id="x" on one element name one element
-                continue
-            raise MalformedMessage(f"duplicate id {key!r} in the message (signature wrapping refused)")
-        ids[key] = el
-    return ids
+    """Map every id in the document to its element, refusing duplicates:
+    :func:`wssec.xmldsig.ids.id_map`, the one ID map WS-Security and SAML share."""
+    return _id_map(root)
 
 
 __all__ = [

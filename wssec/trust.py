@@ -147,16 +147,29 @@ class KeyPolicy:
 DEFAULT_KEY_POLICY = KeyPolicy()
 
 
+_PUBLIC_KEYS: dict[x509.Certificate, Any] = {}
+
+
 def cert_public_key(cert: x509.Certificate, what: str = "signing") -> Any:
-    """``cert.public_key()``, or :class:`wssec.errors.WeakKey` when the
-    certificate's public-key algorithm is unknown or its key unreadable
-    (cryptography raises ValueError/UnsupportedAlgorithm there)."""
+    """``cert.public_key()``, cached per certificate, or
+    :class:`wssec.errors.WeakKey` when the certificate's public-key algorithm
+    is unknown or its key unreadable (cryptography raises
+    ValueError/UnsupportedAlgorithm there).  The cache matters: a fresh key
+    object makes OpenSSL rebuild its Montgomery context on every check
+    (Certificate hashes and compares by its DER, so another certificate never hits)."""
+    key = _PUBLIC_KEYS.get(cert)
+    if key is not None:
+        return key
     try:
-        return cert.public_key()
+        key = cert.public_key()
     except (ValueError, UnsupportedAlgorithm):
         raise WeakKey(
             f"{what} certificate {_subject(cert)} has an unsupported public-key algorithm"
         ) from None
+    if len(_PUBLIC_KEYS) >= 256:
+        _PUBLIC_KEYS.clear()
+    _PUBLIC_KEYS[cert] = key
+    return key
 
 
 def _key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:

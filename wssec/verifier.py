@@ -65,10 +65,8 @@ from wssec.soap import (
 from wssec.tokens import find_by_identifier, find_by_issuer_serial, parse_bst
 from wssec.trust import KeyPolicy, TrustStore, cert_public_key
 from wssec.usernametoken import UsernameTokenResult, authenticate, load_users, parse_time
+from wssec.xmldsig.algorithms import STR_TRANSFORM
 
-STR_TRANSFORM = (
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#STR-Transform"
-)
 SAML_VALUE_TYPES = (
     "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLID",
     "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID",
@@ -1097,21 +1095,7 @@ def parse_bst_cached(bst: etree._Element) -> list[x509.Certificate]:
     return certs
 
 
-_PUBLIC_KEYS: dict[x509.Certificate, Any] = {}
-
-
-def _public_key(cert: x509.Certificate) -> Any:
-    """``cert.public_key()``, cached per certificate (Certificate hashes and
-    compares by its DER, so a different certificate never hits): a fresh key
-    object makes OpenSSL rebuild its Montgomery context on every signature
-    check, which cost more than half of an RSA-2048 verification."""
-    key = _PUBLIC_KEYS.get(cert)
-    if key is None:
-        key = cert_public_key(cert)  # an unknown key algorithm is a WeakKey, never a ValueError
-        if len(_PUBLIC_KEYS) >= 256:
-            _PUBLIC_KEYS.clear()
-        _PUBLIC_KEYS[cert] = key
-    return key
+_public_key = cert_public_key  # cached per certificate, in wssec.trust (shared with SAML)
 
 
 _KEY_IDS: dict[int, tuple[Any, bytes]] = {}

@@ -152,7 +152,7 @@ def test_python3_saml_issuer_text_modified_after_signing() -> None:
 
 # file, expected error type, message fragment  (SOURCES.txt: MUST be rejected)
 INVALID = [
-    ("invalids/signature_wrapping_attack.xml", MalformedMessage, "duplicate ID"),
+    ("invalids/signature_wrapping_attack.xml", MalformedMessage, "duplicate id"),
     ("invalids/signature_wrapping_attack2.xml", InvalidSignature, "not a direct child"),
     ("response4.xml", PolicyViolation, "2 assertions"),
     ("wrapped_response_2.xml", InvalidSignature, "signs neither"),

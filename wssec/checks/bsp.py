@@ -26,20 +26,31 @@ from wssec.checks.registry import BSP_RULE_IDS, bsp_check_id
 from wssec.errors import MalformedMessage
 from wssec.safexml import parse_xml
 from wssec.soap import DS_NS, WSSE_NS, WSU_NS, XENC_NS, envelope_parts
+from wssec.xmldsig.algorithms import (
+    AES128_CBC,
+    AES128_GCM,
+    AES192_GCM,
+    AES256_CBC,
+    AES256_GCM,
+    ATT_COMPLETE,
+    ATT_CONTENT,
+    ENVELOPED,
+    EXC_C14N,
+    KW_AES128,
+    KW_AES192,
+    KW_AES256,
+    KW_TRIPLEDES,
+    RSA_1_5,
+    RSA_OAEP_11,
+    RSA_OAEP_MGF1P,
+    STR_TRANSFORM,
+    TRIPLEDES_CBC,
+    XPATH_FILTER2,
+)
 
 BASE64_BINARY = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 )
-EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
-STR_TRANSFORM = (
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#STR-Transform"
-)
-ATT_CONTENT = "http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Content-Signature-Transform"
-ATT_COMPLETE = (
-    "http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Complete-Signature-Transform"
-)
-ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-XPATH_FILTER2 = "http://www.w3.org/2002/06/xmldsig-filter2"
 X509_SKI = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier"
 )
@@ -48,25 +59,12 @@ X509_PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-tok
 
 LAST_TRANSFORMS = {EXC_C14N, STR_TRANSFORM, ATT_CONTENT, ATT_COMPLETE}
 ALLOWED_TRANSFORMS = LAST_TRANSFORMS | {ENVELOPED, XPATH_FILTER2}
-BSP_DATA_ALGS = {
-    "http://www.w3.org/2001/04/xmlenc#tripledes-cbc",
-    "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
-    "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
-}
-STRONGER_DATA_ALGS = {
-    "http://www.w3.org/2009/xmlenc11#aes128-gcm",
-    "http://www.w3.org/2009/xmlenc11#aes192-gcm",
-    "http://www.w3.org/2009/xmlenc11#aes256-gcm",
-}
-RSA_OAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
-RSA_15 = "http://www.w3.org/2001/04/xmlenc#rsa-1_5"
-RSA_OAEP11 = "http://www.w3.org/2009/xmlenc11#rsa-oaep"
-KEY_WRAPS = {
-    "http://www.w3.org/2001/04/xmlenc#kw-tripledes",
-    "http://www.w3.org/2001/04/xmlenc#kw-aes128",
-    "http://www.w3.org/2001/04/xmlenc#kw-aes256",
-    "http://www.w3.org/2001/04/xmlenc#kw-aes192",
-}
+BSP_DATA_ALGS = {TRIPLEDES_CBC, AES128_CBC, AES256_CBC}
+STRONGER_DATA_ALGS = {AES128_GCM, AES192_GCM, AES256_GCM}
+RSA_OAEP = RSA_OAEP_MGF1P
+RSA_15 = RSA_1_5
+RSA_OAEP11 = RSA_OAEP_11
+KEY_WRAPS = {KW_TRIPLEDES, KW_AES128, KW_AES256, KW_AES192}
 
 _UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:[0-5]\d:[0-5]\d(\.\d+)?Z$")
 

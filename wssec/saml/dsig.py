@@ -1,7 +1,11 @@
 """Enveloped XML signatures on SAML elements: made, and checked strictly.
 
-libxmlsec1 (python-xmlsec, the library behind the ``xmlsec1`` tool) does the
-canonicalisation and the cryptography.  What this module adds is the part
+Verification runs on apisec's one XML-DSig engine (lxml exc-c14n and
+pyca/cryptography, :mod:`wssec.dsig`, the algorithm table of
+:mod:`wssec.xmldsig.algorithms`, the ID map of :mod:`wssec.xmldsig.ids` and
+the key policy of :mod:`wssec.trust`), the same primitives as WS-Security;
+libxmlsec1 (python-xmlsec) only *makes* signatures (the Issuer) and is
+imported on first use, never by verification.  What this module adds is the part
 SAML libraries got wrong for a decade (signature wrapping): *which* element a
 signature authenticates.  A signature is accepted for ``target`` only when
 
@@ -17,47 +21,68 @@ signature authenticates.  A signature is accepted for ``target`` only when
 * the key that verifies it belongs to a certificate trusted by
   :class:`~wssec.saml.trust.SamlTrust` at the verification instant.
 
-libxmlsec1 verifies a deep copy of the document with only ``target``'s ID
-registered, so the caller's tree (maybe a whole SOAP envelope another
-verifier is working on) is left untouched, and the node that was verified is
-known by position: it *is* ``target``.
+The enveloped-signature transform runs on a copy of the document, so the
+caller's tree (maybe a whole SOAP envelope another verifier is working on)
+is left untouched, and the node that was verified *is* ``target``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import datetime as dt
+import hmac
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import xmlsec
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 
-from wssec.errors import InvalidSignature, MalformedMessage, PolicyViolation, UntrustedKey
+from wssec import dsig
+from wssec.errors import InvalidSignature, MalformedMessage, PolicyViolation, UntrustedKey, WssecError
 from wssec.keys import PrivateKey
 from wssec.saml import ns
 from wssec.saml.trust import SamlTrust, TrustDecision
+from wssec.trust import cert_public_key
+from wssec.xmldsig.ids import id_map
 
-_C = xmlsec.constants
-_SIGNATURE_METHODS = {
-    ns.RSA_SHA256: _C.TransformRsaSha256,
-    ns.RSA_SHA384: _C.TransformRsaSha384,
-    ns.RSA_SHA512: _C.TransformRsaSha512,
-    ns.ECDSA_SHA256: _C.TransformEcdsaSha256,
-    ns.ECDSA_SHA384: _C.TransformEcdsaSha384,
-    ns.ECDSA_SHA512: _C.TransformEcdsaSha512,
-}
-_DIGEST_METHODS = {
-    ns.SHA256: _C.TransformSha256,
-    ns.SHA384: _C.TransformSha384,
-    ns.SHA512: _C.TransformSha512,
-}
-_SHA1_SIGNATURE = {ns.RSA_SHA1: _C.TransformRsaSha1}
-_SHA1_DIGEST = {ns.SHA1: _C.TransformSha1}
+if TYPE_CHECKING:
+    import xmlsec
+
+# Allowed methods (the URIs are wssec.xmldsig.algorithms'); SHA-1 only when asked.
+_SIGNATURE_METHODS = frozenset(
+    {ns.RSA_SHA256, ns.RSA_SHA384, ns.RSA_SHA512, ns.ECDSA_SHA256, ns.ECDSA_SHA384, ns.ECDSA_SHA512}
+)
+_DIGEST_METHODS = frozenset({ns.SHA256, ns.SHA384, ns.SHA512})
+_SHA1_SIGNATURE = frozenset({ns.RSA_SHA1})
+_SHA1_DIGEST = frozenset({ns.SHA1})
+_EC14N_INCLUSIVE = "{http://www.w3.org/2001/10/xml-exc-c14n#}InclusiveNamespaces"
+
+
+def _xmlsec():  # noqa: ANN202 - the python-xmlsec module
+    """python-xmlsec, imported (and its libxml2 checked against lxml's) on
+    first use: only signing needs it, so ``import wssec`` does not load it."""
+    import xmlsec
+
+    from wssec._libcheck import check_libxml_versions
+
+    check_libxml_versions()
+    return xmlsec
+
+
+def _xmlsec_method(uri: str) -> object:
+    c = _xmlsec().constants
+    return {
+        ns.RSA_SHA256: c.TransformRsaSha256,
+        ns.RSA_SHA384: c.TransformRsaSha384,
+        ns.RSA_SHA512: c.TransformRsaSha512,
+        ns.ECDSA_SHA256: c.TransformEcdsaSha256,
+        ns.ECDSA_SHA384: c.TransformEcdsaSha384,
+        ns.ECDSA_SHA512: c.TransformEcdsaSha512,
+    }[uri]
+
 
 _DS = ns.DS_NS
 _SIGNATURE = ns.q(_DS, "Signature")
@@ -87,27 +112,10 @@ def own_id_attribute(target: etree._Element) -> str:
     return "ID"
 
 
-_ID_XPATH = etree.XPath(
-    "|".join(f"//@{a}" for a in ns.ID_ATTRIBUTES if not a.startswith("{")) + "|//@wsu:Id",
-    namespaces={"wsu": ns.WSU_NS},
-)
-
-
 def check_unique_ids(root: etree._Element) -> None:
-    """Refuse a document in which one ID value names two elements.
-
-    All ID-like attributes count together: a lax resolver anywhere in the
-    chain might use any of them, and a duplicate is how XSW variants make
-    the verifier and the application look at different elements.
-    """
-    seen: dict[str, etree._Element] = {}
-    for value in _ID_XPATH(root):
-        el = value.getparent()
-        prev = seen.setdefault(str(value), el)
-        if prev is not el:
-            raise MalformedMessage(
-                f"duplicate ID {str(value)!r} in the document (signature wrapping refused)"
-            )
+    """Refuse a document in which one ID value names two elements: the one
+    ID map of :mod:`wssec.xmldsig.ids` (shared with WS-Security)."""
+    id_map(root)
 
 
 # ----------------------------------------------------------------------- signing
@@ -135,8 +143,9 @@ def signature_method_for(key: PrivateKey) -> str:
 def signing_key(key: PrivateKey, cert: x509.Certificate) -> xmlsec.Key:
     """The libxmlsec1 key (with its certificate) for :func:`sign_enveloped`;
     build it once per identity and reuse it (parsing the PEM costs more than signing)."""
-    xkey = xmlsec.Key.from_memory(_pem_key(key), _C.KeyDataFormatPem)
-    xkey.load_cert_from_memory(_pem_cert(cert), _C.KeyDataFormatCertPem)
+    xmlsec = _xmlsec()
+    xkey = xmlsec.Key.from_memory(_pem_key(key), xmlsec.constants.KeyDataFormatPem)
+    xkey.load_cert_from_memory(_pem_cert(cert), xmlsec.constants.KeyDataFormatCertPem)
     return xkey
 
 
@@ -160,7 +169,9 @@ def sign_enveloped(
     if not target_id:
         raise MalformedMessage(f"element to sign has no {id_attr}")
     method = signature_method_for(key)
-    sig = xmlsec.template.create(target, _C.TransformExclC14N, _SIGNATURE_METHODS[method], ns="ds")
+    xmlsec = _xmlsec()
+    _C = xmlsec.constants
+    sig = xmlsec.template.create(target, _C.TransformExclC14N, _xmlsec_method(method), ns="ds")
     target.insert(position, sig)
     ref = xmlsec.template.add_reference(sig, _C.TransformSha256, uri="#" + target_id)
     xmlsec.template.add_transform(ref, _C.TransformEnveloped)
@@ -220,7 +231,7 @@ def _check_structure(sig: etree._Element, target_id: str, *, allow_sha1: bool) -
     if c14n != ns.EXC_C14N:
         raise InvalidSignature(f"canonicalization {c14n!r} refused (exc-c14n required)")
     method = _one(signed_info, "SignatureMethod", "SignedInfo").get("Algorithm") or ""
-    sig_methods = dict(_SIGNATURE_METHODS, **(_SHA1_SIGNATURE if allow_sha1 else {}))
+    sig_methods = _SIGNATURE_METHODS | (_SHA1_SIGNATURE if allow_sha1 else frozenset())
     if method not in sig_methods:
         hint = " (SHA-1 is refused unless explicitly allowed)" if method in _SHA1_SIGNATURE else ""
         raise InvalidSignature(f"signature method {method!r} refused{hint}")
@@ -247,7 +258,7 @@ def _check_structure(sig: etree._Element, target_id: str, *, allow_sha1: bool) -
     if algs not in ([ns.ENVELOPED], [ns.ENVELOPED, ns.EXC_C14N]):
         raise InvalidSignature(f"transforms {algs} refused (enveloped-signature then exc-c14n only)")
     digest = _one(ref, "DigestMethod", "Reference").get("Algorithm") or ""
-    dig_methods = dict(_DIGEST_METHODS, **(_SHA1_DIGEST if allow_sha1 else {}))
+    dig_methods = _DIGEST_METHODS | (_SHA1_DIGEST if allow_sha1 else frozenset())
     if digest not in dig_methods:
         hint = " (SHA-1 is refused unless explicitly allowed)" if digest in _SHA1_DIGEST else ""
         raise InvalidSignature(f"digest method {digest!r} refused{hint}")
@@ -266,74 +277,60 @@ def _keyinfo_certificates(sig: etree._Element) -> list[x509.Certificate]:
     return certs
 
 
-def _path_of(root: etree._Element, node: etree._Element) -> list[int]:
-    path: list[int] = []
-    while node is not root:
-        parent = node.getparent()
-        if parent is None:
-            raise MalformedMessage("element is not inside the document")
-        path.append(parent.index(node))
-        node = parent
-    return path[::-1]
+def _inclusive_prefixes(method: etree._Element) -> list[str] | None:
+    found = method.findall(_EC14N_INCLUSIVE)
+    if not found:
+        return None
+    if len(found) > 1:
+        raise InvalidSignature("more than one InclusiveNamespaces")
+    prefixes = (found[0].get("PrefixList") or "").split()
+    if len(prefixes) > 64:
+        raise InvalidSignature("InclusiveNamespaces PrefixList is too long")
+    return prefixes
 
 
-_KEY_CACHE: dict[bytes, xmlsec.Key] = {}
-_KEY_CACHE_MAX = 256
+@dataclass(frozen=True)
+class _Prepared:
+    """What the engine needs from a structurally checked enveloped Signature."""
+
+    signed_info_c14n: bytes
+    signature_value: bytes
+    expected_digest: bytes
+    actual_digest: bytes
 
 
-def _verification_key(cert: x509.Certificate) -> xmlsec.Key:
-    """libxmlsec1 key for ``cert``, cached (PEM parsing costs a third of a
-    verification); the context takes its own copy when the key is assigned."""
-    der = cert.public_bytes(serialization.Encoding.DER)
-    key = _KEY_CACHE.get(der)
-    if key is None:
-        try:
-            key = xmlsec.Key.from_memory(_pem_cert(cert), _C.KeyDataFormatCertPem)
-        except xmlsec.Error:
-            raise UntrustedKey(
-                "signing certificate's key cannot be used (unsupported key algorithm)"
-            ) from None
-        if len(_KEY_CACHE) >= _KEY_CACHE_MAX:
-            _KEY_CACHE.clear()
-        _KEY_CACHE[der] = key
-    return key
-
-
-def _xmlsec_verify(
-    target: etree._Element,
-    sig: etree._Element,
-    cert: x509.Certificate,
-    method: str,
-    digest: str,
-) -> bool:
-    """libxmlsec1 verification on a copy of the document; True if the signature holds."""
-    root = target.getroottree().getroot()
-    copy_root = copy.deepcopy(root)
-    node = copy_root
-    for i in _path_of(root, target):
-        node = node[i]
-    sig_copy = node[target.index(sig)]
-    # The key is already chosen (and trusted); drop KeyInfo from the copy so
-    # libxmlsec1 can never act on it (RetrievalMethod, unexpected key data).
-    # KeyInfo is outside SignedInfo and inside the enveloped Signature, so
-    # removing it changes neither the digest nor the signed bytes.
-    for key_info in sig_copy.findall(ns.q(_DS, "KeyInfo")):
-        sig_copy.remove(key_info)
-    ctx = xmlsec.SignatureContext()
-    ctx.register_id(node, own_id_attribute(node))
-    for transform in (_C.TransformEnveloped, _C.TransformExclC14N):
-        ctx.enable_reference_transform(transform)
-    all_methods = {**_SIGNATURE_METHODS, **_SHA1_SIGNATURE}
-    all_digests = {**_DIGEST_METHODS, **_SHA1_DIGEST}
-    ctx.enable_reference_transform(all_digests[digest])
-    ctx.enable_signature_transform(_C.TransformExclC14N)
-    ctx.enable_signature_transform(all_methods[method])
-    ctx.key = _verification_key(cert)
+def _prepare(target: etree._Element, sig: etree._Element, method: str, digest: str) -> _Prepared:
+    """Canonical SignedInfo, SignatureValue and both digests of the Reference
+    (after _check_structure: one Reference to ``target``, transforms
+    enveloped-signature [+ exc-c14n])."""
+    signed_info = sig.find(ns.q(_DS, "SignedInfo"))
+    cm = signed_info.find(ns.q(_DS, "CanonicalizationMethod"))
+    ref = signed_info.find(ns.q(_DS, "Reference"))
+    transforms = ref.findall(f"{ns.q(_DS, 'Transforms')}/{ns.q(_DS, 'Transform')}")
+    exclusive = len(transforms) == 2  # enveloped + exc-c14n; enveloped alone: inclusive c14n 1.0
+    prefixes = _inclusive_prefixes(transforms[1]) if exclusive else None
     try:
-        ctx.verify(sig_copy)
-    except xmlsec.Error:
+        data = dsig.c14n_enveloped(target, sig, prefixes, exclusive=exclusive)
+    except ValueError:
+        raise InvalidSignature("the Signature is not inside the element it signs") from None
+    hashlib_name = dsig.DIGEST_BY_URI[digest][1]
+    return _Prepared(
+        dsig.c14n(signed_info, _inclusive_prefixes(cm)),
+        dsig.b64decode(_one(sig, "SignatureValue", "Signature").text, "SignatureValue"),
+        dsig.b64decode(_one(ref, "DigestValue", "Reference").text, "DigestValue"),
+        dsig.digest(data, hashlib_name),
+    )
+
+
+def _signature_holds(prepared: _Prepared, cert: x509.Certificate, method: str) -> bool:
+    """True when ``cert``'s key verifies the SignedInfo and the digest matches."""
+    try:
+        dsig.verify_bytes(cert_public_key(cert), method, prepared.signature_value, prepared.signed_info_c14n)
+    except InvalidSignature:
         return False
-    return True
+    except PolicyViolation:  # the key type does not fit the method: not this key
+        return False
+    return hmac.compare_digest(prepared.expected_digest, prepared.actual_digest)
 
 
 def verify_enveloped(
@@ -361,25 +358,33 @@ def verify_enveloped(
     root = target.getroottree().getroot()
     check_unique_ids(root)
     method, digest = _check_structure(sig, target_id, allow_sha1=allow_sha1)
+    try:
+        prepared = _prepare(target, sig, method, digest)
+    except MalformedMessage as exc:  # unreadable base64 in the Signature
+        raise InvalidSignature(str(exc)) from None
 
     keyinfo = _keyinfo_certificates(sig)
     if keyinfo:
         decisions: list[TrustDecision] = []
-        errors: list[UntrustedKey] = []
+        errors: list[WssecError] = []
         for cert in keyinfo:
             try:
                 decisions.append(trust.decide(cert, [c for c in keyinfo if c is not cert], at))
-            except UntrustedKey as exc:
+            except (UntrustedKey, PolicyViolation) as exc:
                 errors.append(exc)
         if not decisions:
             raise errors[0]
         for decision in decisions:
-            if _xmlsec_verify(target, sig, decision.certificate, method, digest):
+            if _signature_holds(prepared, decision.certificate, method):
                 return SignatureCheck(sig, decision, method, digest)
         raise InvalidSignature(f"signature on {what} {target_id!r} does not verify")
     # No certificate in KeyInfo: SAML metadata style, try the pinned keys.
     for cert in trust.pinned_certificates():
-        if _xmlsec_verify(target, sig, cert, method, digest):
+        try:
+            holds = _signature_holds(prepared, cert, method)
+        except UntrustedKey:  # a pinned certificate whose key cannot be read
+            continue
+        if holds:
             return SignatureCheck(sig, trust.decide(cert, [], at), method, digest)
     raise InvalidSignature(f"signature on {what} {target_id!r} does not verify with any trusted key")
 

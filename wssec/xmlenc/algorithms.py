@@ -33,10 +33,25 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
-XENC = "http://www.w3.org/2001/04/xmlenc#"
-XENC11 = "http://www.w3.org/2009/xmlenc11#"
-DS = "http://www.w3.org/2000/09/xmldsig#"
-DSMORE = "http://www.w3.org/2001/04/xmldsig-more#"
+from wssec.xmldsig.algorithms import (  # the one URI table (XENC/DS prefixes re-exported)
+    AES128_CBC,
+    AES128_GCM,
+    AES192_CBC,
+    AES192_GCM,
+    AES256_CBC,
+    AES256_GCM,
+    DS,
+    DSMORE,
+    KW_AES128,
+    KW_AES192,
+    KW_AES256,
+    RSA_1_5,
+    RSA_OAEP_11,
+    RSA_OAEP_MGF1P,
+    TRIPLEDES_CBC,
+    XENC,
+    XENC11,
+)
 
 
 class CryptoFailure(Exception):
@@ -67,13 +82,13 @@ class BlockCipher:
 BLOCK_CIPHERS: dict[str, BlockCipher] = {
     c.name: c
     for c in (
-        BlockCipher("aes128-gcm", XENC11 + "aes128-gcm", 16, True),
-        BlockCipher("aes192-gcm", XENC11 + "aes192-gcm", 24, True),
-        BlockCipher("aes256-gcm", XENC11 + "aes256-gcm", 32, True),
-        BlockCipher("aes128-cbc", XENC + "aes128-cbc", 16, False),
-        BlockCipher("aes192-cbc", XENC + "aes192-cbc", 24, False),
-        BlockCipher("aes256-cbc", XENC + "aes256-cbc", 32, False),
-        BlockCipher("tripledes-cbc", XENC + "tripledes-cbc", 24, False),
+        BlockCipher("aes128-gcm", AES128_GCM, 16, True),
+        BlockCipher("aes192-gcm", AES192_GCM, 24, True),
+        BlockCipher("aes256-gcm", AES256_GCM, 32, True),
+        BlockCipher("aes128-cbc", AES128_CBC, 16, False),
+        BlockCipher("aes192-cbc", AES192_CBC, 24, False),
+        BlockCipher("aes256-cbc", AES256_CBC, 32, False),
+        BlockCipher("tripledes-cbc", TRIPLEDES_CBC, 24, False),
     )
 }
 CIPHERS_BY_URI: dict[str, BlockCipher] = {c.uri: c for c in BLOCK_CIPHERS.values()}
@@ -89,11 +104,8 @@ ENCRYPTION_CIPHERS = (
     "aes192-cbc",
 )
 
-RSA_OAEP_MGF1P = XENC + "rsa-oaep-mgf1p"
-RSA_OAEP_11 = XENC11 + "rsa-oaep"
-RSA_1_5 = XENC + "rsa-1_5"
 KEY_TRANSPORTS = {"rsa-oaep": RSA_OAEP_MGF1P, "rsa-oaep-sha256": RSA_OAEP_11, "rsa-1_5": RSA_1_5}
-KEY_WRAPS = {XENC + "kw-aes128": 16, XENC + "kw-aes192": 24, XENC + "kw-aes256": 32}
+KEY_WRAPS = {KW_AES128: 16, KW_AES192: 24, KW_AES256: 32}
 
 DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
     DS + "sha1": hashes.SHA1,
