@@ -15,13 +15,11 @@ signature over a node the application never reads.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
 import hashlib
 import hmac
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,37 +44,23 @@ from wssec.keys import CertSource, load_certificates
 from wssec.replay import MemoryReplayCache, ReplayCache
 from wssec.safexml import parse_xml
 from wssec.soap import (
-    BASE64_BINARY,
     DS_NS,
     EC14N_NS,
     SAML1_NS,
     SAML2_NS,
     SOAP_NAMESPACES,
-    THUMBPRINT_SHA1,
     WSSE_NS,
     WSU_NS,
-    X509SKI,
-    X509V3,
     XENC_NS,
     envelope_parts,
     id_map,
     security_header,
 )
-from wssec.tokens import find_by_identifier, find_by_issuer_serial, parse_bst
 from wssec.trust import KeyPolicy, TrustStore, cert_public_key
 from wssec.usernametoken import UsernameTokenResult, authenticate, load_users, parse_time
 from wssec.xmldsig.algorithms import STR_TRANSFORM
+from wssec.xmldsig.keyinfo import ID_URI, KeyContext, KeyResolver, parse_bst_cached, same_key
 
-SAML_VALUE_TYPES = (
-    "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLID",
-    "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID",
-    "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLAssertionID",
-)
-# A bare-name '#id'.  Colons are allowed: node-soap names its UsernameToken
-# "SecurityToken-2026-01-01T00:00:00Z" (not an NCName), and WSS4J and
-# xml-crypto resolve it; the id is only ever a key in the one id map, where
-# duplicates are refused, never an XPointer expression (no parentheses).
-_ID_URI = re.compile(r"^#([A-Za-z_][A-Za-z0-9_.:\-]{0,255})$")
 _MAX_HEADER_CHILDREN = 256
 _DEFAULT = object()
 
@@ -355,6 +339,7 @@ class Verifier:
         self.key_policy = key_policy if key_policy is not None else KeyPolicy(min_rsa_bits=min_rsa_bits)
         self.min_rsa_bits = self.key_policy.min_rsa_bits
         self._decryptor: Any = None
+        self._keys = KeyResolver(self.certs, self.trust.anchors)
 
     # -- entry point -----------------------------------------------------------
 
@@ -566,7 +551,9 @@ class Verifier:
         # Structural checks on every Reference before any crypto: a hostile
         # SignedInfo is refused for what it is, and costs no RSA operation.
         checked = [self._reference(ref, sig, state) for ref in refs]
-        cert, chain_extra, public_key, how = self._resolve_key(key_info, state)
+        cert, chain_extra, public_key, how = self._keys.resolve(
+            key_info, KeyContext(state.ids, state.bsts, lambda target: self._saml_key(target, state))
+        )
         # Cheapest refusal first: trust (cached) and one signature check come
         # before hashing possibly large content, so an untrusted or forged
         # signature cannot make us canonicalise the message many times.
@@ -621,7 +608,7 @@ class Verifier:
         uri = ref.get("URI")
         if uri is None or uri == "":
             raise PolicyViolation("Reference without a '#id' URI (whole-document references are refused)")
-        m = _ID_URI.match(uri)
+        m = ID_URI.match(uri)
         if not m:
             raise PolicyViolation(
                 f"Reference URI {uri[:80]!r} points outside the envelope (only '#id' allowed)"
@@ -697,145 +684,7 @@ class Verifier:
             )
         return _inclusive_prefixes(transforms[-1]), last == dsig.EXC_C14N_COMMENTS, enveloped
 
-    # -- KeyInfo ---------------------------------------------------------------
-
-    def _resolve_key(
-        self, key_info: etree._Element | None, state: _State
-    ) -> tuple[x509.Certificate | None, list[x509.Certificate], Any, str]:
-        """``(certificate, extra chain certs, public key, how)`` from KeyInfo."""
-        if key_info is None:
-            raise UntrustedKey("signature has no KeyInfo: cannot tell who signed")
-        kids = list(key_info.iterchildren(etree.Element))
-        if not kids:
-            raise UntrustedKey("KeyInfo is empty: cannot tell who signed")
-        if len(kids) > 4:
-            raise MalformedMessage("KeyInfo holds too many key references")
-        if len(kids) == 1:
-            return self._resolve_one(kids[0], state)
-        # Several references (e.g. an STR and a ds:X509Data): use those that
-        # resolve, and refuse if they name different keys.
-        found, errors = [], []
-        for ref in kids:
-            try:
-                found.append(self._resolve_one(ref, state))
-            except UntrustedKey as exc:
-                errors.append(exc)
-        if not found:
-            raise errors[0]
-        first = found[0]
-        for other in found[1:]:
-            if not _same_key(first[2], other[2]):
-                raise UntrustedKey("KeyInfo references name different keys")
-        return first
-
-    def _resolve_one(self, ref: etree._Element, state: _State):
-        if ref.tag == _WSSE_SECURITYTOKENREFERENCE:
-            return self._resolve_str(ref, state)
-        if ref.tag == f"{{{DS_NS}}}X509Data":
-            return self._resolve_x509data(ref, state)
-        if ref.tag == _DS_KEYVALUE:
-            raise UntrustedKey("signature carries a bare KeyValue: a raw key cannot be trusted")
-        raise UntrustedKey(f"unsupported KeyInfo content {etree.QName(ref).localname}")
-
-    def _candidates(self, state: _State) -> list[x509.Certificate]:
-        out = list(self.certs)
-        for certs in state.bsts.values():
-            out.extend(certs[:1])
-        out.extend(self.trust.anchors)
-        return out
-
-    def _resolve_str(self, str_el: etree._Element, state: _State):
-        kids = list(str_el.iterchildren(etree.Element))
-        if len(kids) != 1:
-            raise MalformedMessage("SecurityTokenReference must hold exactly one reference")
-        ref = kids[0]
-        if ref.tag == _WSSE_REFERENCE:
-            uri = ref.get("URI") or ""
-            m = _ID_URI.match(uri)
-            if not m:
-                raise UntrustedKey(
-                    f"token reference {uri[:80]!r} is not a local '#id' (external tokens refused)"
-                )
-            target = state.ids.get(m.group(1))
-            if target is None:
-                raise UntrustedKey(f"token reference {uri[:80]} points at nothing in the message")
-            if target.tag == _WSSE_BINARYSECURITYTOKEN:
-                if target.getparent() is None or target.getparent().tag != _WSSE_SECURITY:
-                    raise UntrustedKey("referenced BinarySecurityToken is not in the Security header")
-                certs = parse_bst_cached(target)
-                return certs[0], certs[1:], _public_key(certs[0]), "bst"
-            if target.tag in (_SAML2_ASSERTION, _SAML1_ASSERTION):
-                return self._saml_key(target, state)
-            raise UntrustedKey(
-                f"token reference points at a {etree.QName(target).localname}, not a certificate"
-            )
-        if ref.tag == _WSSE_KEYIDENTIFIER:
-            vt = ref.get("ValueType") or ""
-            if vt in SAML_VALUE_TYPES:
-                aid = (ref.text or "").strip()
-                target = state.ids.get(aid)
-                if target is None or target.tag not in (
-                    _SAML2_ASSERTION,
-                    _SAML1_ASSERTION,
-                ):
-                    raise UntrustedKey(
-                        f"SAML key identifier {aid[:80]!r} matches no assertion in the message"
-                    )
-                return self._saml_key(target, state)
-            value = dsig.b64decode(ref.text, "KeyIdentifier")
-            if vt == X509V3:
-                try:
-                    cert = x509.load_der_x509_certificate(value)
-                except ValueError:
-                    raise MalformedMessage("X509v3 KeyIdentifier is not a certificate") from None
-                return cert, [], _public_key(cert), "x509-key-identifier"
-            if vt not in (X509SKI, THUMBPRINT_SHA1):
-                raise UntrustedKey(f"unsupported KeyIdentifier ValueType {vt[:120]}")
-            how = "ski" if vt == X509SKI else "thumbprint"
-            cert = find_by_identifier(self._candidates(state), vt, value)
-            if cert is None:
-                raise UntrustedKey(
-                    f"signing certificate named by {how} {base64.b16encode(value).decode()[:40]} is not known "
-                    "(pass it with certs=/--certs)"
-                )
-            return cert, [], _public_key(cert), how
-        if ref.tag == f"{{{DS_NS}}}X509Data":
-            return self._resolve_x509data(ref, state)
-        raise UntrustedKey(f"unsupported SecurityTokenReference {etree.QName(ref).localname}")
-
-    def _resolve_x509data(self, data: etree._Element, state: _State):
-        certs_b64 = data.findall(f"{{{DS_NS}}}X509Certificate")
-        if certs_b64:
-            certs = []
-            for c in certs_b64[:10]:
-                try:
-                    certs.append(x509.load_der_x509_certificate(dsig.b64decode(c.text, "X509Certificate")))
-                except ValueError:
-                    raise MalformedMessage("X509Certificate is not a valid certificate") from None
-            return certs[0], certs[1:], _public_key(certs[0]), "x509data"
-        xis = data.find(f"{{{DS_NS}}}X509IssuerSerial")
-        if xis is not None:
-            name = _one(xis, f"{{{DS_NS}}}X509IssuerName", "X509IssuerName")
-            serial_el = _one(xis, f"{{{DS_NS}}}X509SerialNumber", "X509SerialNumber")
-            try:
-                serial = int((serial_el.text or "").strip())  # type: ignore[union-attr]
-            except ValueError:
-                raise MalformedMessage("X509SerialNumber is not a number") from None
-            issuer = (name.text or "").strip()  # type: ignore[union-attr]
-            cert = find_by_issuer_serial(self._candidates(state), issuer, serial)
-            if cert is None:
-                raise UntrustedKey(
-                    f"signing certificate {issuer[:100]} serial {serial} is not known (pass it with certs=/--certs)"
-                )
-            return cert, [], _public_key(cert), "issuer-serial"
-        ski = data.find(f"{{{DS_NS}}}X509SKI")
-        if ski is not None:
-            value = dsig.b64decode(ski.text, "X509SKI")
-            cert = find_by_identifier(self._candidates(state), X509SKI, value)
-            if cert is None:
-                raise UntrustedKey("signing certificate named by X509SKI is not known (pass it with certs=)")
-            return cert, [], _public_key(cert), "ski"
-        raise UntrustedKey("X509Data names no certificate")
+    # -- KeyInfo (resolution itself: wssec.xmldsig.keyinfo) ----------------------
 
     def _saml_key(self, assertion: etree._Element, state: _State):
         result = self._assertion(assertion, state)
@@ -996,7 +845,7 @@ class Verifier:
         elif method == "holder-of-key":
             cert = getattr(result, "confirmation_certificate", None)
             key = _public_key(cert) if cert is not None else getattr(result, "confirmation_key", None)
-            if key is None or primary is None or not _same_key(key, primary.public_key):
+            if key is None or primary is None or not same_key(key, primary.public_key):
                 raise PolicyViolation(
                     "holder-of-key: the message is not signed with the assertion's confirmation key"
                 )
@@ -1077,24 +926,6 @@ def _subject_of(cert: x509.Certificate) -> str:
     return cert.subject.rfc4514_string()
 
 
-_BST_CACHE: dict[tuple[str | None, str], list[x509.Certificate]] = {}
-
-
-def parse_bst_cached(bst: etree._Element) -> list[x509.Certificate]:
-    """parse_bst with a bounded cache keyed by the token text: a peer sends the
-    same certificate in every message, and parsing it each time costs more
-    than the signature check (the objects are immutable)."""
-    key = (bst.get("ValueType"), bst.text or "")
-    hit = _BST_CACHE.get(key)
-    if hit is not None and bst.get("EncodingType") in (None, BASE64_BINARY):
-        return hit
-    certs = parse_bst(bst)
-    if len(_BST_CACHE) >= 256:
-        _BST_CACHE.clear()
-    _BST_CACHE[key] = certs
-    return certs
-
-
 _public_key = cert_public_key  # cached per certificate, in wssec.trust (shared with SAML)
 
 
@@ -1116,17 +947,6 @@ def _key_id(public_key: Any) -> bytes:
         _KEY_IDS.clear()
     _KEY_IDS[id(public_key)] = (public_key, kid)
     return kid
-
-
-def _same_key(a: Any, b: Any) -> bool:
-    from cryptography.hazmat.primitives import serialization
-
-    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
-    enc = serialization.Encoding.DER
-    try:
-        return a.public_bytes(enc, fmt) == b.public_bytes(enc, fmt)
-    except AttributeError:
-        return False
 
 
 def verify(
