@@ -158,6 +158,10 @@ class VerifiedMessage:
     subject: str | None = None
     """Who is speaking: SAML subject, else authenticated username, else signer DN."""
     signatures: tuple[SignatureResult, ...] = field(default=(), repr=False)
+    rewritten: bool = False
+    """True when :attr:`envelope` differs from the input bytes: parts were
+    decrypted, or comments the signature did not digest were removed (so a
+    caller that re-reads the wire bytes must serialise :attr:`envelope`)."""
 
     @property
     def body(self) -> etree._Element:
@@ -752,8 +756,9 @@ class Verifier:
             subject = state.ut.username
         if subject is None and primary is not None and primary.certificate is not None:
             subject = _subject_of(primary.certificate)
+        rewritten = False
         for el in state.comments_not_digested:
-            _drop_comments(el)
+            rewritten = _drop_comments(el) or rewritten
         return VerifiedMessage(
             envelope=root,
             soap_version=version,
@@ -768,6 +773,7 @@ class Verifier:
             saml=saml,
             subject=subject,
             signatures=tuple(state.signatures),
+            rewritten=rewritten or bool(state.version),
         )
 
     def _check_required(self, name, state, header, body, is_signed) -> None:
@@ -900,14 +906,16 @@ def _malleable(cipher_uri: str) -> bool:
     return cipher is None or not cipher.aead
 
 
-def _drop_comments(element: etree._Element) -> None:
+def _drop_comments(element: etree._Element) -> bool:
     """Remove the comments from a signed subtree whose digest did not cover
     them, keeping the text around each (lxml moves an element's tail with
     it).  What the caller then reads (``.text``, ``itertext()``, the
     serialised envelope) is exactly what was digested: ``acct-victim<!---->
     .attacker`` reads ``acct-victim.attacker``, never ``acct-victim``.
-    Processing instructions are digested by exc-c14n and stay."""
-    for comment in list(element.iter(etree.Comment)):
+    Processing instructions are digested by exc-c14n and stay.  True when
+    any comment was removed."""
+    comments = list(element.iter(etree.Comment))
+    for comment in comments:
         parent = comment.getparent()
         if parent is None:
             continue
@@ -919,6 +927,7 @@ def _drop_comments(element: etree._Element) -> None:
             else:
                 parent.text = (parent.text or "") + tail
         parent.remove(comment)
+    return bool(comments)
 
 
 @functools.lru_cache(maxsize=256)

@@ -184,9 +184,15 @@ class SecurityMiddleware:
             )
         )
         # The bytes the application reads: the wire bytes when verification
-        # left the parsed tree as it was (nothing decrypted: the common signed
-        # request), else the processed envelope serialised again.
-        untouched = root is parsed and self.decryptor is None and not getattr(result, "encrypted", None)
+        # left the parsed tree as it was (nothing decrypted, no comment
+        # removed: the common signed request), else the processed envelope
+        # serialised again.
+        untouched = (
+            root is parsed
+            and self.decryptor is None
+            and not getattr(result, "encrypted", None)
+            and not getattr(result, "rewritten", False)  # e.g. undigested comments removed
+        )
         payload = data if untouched else etree.tostring(root)
         _, _, body = envelope_parts(root)
         environ = dict(environ)
