@@ -130,7 +130,9 @@ def _build(args: Sequence[str]) -> object:
             group = _placeholder(help)
         app.add_typer(group, name=name, help=help)
     register_demo(app)
-    return typer.main.get_command(app)
+    from compare.clihelp import readable_help
+
+    return readable_help(typer.main.get_command(app))
 
 
 def _one_line(text: str) -> str:
@@ -158,6 +160,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         result = command.main(  # type: ignore[attr-defined]
             args=args, prog_name="apisec", standalone_mode=False
         )
+        if result == 130:  # typer answers Ctrl-C inside a command with a silent exit code 130
+            return _interrupted()
         return int(result or 0) if isinstance(result, int) else 0
     except typer.Exit as exc:
         return int(exc.exit_code)
@@ -175,8 +179,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"apisec: error: {_one_line(exc.format_message())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("apisec: error: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except BaseException as exc:  # noqa: BLE001 - the one place errors become exit codes
         if isinstance(exc, SystemExit):
             return int(exc.code or 0) if isinstance(exc.code, int) else 2
@@ -195,6 +198,13 @@ def run(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+
+
+def _interrupted() -> int:
+    """Ctrl-C (or SIGTERM where a command maps it to Ctrl-C): one line, exit 130,
+    the same for every command."""
+    print("apisec: error: interrupted", file=sys.stderr)
+    return 130
 
 
 _COMMAND: object | None = None

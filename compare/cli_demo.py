@@ -10,11 +10,20 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
-        output: Path = typer.Option(
-            Path("apisec-report"),
+        output: Path | None = typer.Option(
+            None,
             "--output",
             "-o",
-            help="Folder the reports are written to (created if needed).",
+            metavar="DIR",
+            help="Folder the reports (or, with --serve, the ready files) are written to; created if "
+            "needed. Default: apisec-report (apisec-serve with --serve).",
+            show_default=False,
+        ),
+        serve: bool = typer.Option(
+            False,
+            "--serve",
+            help="Keep the six sample services running and write a targets file, the CA, keys and "
+            "tokens into OUTPUT, with commands to try; Ctrl-C stops them and removes those files.",
         ),
         show_raw: bool = typer.Option(
             False,
@@ -37,13 +46,15 @@ def register(app: typer.Typer) -> None:
         """
         from rich.console import Console
 
-        from compare.cliutil import InputError
         from compare.demo import run_demo
         from compare.reporters._common import group_gate_sentences, summary_sentence
         from compare.reporters.terminal import matrix_tables
+        from compare.serve import check_output_folder
 
-        if output.exists() and not output.is_dir():
-            raise InputError(f"--output exists and is not a folder: {output}")
+        if serve:
+            _serve(output or Path("apisec-serve"))
+        output = output or Path("apisec-report")
+        check_output_folder(output)
         console = Console() if Console().is_terminal else Console(width=160)
         console.print("[bold]apisec demo[/]: starting the sample SOAP and REST services on 127.0.0.1 …")
         result = run_demo(output, progress=progress, show_raw=show_raw)
@@ -64,3 +75,29 @@ def register(app: typer.Typer) -> None:
         console.print(a.note, markup=False, highlight=False)
         console.print("open the HTML report in a browser")
         raise typer.Exit(0)
+
+
+def _serve(folder: Path) -> None:
+    """``apisec demo --serve``: run until Ctrl-C or SIGTERM (both exit 130 with
+    the one 'interrupted' line), removing every file written on the way out."""
+    import signal
+    import time
+
+    from compare.serve import SERVE_ENTRIES, check_output_folder, serve_samples
+
+    check_output_folder(folder, SERVE_ENTRIES)  # before any service starts
+    print("apisec demo --serve: starting the six sample services on 127.0.0.1 …", flush=True)
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # same clean path as Ctrl-C
+    try:
+        with serve_samples(folder) as served:
+            print(f"wrote {served.folder} (targets.toml, serve.env, pki/, secrets/, request.xml)")
+            for name, url in served.urls.items():
+                print(f"  {name:14} {url}")
+            print("try:")
+            for command in served.commands:
+                print(f"  {command}")
+            print("Ctrl-C stops the services and removes the files above.", flush=True)
+            while True:
+                time.sleep(3600)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -147,6 +147,67 @@ def name_flags(exc: BaseException, flags: Mapping[str, str]) -> BaseException:
     return exc
 
 
+def wrote(path: str | Path, what: str) -> None:
+    """The one line a command prints on stderr after writing a file
+    (``wrote out.xml (encrypted Body)``); nothing when the output is stdout."""
+    if str(path) != "-":
+        print(f"wrote {path} ({what})", file=sys.stderr)
+
+
+def merge_alias(new: Any, old: Any, new_flag: str, old_flag: str) -> Any:
+    """The value of a renamed flag: ``new``, or its hidden old name's value.
+
+    Renames keep the old name working (flags are contracts) as a hidden
+    option; giving both is an input error rather than a silent choice.
+    Lists (repeatable flags) are joined."""
+    if isinstance(new, list) or isinstance(old, list):
+        return [*(new or []), *(old or [])]
+    if new not in (None, False) and old not in (None, False) and new != old:
+        raise InputError(f"{old_flag} is the old name of {new_flag}: give one of them")
+    return new if new not in (None, False) else old
+
+
+def read_secret(
+    flag: str,
+    *,
+    value: str | None = None,
+    env: str | None = None,
+    file: str | Path | None = None,
+    required: bool = False,
+) -> str | None:
+    """One secret from exactly one of ``--x VALUE``, ``--x-env VAR`` or
+    ``--x-file PATH`` (``flag`` is ``--x``), the vocabulary every secret of
+    every command shares (docs/cli.md).
+
+    Why three forms: a value on argv shows in ``ps`` and shell history;
+    ``-env`` names a variable and ``-file`` a file (first line, trimmed),
+    so the secret itself never appears on the command line.  An unset or
+    empty variable, or an unreadable or empty file, is an input error naming
+    the flag, never an empty secret.
+    """
+    given = [f for f, v in ((flag, value), (f"{flag}-env", env), (f"{flag}-file", file)) if v]
+    if len(given) > 1:
+        raise InputError(f"give one of {', '.join(given)}")
+    if value:
+        return value
+    if env:
+        got = os.environ.get(env)
+        if got is None:
+            raise InputError(f"{flag}-env: environment variable {env} is not set")
+        if not got.strip():
+            raise InputError(f"{flag}-env: environment variable {env} is empty")
+        return got.strip()
+    if file:
+        lines = read_input(file, what=f"{flag}-file", max_bytes=1024 * 1024).decode("utf-8", "replace")
+        first = lines.strip().splitlines()[0].strip() if lines.strip() else ""
+        if not first:
+            raise InputError(f"{flag}-file: {file} is empty")
+        return first
+    if required:
+        raise InputError(f"give {flag}-env VAR or {flag}-file PATH (or {flag})")
+    return None
+
+
 def split_csv(values: Sequence[str] | str | None) -> list[str]:
     """``--sign Body,Timestamp --sign To`` → ``["Body", "Timestamp", "To"]``."""
     if values is None:

@@ -39,6 +39,10 @@
     port = 443
     side = "soap"
 
+``${VAR}`` and ``${VAR:-default}`` in any string value are read from the
+environment when the file is loaded (an unset variable without a default
+is an error).
+
 Secrets (tokens, client secrets, header values) are accepted only *by
 reference* — ``env:VAR`` or ``file:PATH`` — so the targets file can be
 committed and no report ever contains the secret itself: reports print the
@@ -48,6 +52,7 @@ reference, never the value.  An inline secret is refused with exit 2.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import tomllib
 from collections.abc import Mapping
@@ -319,8 +324,46 @@ def load_targets(path: str | Path) -> Targets:
     return targets_from_mapping(data, base=p.resolve().parent, source=str(p.resolve()))
 
 
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_vars(value: Any, where: str = "") -> Any:
+    """Expand ``${VAR}`` and ``${VAR:-default}`` in every string of a parsed
+    targets file (tables and lists walked), from the environment.
+
+    Why: one committed file can point at different places without editing
+    it — ``samples/apisec.toml`` names the example hosts by default and the
+    live services of ``apisec demo --serve`` once its ``serve.env`` is
+    sourced.  A variable that is unset and has no default is a ConfigError
+    (exit 2), never an empty string.  Secrets still go through ``env:VAR`` /
+    ``file:PATH`` references: an expanded value that is not one is refused
+    like any inline secret.
+    """
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            got = os.environ.get(m.group(1))
+            if got is None or (got == "" and m.group(2) is not None):
+                if m.group(2) is None:
+                    raise ConfigError(
+                        f"{where or 'targets file'}: environment variable {m.group(1)} is not set"
+                    )
+                return m.group(2)
+            return got
+
+        return _VAR.sub(sub, value)
+    if isinstance(value, Mapping):
+        return {k: expand_vars(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_vars(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
 def targets_from_mapping(data: Mapping[str, Any], *, base: Path, source: str | None = None) -> Targets:
-    """Build :class:`Targets` from the parsed file (shared by TOML and YAML)."""
+    """Build :class:`Targets` from the parsed file (shared by TOML and YAML);
+    ``${VAR}`` / ``${VAR:-default}`` in its strings are expanded first
+    (:func:`expand_vars`)."""
+    data = expand_vars(data)
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise ConfigError(

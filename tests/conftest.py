@@ -66,3 +66,12 @@ def run_apisec(
 def apisec():
     """``apisec(*args)`` → CliResult from a real subprocess."""
     return run_apisec
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory):
+    """``apisec demo --serve`` running for the session (docs examples run against it)."""
+    from tests.served import serve
+
+    with serve(tmp_path_factory.mktemp("served") / "apisec-serve") as s:
+        yield s

@@ -23,7 +23,10 @@ from compare.cliutil import (
     atomic_write,
     emit_findings,
     exit_with,
+    merge_alias,
     read_input,
+    read_secret,
+    wrote,
 )
 from compare.findings import Finding, dumps
 from wssec.checks.fetch import is_url
@@ -62,12 +65,13 @@ def check_command(
     cert: Path | None = typer.Option(
         None, "--cert", metavar="CERT.pem", help="With --url: the client's certificate."
     ),
-    trust: Path | None = typer.Option(
+    ca_file: Path | None = typer.Option(
         None,
-        "--trust",
-        metavar="CA.pem",
-        help="With --url: CA certificate(s) for the service's TLS certificate.",
+        "--ca-file",
+        metavar="PEM",
+        help="With --url: CA bundle that verifies the service's TLS certificate.",
     ),
+    trust: Path | None = typer.Option(None, "--trust", hidden=True, help="Old name of --ca-file."),
     encrypt_cert: Path | None = typer.Option(
         None,
         "--encrypt-cert",
@@ -87,6 +91,12 @@ def check_command(
         metavar="FILE",
         help="With --username: file holding the password (or set APISEC_SOAP_PASSWORD); never a flag value.",
     ),
+    password_env: str | None = typer.Option(
+        None,
+        "--password-env",
+        metavar="VAR",
+        help="With --username: environment variable holding the password.",
+    ),
     timeout: float = typer.Option(
         10.0, "--timeout", min=0.5, max=120.0, help="Per-request timeout, seconds."
     ),
@@ -104,6 +114,7 @@ def check_command(
     Exit 0 when nothing fails at or above --fail-on, 1 when something does,
     2 when the input cannot be used.
     """
+    trust = merge_alias(ca_file, trust, "--ca-file", "--trust")
     if not (wsdl or message or url):
         raise InputError("give --wsdl FILE|URL, --message FILE or --url URL (with --sample, --key, --cert)")
     url_only = {"--sample": sample, "--key": key, "--cert": cert}
@@ -115,6 +126,7 @@ def check_command(
                 "--encrypt-cert": encrypt_cert,
                 "--username": username,
                 "--password-file": password_file,
+                "--password-env": password_env,
             }.items()
             if v
         ]
@@ -126,7 +138,7 @@ def check_command(
             raise InputError(f"--url needs {', '.join(missing)}")
         if not is_url(url):
             raise InputError(f"--url must be an http(s) URL: {url}")
-    for what, path in (("trust", trust), ("encrypt-cert", encrypt_cert)):
+    for what, path in (("ca-file", trust), ("encrypt-cert", encrypt_cert)):
         if path is not None and not path.is_file():
             raise InputError(f"{what} file not found: {path}")
 
@@ -153,14 +165,16 @@ def check_command(
         if username is not None:
             import os
 
-            if password_file is not None:
-                password = read_input(password_file, what="password file").decode("utf-8").strip()
+            if password_file is not None or password_env is not None:
+                password = read_secret("--password", env=password_env, file=password_file)
             else:
                 password = os.environ.get("APISEC_SOAP_PASSWORD")
             if not password:
-                raise InputError("--username needs --password-file FILE or APISEC_SOAP_PASSWORD")
-        elif password_file is not None:
-            raise InputError("--password-file needs --username")
+                raise InputError(
+                    "--username needs --password-env VAR, --password-file FILE or APISEC_SOAP_PASSWORD"
+                )
+        elif password_file is not None or password_env is not None:
+            raise InputError("--password-env/--password-file need --username")
         sample_bytes = read_input(sample, what="sample request")
         key_obj = load_private_key(read_input(key, what="key"))
         certs = load_certificates(read_input(cert, what="certificate"))
@@ -182,6 +196,7 @@ def check_command(
         targets.append(url)
     if output:
         atomic_write(output, dumps(findings, targets) + "\n")
+        wrote(output, "JSON findings")
     code = emit_findings(findings, fmt, targets=targets, fail_on=fail_on, title="apisec soap check")
     exit_with(code)
 
@@ -192,9 +207,10 @@ def policy_command(
         ..., metavar="WSDL|POLICY|URL", help="A WSDL (file or URL) or a wsp:Policy file."
     ),
     operation: str | None = typer.Option(None, "--operation", help="Only this WSDL operation."),
-    trust: Path | None = typer.Option(
-        None, "--trust", metavar="CA.pem", help="CA certificate(s) for an https WSDL URL."
+    ca_file: Path | None = typer.Option(
+        None, "--ca-file", metavar="PEM", help="CA bundle for an https WSDL URL."
     ),
+    trust: Path | None = typer.Option(None, "--trust", hidden=True, help="Old name of --ca-file."),
 ) -> None:
     """Show a WS-SecurityPolicy as data, with the Signer/Encryptor/Verifier settings that satisfy it (JSON).
 
@@ -207,8 +223,9 @@ def policy_command(
     from wssec.policy import WSDL11_NS, parse_policy_alternatives, parse_wsdl_policy
     from wssec.safexml import parse_xml
 
+    trust = merge_alias(ca_file, trust, "--ca-file", "--trust")
     if trust is not None and not trust.is_file():
-        raise InputError(f"trust file not found: {trust}")
+        raise InputError(f"CA file not found: {trust}")
     if not is_url(source) and not Path(source).is_file():
         raise InputError(f"file not found: {source}")
     data = load_wsdl(source, verify=str(trust) if trust else True)

@@ -12,7 +12,16 @@ from enum import StrEnum
 
 import typer
 
-from compare.cliutil import InputError, atomic_write, print_json, read_input, split_csv
+from compare.cliutil import (
+    InputError,
+    OutputFormat,
+    atomic_write,
+    print_json,
+    read_input,
+    read_secret,
+    split_csv,
+    wrote,
+)
 from wssec.cli import app
 from wssec.encryption import KEY_IDENTIFIERS, Decryptor, Encryptor
 from wssec.safexml import parse_xml, serialize
@@ -112,6 +121,21 @@ def encrypt_command(
     except ValueError as exc:
         raise InputError(str(exc)) from None
     atomic_write(output, out)
+    wrote(output, f"encrypted {', '.join(parts)} for {encryptor_subject(recipient)}")
+
+
+def encryptor_subject(path: str) -> str:
+    """The recipient certificate's subject CN, for the one 'wrote' line."""
+    from cryptography.x509.oid import NameOID
+
+    from wssec.keys import load_certificate
+
+    try:
+        cert = load_certificate(path)
+        cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(cns[0].value) if cns else cert.subject.rfc4514_string()
+    except Exception:  # noqa: BLE001 - only cosmetic: the file was already used to encrypt
+        return str(path)
 
 
 @app.command("decrypt")
@@ -133,6 +157,12 @@ def decrypt_command(
     password: str | None = typer.Option(
         None, "--key-password", envvar="APISEC_KEY_PASSWORD", help="Password of an encrypted key file."
     ),
+    password_env: str | None = typer.Option(
+        None, "--key-password-env", help="Read the key password from this environment variable."
+    ),
+    password_file: str | None = typer.Option(
+        None, "--key-password-file", help="Read the key password from this file (first line)."
+    ),
     allow_rsa15: bool = typer.Option(
         False,
         "--allow-rsa15",
@@ -141,7 +171,10 @@ def decrypt_command(
     actor: str | None = typer.Option(
         None, "--actor", help="Security header actor/role (default: ultimate receiver)."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print what was decrypted as JSON on stdout."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.text, "--format", help="What was decrypted: text lines on stderr, or json on stdout."
+    ),
+    json_out: bool = typer.Option(False, "--json", hidden=True, help="Old name of --format json."),
 ) -> None:
     """Decrypt a WS-Security encrypted SOAP message.
 
@@ -151,13 +184,16 @@ def decrypt_command(
     --decrypt-key' to decrypt and verify in one pass.
     """
     _enable_debug_log(ctx)
+    json_out = json_out or fmt is OutputFormat.json
     if json_out and output == "-":
-        raise InputError("--json prints to stdout; write the message to a file with -o")
+        raise InputError("--format json prints to stdout; write the message to a file with -o")
+    password = read_secret("--key-password", value=password, env=password_env, file=password_file)
     decryptor = Decryptor(key=key, cert=cert, allow_rsa15=allow_rsa15, password=password, actor=actor)
     data = read_input(input, what="SOAP message")
     root = parse_xml(data, what="SOAP message")
     parts = decryptor.decrypt_tree(root)
     atomic_write(output, serialize(root))
+    wrote(output, f"decrypted {', '.join(p.name for p in parts)}")
     summary = [
         {"name": p.name, "kind": p.kind, "algorithm": p.algorithm, "key_transport": p.key_transport}
         for p in parts

@@ -22,10 +22,13 @@ from compare.cliutil import (
     InputError,
     OutputFormat,
     atomic_write,
+    merge_alias,
     name_flags,
     print_json,
     print_refusal,
     read_input,
+    read_secret,
+    wrote,
 )
 from wssec.cli import app
 from wssec.errors import WssecError
@@ -138,6 +141,12 @@ def issue_command(
     key_password: str | None = typer.Option(
         None, "--key-password", envvar="APISEC_KEY_PASSWORD", help="Password of an encrypted key."
     ),
+    key_password_env: str | None = typer.Option(
+        None, "--key-password-env", help="Read the key password from this environment variable."
+    ),
+    key_password_file: str | None = typer.Option(
+        None, "--key-password-file", help="Read the key password from this file (first line)."
+    ),
 ) -> None:
     """Issue a signed SAML assertion (enveloped exc-c14n rsa-sha256 signature)."""
     if confirmation is Confirmation.holder_of_key and not confirmation_cert:
@@ -146,6 +155,9 @@ def issue_command(
         raise InputError("--confirmation-cert only applies to --confirmation holder-of-key")
     if response and saml_version is SamlVersion.v1:
         raise InputError("--response is SAML 2.0 only")
+    key_password = read_secret(
+        "--key-password", value=key_password, env=key_password_env, file=key_password_file
+    )
     idp = Issuer(
         key=key, cert=cert, issuer=issuer, key_password=key_password, saml_version=saml_version.value
     )
@@ -167,6 +179,8 @@ def issue_command(
     else:
         data = idp.issue(subject, in_response_to=in_response_to, **options)
     atomic_write(output, data)
+    kind = "signed samlp:Response" if response else f"signed SAML {saml_version.value} assertion"
+    wrote(output, f"{kind} for {subject}")
 
 
 @saml_app.command("verify")
@@ -266,7 +280,12 @@ def verify_command(
 @saml_app.command("xsw")
 def xsw_command(
     file: str = typer.Argument(..., metavar="RESPONSE", help="A signed SAML 2.0 samlp:Response."),
-    output_dir: str = typer.Option(..., "-o", "--output-dir", help="Folder for XSW1.xml ... XSW8.xml."),
+    output_dir: str | None = typer.Option(
+        None, "-o", "--output", metavar="DIR", help="Folder for XSW1.xml ... XSW8.xml.", show_default=False
+    ),
+    old_output_dir: str | None = typer.Option(
+        None, "--output-dir", hidden=True, help="Old name of --output."
+    ),
     evil_subject: str = typer.Option("attacker", "--evil-subject", help="NameID the attack injects."),
 ) -> None:
     """Write the XSW1-XSW8 signature-wrapping variants of a signed Response (to test a relying party).
@@ -274,6 +293,9 @@ def xsw_command(
     XSW1/XSW2 need a signed Response, XSW3-XSW8 a signed Assertion; variants
     that do not apply to the input are skipped with a note.
     """
+    output_dir = merge_alias(output_dir, old_output_dir, "--output", "--output-dir")
+    if not output_dir:
+        raise InputError("give -o/--output DIR (the folder for XSW1.xml ... XSW8.xml)")
     data = read_input(file, what="SAML Response")
     folder = Path(output_dir)
     if not folder.is_dir():
@@ -291,4 +313,4 @@ def xsw_command(
         raise InputError("no XSW variant applies: the Response and its assertion are both unsigned")
     for name, attack in attacks.items():
         atomic_write(folder / f"{name}.xml", attack)
-        print(f"{name}: {folder / f'{name}.xml'}")
+        wrote(folder / f"{name}.xml", f"{name} signature-wrapping variant")

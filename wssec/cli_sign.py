@@ -9,7 +9,6 @@ atomically, so a failure never leaves a half-signed message behind.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from enum import StrEnum
 
 import typer
@@ -23,7 +22,9 @@ from compare.cliutil import (
     print_json,
     print_refusal,
     read_input,
+    read_secret,
     split_csv,
+    wrote,
 )
 from wssec.cli import app
 from wssec.dsig import SIGNATURE_ALGORITHMS
@@ -75,6 +76,12 @@ def sign_cmd(
     key_password: str | None = typer.Option(
         None, "--key-password", envvar="APISEC_KEY_PASSWORD", help="Password of an encrypted key / PKCS#12."
     ),
+    key_password_env: str | None = typer.Option(
+        None, "--key-password-env", help="Read the key password from this environment variable."
+    ),
+    key_password_file: str | None = typer.Option(
+        None, "--key-password-file", help="Read the key password from this file (first line)."
+    ),
     timestamp: int = typer.Option(
         300, "--timestamp", min=0, help="Lifetime of the wsu:Timestamp in seconds (0: no Timestamp)."
     ),
@@ -83,7 +90,13 @@ def sign_cmd(
         None,
         "--password",
         envvar="APISEC_WSSE_PASSWORD",
-        help="UsernameToken password (or $APISEC_WSSE_PASSWORD).",
+        help="UsernameToken password (or $APISEC_WSSE_PASSWORD); prefer --password-env/--password-file.",
+    ),
+    password_env: str | None = typer.Option(
+        None, "--password-env", help="Read the UsernameToken password from this environment variable."
+    ),
+    password_file: str | None = typer.Option(
+        None, "--password-file", help="Read the UsernameToken password from this file (first line)."
     ),
     password_type: PasswordType = typer.Option(
         PasswordType.digest, "--password-type", help="digest (SHA-1 of nonce+created+password) or text."
@@ -113,6 +126,10 @@ def sign_cmd(
     from wssec.signer import Signer
 
     data = read_input(input, what="SOAP message")
+    password = read_secret("--password", value=password, env=password_env, file=password_file)
+    key_password = read_secret(
+        "--key-password", value=key_password, env=key_password_env, file=key_password_file
+    )
     if (username is None) != (password is None):
         raise InputError("--username and --password go together")
     saml_bytes = read_input(saml, what="SAML assertion") if saml else None
@@ -136,8 +153,7 @@ def sign_cmd(
         raise InputError(str(exc)) from None
     signed = signer.sign(data)
     atomic_write(output, signed)
-    if output != "-":
-        print(f"signed {', '.join(split_csv(sign))} -> {output}", file=sys.stderr)
+    wrote(output, f"signed {', '.join(split_csv(sign))}")
 
 
 # The Verifier's parameter names, as this command spells them (errors name flags).
@@ -169,7 +185,10 @@ def verify_cmd(
     users: str | None = typer.Option(
         None, "--users", help="user:password file; a valid UsernameToken is then required."
     ),
-    max_skew: float = typer.Option(300, "--max-skew", min=0, help="Clock skew tolerated, seconds."),
+    max_skew: float = typer.Option(300, "--clock-skew", min=0, help="Clock skew tolerated, seconds."),
+    old_max_skew: float | None = typer.Option(
+        None, "--max-skew", min=0, hidden=True, help="Old name of --clock-skew."
+    ),
     max_age: float = typer.Option(
         300, "--max-age", min=1, help="Oldest acceptable Timestamp/UsernameToken Created, seconds."
     ),
@@ -204,6 +223,8 @@ def verify_cmd(
     if not trust:
         raise InputError("--trust is required (the CA or pinned certificate signers must chain to)")
     when = _parse_at(at)
+    if old_max_skew is not None:
+        max_skew = old_max_skew
     for path in [
         *trust,
         *certs,

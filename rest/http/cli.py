@@ -14,6 +14,7 @@ from compare.cliutil import (
     InputError,
     OutputFormat,
     emit_findings,
+    read_secret,
 )
 from compare.findings import Finding
 from rest.cli import app
@@ -32,8 +33,15 @@ def check_command(
         None,
         "--token",
         envvar="APISEC_TOKEN",
-        help="Bearer token sent as 'Authorization: Bearer …' (or set APISEC_TOKEN; never printed).",
+        help="Bearer token sent as 'Authorization: Bearer …' (or set APISEC_TOKEN; never printed). "
+        "Prefer --token-env or --token-file: a value on argv shows in ps.",
         show_default=False,
+    ),
+    token_env: str | None = typer.Option(
+        None, "--token-env", metavar="VAR", help="Read the bearer token from this environment variable."
+    ),
+    token_file: Path | None = typer.Option(
+        None, "--token-file", metavar="FILE", help="Read the bearer token from this file (first line)."
     ),
     header: list[str] = typer.Option(
         [],
@@ -90,6 +98,7 @@ def check_command(
     Exit codes: 0 ok, 1 a check failed at or above --fail-on, 2 input error
     (unreachable host, bad spec, bad roles file, baseline not 2xx).
     """
+    token = read_secret("--token", value=token, env=token_env, file=token_file)
     if url is None and openapi is None:
         raise InputError("give a URL to probe, or --openapi SPEC for the static audit (see --help)")
     if url is None and (roles or token or header):

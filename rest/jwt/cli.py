@@ -9,7 +9,6 @@ failed check, 2 input error).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 
 import typer
@@ -25,6 +24,7 @@ from compare.cliutil import (
     print_json,
     print_refusal,
     read_input,
+    read_secret,
     split_csv,
 )
 from rest.cli import app as rest_app
@@ -67,15 +67,6 @@ def _parse_at(value: str | None) -> float | None:
     return when.timestamp()
 
 
-def _secret_from_env(var: str) -> bytes:
-    value = os.environ.get(var)
-    if value is None:
-        raise InputError(f"environment variable {var} is not set")
-    if not value:
-        raise InputError(f"environment variable {var} is empty")
-    return value.encode("utf-8")
-
-
 @app.command("verify")
 def verify_cmd(
     token: str = typer.Argument(..., help="The JWT, '-' to read it from stdin, or @FILE."),
@@ -83,6 +74,9 @@ def verify_cmd(
     jwks: str | None = typer.Option(None, "--jwks", help="JWKS URL (https) or local JWKS file."),
     secret_env: str | None = typer.Option(
         None, "--secret-env", help="Name of the environment variable holding the HMAC secret (never on argv)."
+    ),
+    secret_file: str | None = typer.Option(
+        None, "--secret-file", help="File holding the HMAC secret (first line)."
     ),
     algorithm: list[str] | None = typer.Option(
         None,
@@ -95,7 +89,12 @@ def verify_cmd(
     at: str | None = typer.Option(
         None, "--at", help="Validate as of UNIX seconds or ISO 8601 (naive = UTC)."
     ),
-    leeway: float = typer.Option(0, "--leeway", help="Clock skew allowed for exp/nbf/iat, seconds."),
+    leeway: float = typer.Option(
+        0, "--clock-skew", min=0, help="Clock skew allowed for exp/nbf/iat, seconds."
+    ),
+    old_leeway: float | None = typer.Option(
+        None, "--leeway", min=0, hidden=True, help="Old name of --clock-skew."
+    ),
     max_age: float | None = typer.Option(
         None, "--max-age", help="Refuse tokens whose iat is older, seconds."
     ),
@@ -107,9 +106,11 @@ def verify_cmd(
     from rest.jwt.keys import key_from_pem
     from rest.jwt.validator import Validator
 
-    sources = [s for s in (public_key, jwks, secret_env) if s]
+    if old_leeway is not None:
+        leeway = old_leeway
+    sources = [s for s in (public_key, jwks, secret_env, secret_file) if s]
     if len(sources) != 1:
-        raise InputError("give exactly one of --public-key, --jwks, --secret-env")
+        raise InputError("give exactly one of --public-key, --jwks, --secret-env, --secret-file")
     kwargs: dict = {}
     default_algs: tuple[str, ...] = ("RS256",)
     if public_key:
@@ -128,8 +129,9 @@ def verify_cmd(
             elif all(k.kind.startswith("EC") for k in src.keys):
                 default_algs = tuple(sorted({a for k in src.keys for a in k.algorithms()}))
     else:
-        assert secret_env
-        kwargs["keys"] = _secret_from_env(secret_env)
+        secret = read_secret("--secret", env=secret_env, file=secret_file, required=True)
+        assert secret is not None
+        kwargs["keys"] = secret.encode("utf-8")
         default_algs = ("HS256",)
     algs = tuple(algorithm) if algorithm else default_algs
     when = _parse_at(at)
@@ -195,7 +197,12 @@ def probe_cmd(
     token: str | None = typer.Option(
         None, "--token", help="A VALID token the API accepts ('-' stdin, @FILE)."
     ),
-    token_env: str | None = typer.Option(None, "--token-env", help="Read the valid token from this env var."),
+    token_env: str | None = typer.Option(
+        None, "--token-env", metavar="VAR", help="Read the valid token from this environment variable."
+    ),
+    token_file: str | None = typer.Option(
+        None, "--token-file", metavar="FILE", help="Read the valid token from this file (first line)."
+    ),
     public_key: list[str] | None = typer.Option(
         None,
         "--public-key",
@@ -221,9 +228,10 @@ def probe_cmd(
     valid token fails its check.  Exit 1 when a check fails at/above --fail-on."""
     from rest.jwt.probe import probe
 
-    if bool(token) == bool(token_env):
-        raise InputError("give exactly one of --token or --token-env")
-    tok = _token_arg(token) if token else _secret_from_env(str(token_env)).decode()
+    tok = read_secret(
+        "--token", value=_token_arg(token) if token else None, env=token_env, file=token_file, required=True
+    )
+    assert tok is not None
     pub = [read_input(p, what="public key") for p in public_key] if public_key else None
     priv = read_input(signing_key, what="signing key") if signing_key else None
     words = (

@@ -14,6 +14,7 @@ from compare.cliutil import (
     OutputFormat,
     emit_findings,
     exit_with,
+    read_secret,
 )
 from rest.cli import app
 
@@ -30,6 +31,9 @@ def oauth_cmd(
     client_secret_env: str | None = typer.Option(
         None, "--client-secret-env", help="Environment variable holding that client's secret (never on argv)."
     ),
+    client_secret_file: str | None = typer.Option(
+        None, "--client-secret-file", help="File holding that client's secret (first line)."
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
@@ -39,13 +43,9 @@ def oauth_cmd(
     connection errors."""
     from rest.oauth import check
 
-    if bool(client_id) != bool(client_secret_env):
-        raise InputError("--client-id and --client-secret-env go together")
-    secret = None
-    if client_secret_env:
-        secret = os.environ.get(client_secret_env)
-        if not secret:
-            raise InputError(f"environment variable {client_secret_env} is not set or empty")
+    if bool(client_id) != bool(client_secret_env or client_secret_file):
+        raise InputError("--client-id and --client-secret-env (or --client-secret-file) go together")
+    secret = read_secret("--client-secret", env=client_secret_env, file=client_secret_file)
     if ca_file and not os.path.isfile(ca_file):
         raise InputError(f"CA file not found: {ca_file}")
     findings = check(issuer_url, ca_file=ca_file, client_id=client_id, client_secret=secret)

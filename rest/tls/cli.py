@@ -11,7 +11,15 @@ from pathlib import Path
 
 import typer
 
-from compare.cliutil import FAIL_ON_OPTION, FORMAT_OPTION, FailOn, OutputFormat, atomic_write, emit_findings
+from compare.cliutil import (
+    FAIL_ON_OPTION,
+    FORMAT_OPTION,
+    FailOn,
+    OutputFormat,
+    atomic_write,
+    emit_findings,
+    wrote,
+)
 from compare.findings import dumps
 from rest.cli import app
 from rest.errors import BadInput
@@ -82,6 +90,7 @@ def tls_command(
     }
     if output:
         atomic_write(output, dumps(findings, labels, **extra) + "\n")
+        wrote(output, "JSON findings")
     code = emit_findings(
         findings, fmt, targets=labels, fail_on=fail_on, title=f"TLS against {prof.describe()}", extra=extra
     )

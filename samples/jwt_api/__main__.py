@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from apisec_samples import cli_description
 from apisec_samples.jwt_api import ROUTES, serve
 
 
@@ -25,7 +26,9 @@ def _private(path: Path, data: bytes) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m apisec_samples.jwt_api", description=__doc__.splitlines()[2])
+    ap = argparse.ArgumentParser(
+        prog="python -m apisec_samples.jwt_api", description=cli_description(__doc__)
+    )
     ap.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
     args = ap.parse_args(argv)
     handle = serve(port=args.port)

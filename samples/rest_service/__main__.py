@@ -1,10 +1,12 @@
-"""Run the sample REST service by hand::
+"""Starts the sample REST service (secure or legacy) on 127.0.0.1, prints
+the URL, the CA file that verifies it and ``export`` lines for the sample
+users' tokens (sample keys, generated now, valid 15 minutes), then serves
+until Ctrl-C.  For all six sample services with one PKI, use
+``apisec demo --serve``.
+
+Usage::
 
     python -m apisec_samples.rest_service legacy [--port 8443] [--plain]
-
-Prints the URL, the CA file that verifies it and ``export`` lines for the
-sample users' tokens (sample keys, generated now, valid 15 minutes), then
-serves until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ import argparse
 import signal
 import time
 
+from apisec_samples import cli_description
+
 from .config import CONFIGS
 from .server import serve
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m apisec_samples.rest_service")
+    parser = argparse.ArgumentParser(
+        prog="python -m apisec_samples.rest_service", description=cli_description(__doc__)
+    )
     parser.add_argument("config", choices=sorted(CONFIGS), help="which configuration to run")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: ephemeral)")
     parser.add_argument("--plain", action="store_true", help="serve cleartext HTTP instead of HTTPS")
@@ -31,7 +37,7 @@ def main() -> None:
     for name, value in svc.role_env().items():
         print(f"export {name}={value}")
     print(
-        f"try: apisec rest check {svc.url}/api/orders --token $ALICE_TOKEN"
+        f"try: apisec rest check {svc.url}/api/orders --token-env ALICE_TOKEN"
         + (f" --ca-file {svc.ca_file}" if svc.ca_file else "")
     )
     try:

@@ -13,12 +13,13 @@ import signal
 import sys
 import time
 
+from apisec_samples import cli_description
 from apisec_samples.soap_service import CONFIGS, serve
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m apisec_samples.soap_service", description=__doc__.splitlines()[2]
+        prog="python -m apisec_samples.soap_service", description=cli_description(__doc__)
     )
     ap.add_argument("config", nargs="?", default="secure", choices=CONFIGS)
     ap.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")

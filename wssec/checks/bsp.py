@@ -615,11 +615,20 @@ assert set(RULES) == set(BSP_RULE_IDS), "every catalogued BSP rule has an implem
 
 
 def check_message(
-    data: bytes, target: str = "message", *, rules: Iterable[str] | None = None
+    data: bytes,
+    target: str = "message",
+    *,
+    rules: Iterable[str] | None = None,
+    require_security: bool = True,
 ) -> list[Finding]:
     """Judge one captured SOAP message against the WS-I BSP 1.1 rules, and
     (in a full run, without ``rules``) against apisec's strict transform
     profile (``wssec.strict-transforms``).
+
+    A message with no wsse:Security header fails ``wssec.no-security-header``
+    (high): every rule would skip and the message would read as clean.
+    ``require_security=False`` is for an unsigned *template* (the sample
+    request the live probes sign): that check is then skipped.
 
     Raises :class:`wssec.errors.MalformedMessage` (exit 2) when the bytes
     are not a processable SOAP envelope (not XML, a DOCTYPE, no Body…):
@@ -635,6 +644,10 @@ def check_message(
     # skip, and a message with no security at all must not read as clean.
     if msg.securities:
         out.append(finding("wssec.no-security-header", Status.PASS, target, "wsse:Security header present"))
+    elif not require_security:
+        out.append(
+            finding("wssec.no-security-header", Status.SKIP, target, "unsigned template: the probes sign it")
+        )
     else:
         out.append(
             finding(
