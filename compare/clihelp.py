@@ -23,7 +23,10 @@ _BY_NAME: tuple[tuple[str, str], ...] = (
         "PEM",
     ),
     (r"(^|_)key$", "PEM"),
-    (r"(_file|_dir)$|^(wordlist|users|roles|openapi|config|sample|message|saml|input|file)$", "FILE"),
+    (
+        r"(_file|_dir)$|^(wordlist|users|roles|openapi|config|sample|message|saml|input|file|baseline|postman|flow_file)$",
+        "FILE",
+    ),
     (r"^(output|output_dir|out)$", "PATH"),
     (r"(skew|leeway|timeout|max_age|lifetime|timestamp|ttl)$", "SECONDS"),
     (r"^at$", "TIME"),

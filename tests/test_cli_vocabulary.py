@@ -23,7 +23,8 @@ COMMANDS = (
     "", "soap", "soap sign", "soap verify", "soap encrypt", "soap decrypt", "soap saml", "soap saml issue",
     "soap saml verify", "soap saml xsw", "soap check", "soap policy", "rest", "rest tls", "rest jwt",
     "rest jwt verify", "rest jwt inspect", "rest jwt probe", "rest oauth", "rest check", "compare",
-    "compare run", "demo",
+    "compare run", "demo", "checks", "checks list", "flow", "flow generate", "flow preview", "flow run",
+    "flow export",
 )  # fmt: skip
 HIDDEN = ("--max-skew", "--leeway", "--output-dir", "--json")
 PYTHON_TYPES = re.compile(r"<(str|bool|int|float|path|list\[[^>]*\]|float range|int range)>")
