@@ -14,8 +14,10 @@ import threading
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
+from wssec import trust as trust_mod
 from wssec import verifier as verifier_mod
 from wssec.trust import TrustStore
+from wssec.xmldsig import keyinfo as keyinfo_mod
 
 BST = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
@@ -80,7 +82,7 @@ def test_chain_public_key_and_token_caches_answer_for_the_right_certificate(pki)
             if certs[0] != ident.cert:
                 problems.append(f"token of {ident.name} parsed as {certs[0].subject}")
             if i % 20 == 0:  # the caches are bounded: clear them under the others' feet
-                verifier_mod._PUBLIC_KEYS.clear()
-                verifier_mod._BST_CACHE.clear()
+                trust_mod._PUBLIC_KEYS.clear()  # the key cache lives in wssec.trust (shared with SAML)
+                keyinfo_mod._BST_CACHE.clear()  # the token cache moved with KeyInfo resolution
 
     assert _race(work) == []
