@@ -36,6 +36,8 @@ class RunningServer:
         self._server.should_exit = True
         self._server.force_exit = True
         self._thread.join(timeout=10)
+        for cleanup in self.extra.pop("on_stop", []):  # e.g. a temp folder holding a secret
+            cleanup()
 
     def __enter__(self) -> RunningServer:
         return self

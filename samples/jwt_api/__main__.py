@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -31,31 +32,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
     args = ap.parse_args(argv)
-    handle = serve(port=args.port)
-    api = handle.extra["api"]
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up like Ctrl-C
     work = Path(tempfile.mkdtemp(prefix="apisec-jwt-api-"))
-    (work / "public.pem").write_bytes(api.public_pem)
-    _private(work / "signing.pem", api.private_pem)
-    for route in ROUTES:
-        _private(work / (route.strip("/").replace("/", "_") + ".token"), api.token_for(route).encode())
-    print(f"flawed JWT API: {handle.url}  (keys and tokens in {work})")
-    for route in ROUTES:
-        print(f"  {handle.url}{route}")
-    print(f"try: apisec rest jwt probe {handle.url}/flaw/none-alg --token @{work}/flaw_none-alg.token "
-          f"--public-key {work}/public.pem --signing-key {work}/signing.pem")  # fmt: skip
-    sys.stdout.flush()
-
-    def _stop(*_a: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
+    handle = None
     try:
+        handle = serve(port=args.port)
+        api = handle.extra["api"]
+        (work / "public.pem").write_bytes(api.public_pem)
+        _private(work / "signing.pem", api.private_pem)
+        for route in ROUTES:
+            _private(work / (route.strip("/").replace("/", "_") + ".token"), api.token_for(route).encode())
+        print(f"flawed JWT API: {handle.url}  (keys and tokens in {work})")
+        for route in ROUTES:
+            print(f"  {handle.url}{route}")
+        print(f"try: apisec rest jwt probe {handle.url}/flaw/none-alg --token-file {work}/flaw_none-alg.token "
+              f"--public-key {work}/public.pem --signing-key {work}/signing.pem")  # fmt: skip
+        sys.stdout.flush()
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
-        handle.stop()
+        if handle is not None:
+            handle.stop()
+        shutil.rmtree(work, ignore_errors=True)  # the signing key and the tokens go too
     return 0
 
 

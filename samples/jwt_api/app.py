@@ -277,12 +277,21 @@ def serve(
 ) -> RunningServer:
     """Start the API; the handle's ``extra["api"]`` is the :class:`JwtApi`
     (mint tokens with ``handle.extra["api"].token_for(route)``)."""
+    import shutil
     import tempfile
 
     api = api or JwtApi()
+    made = None
     if api.kid_dir is None:
-        api.kid_dir = Path(tempfile.mkdtemp(prefix="apisec-jwt-api-kid-"))
+        made = api.kid_dir = Path(tempfile.mkdtemp(prefix="apisec-jwt-api-kid-"))
         (api.kid_dir / "default").write_bytes(api.kid_secret)
-    running = serve_asgi(api.asgi(), host, port, tls)
+    try:
+        running = serve_asgi(api.asgi(), host, port, tls)
+    except BaseException:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        raise
     running.extra["api"] = api
+    if made is not None:  # the kid secret does not outlive the server
+        running.extra["on_stop"] = [lambda: shutil.rmtree(made, ignore_errors=True)]
     return running

@@ -131,8 +131,9 @@ def test_serve_refuses_an_unusable_folder_before_starting(tmp_path) -> None:
     assert r.exit_code == 2 and "already holds pki" in r.stderr and "starting" not in r.stdout
     a_file = tmp_path / "file"
     a_file.write_text("x")
-    r = run_apisec("demo", "--serve", "-o", str(a_file))
-    assert r.exit_code == 2 and "not a folder" in r.stderr
+    for serve_flag in (("--serve",), ()):  # the report demo checks its folder first too
+        r = run_apisec("demo", *serve_flag, "-o", str(a_file))
+        assert r.exit_code == 2 and "not a folder" in r.stderr and "starting" not in r.stdout
     if os.geteuid() != 0:  # root writes anywhere
         ro = tmp_path / "ro"
         ro.mkdir()
@@ -141,12 +142,19 @@ def test_serve_refuses_an_unusable_folder_before_starting(tmp_path) -> None:
         assert r.exit_code == 2 and "not writable" in r.stderr and "starting" not in r.stdout
 
 
-def test_oauth_sample_leaves_no_secret_behind_on_sigterm() -> None:
+@pytest.mark.parametrize(
+    "argv,marker",
+    [
+        (("apisec_samples.oauth_server", "secure", "--tls"), "client secret in:"),
+        (("apisec_samples.jwt_api",), "keys and tokens in"),
+    ],
+)
+def test_samples_leave_no_secret_behind_on_sigterm(argv, marker) -> None:
     import signal
     import sys
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "apisec_samples.oauth_server", "secure", "--tls"],
+        [sys.executable, "-m", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -155,14 +163,26 @@ def test_oauth_sample_leaves_no_secret_behind_on_sigterm() -> None:
         secret = None
         assert proc.stdout is not None
         for line in proc.stdout:
-            if "client secret in:" in line:
-                secret = Path(line.rsplit("client secret in:", 1)[1].strip())
+            if marker in line:
+                secret = Path(line.rsplit(marker, 1)[1].strip().rstrip(")"))
             if line.startswith("try:"):
                 break
-        assert secret is not None and secret.is_file()
+        assert secret is not None and secret.exists()
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert not secret.exists() and not secret.parent.exists()
+    assert secret.exists() is False
+    folder = secret if marker == "keys and tokens in" else secret.parent
+    assert not folder.exists()
+
+
+def test_jwt_api_removes_its_kid_secret_on_stop() -> None:
+    from apisec_samples.jwt_api.app import serve as serve_jwt_api
+
+    handle = serve_jwt_api()
+    kid_dir = handle.extra["api"].kid_dir
+    assert (kid_dir / "default").is_file()
+    handle.stop()
+    assert not kid_dir.exists()
