@@ -79,3 +79,14 @@ def test_verifier_refuses_a_bst_certificate_with_an_unreadable_subject(pki) -> N
     bad = x509.load_der_x509_certificate(base64.b64decode(b"".join(certs[0].split())))
     with pytest.raises(UntrustedKey):
         TrustStore([pki.ca.cert]).validate(bad)
+
+
+def test_verifier_refuses_an_x509data_certificate_whose_key_cannot_be_read(pki) -> None:
+    # found by atheris (verifier target): a ds:X509Data certificate whose
+    # SubjectPublicKeyInfo does not decode made Verifier.verify raise
+    # cryptography's ValueError before authentication
+    from wssec import Verifier
+
+    data = (CRASHES / "verifier-x509data-bad-key.xml").read_bytes()
+    with pytest.raises(UntrustedKey):
+        Verifier(trust=[pki.ca.cert], replay_cache=None).verify(data)
