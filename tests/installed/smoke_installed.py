@@ -126,11 +126,29 @@ def test_command_tree_is_complete() -> None:
         assert expected in names
 
 
-@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "apisec")
-def test_help_of_every_command(path: tuple[str, ...]) -> None:
+@pytest.mark.parametrize("path", [p for p in COMMANDS if len(p) <= 1], ids=lambda p: " ".join(p) or "apisec")
+def test_console_script_help(path: tuple[str, ...]) -> None:
+    """The installed console script, in a subprocess, for the root and each top-level command."""
     result = apisec(*path, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout and not result.stderr.strip()
+
+
+@pytest.mark.parametrize("path", [p for p in COMMANDS if len(p) > 1], ids=" ".join)
+def test_help_of_every_subcommand(path: tuple[str, ...]) -> None:
+    """Every deeper command's --help renders, in-process through the same typer tree the
+    console script builds (a subprocess each would cost a second of imports per command)."""
+    from typer.testing import CliRunner
+
+    from compare import cli
+
+    module = {name: mod for name, mod, _ in cli._GROUPS}[path[0]]
+    mod = importlib.import_module(module)
+    load = getattr(mod, "load", None)
+    group = load(None) if load else mod.app
+    result = CliRunner().invoke(group, [*path[1:], "--help"], prog_name=f"apisec {path[0]}")
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and " ".join(path) in " ".join(result.output.split())
 
 
 # ------------------------------------------------------------------ TLS profiles
