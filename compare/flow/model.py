@@ -122,23 +122,9 @@ def dump_flow(flow: Mapping[str, Any], *, check: bool = True) -> str:
         "# Credentials are env:/file: references only; edit steps freely, then\n"
         "#   apisec flow preview THIS_FILE  |  apisec flow run THIS_FILE  |  apisec flow export THIS_FILE --postman C.json\n"
     )
-    return header + yaml.dump(clean, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    from compare.flow.yamlout import dump
 
-
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # libyaml when built
-    """Safe YAML without anchors/aliases (``&id001`` confuses people editing a flow)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _str(dumper: yaml.SafeDumper, data: str) -> Any:
-    """Multi-line strings (SOAP envelopes) as literal blocks people can read and edit."""
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _str)
+    return header + dump(clean)
 
 
 def steps(flow: Mapping[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
