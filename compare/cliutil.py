@@ -227,6 +227,7 @@ def _status_style(status: Status) -> str:
         Status.WARN: "yellow",
         Status.ERROR: "magenta",
         Status.SKIP: "dim",
+        Status.NA: "dim",
     }[status]
 
 

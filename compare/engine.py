@@ -327,20 +327,6 @@ def _load_document(loc: str, ca_file: Path | None) -> Any:
     return parse_document(data, name=loc)
 
 
-def _message_to_check(t: SoapTarget) -> bytes:
-    """The message the WS-I BSP checks judge.  With signing material the
-    sample is the *template* the live probes sign, so the checks judge it as
-    apisec's client sends it (signed, with a Timestamp); without, it is a
-    captured message, judged as it is."""
-    assert t.sample_request is not None
-    data = _read(t.sample_request)
-    if t.signing_key and t.signing_cert:
-        from wssec import sign
-
-        return sign(data, key=str(t.signing_key), cert=str(t.signing_cert), timestamp=300)
-    return data
-
-
 def wsdl_soap_address(wsdl: str) -> str | None:
     """The endpoint a WSDL names: a local file's soap:address/soap12:address,
     or for ``https://host/svc?wsdl`` the conventional ``https://host/svc``
@@ -424,7 +410,12 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 side,
                 Dimension.ENCRYPTION,
                 "wssec.checks:check_message",
-                lambda fn: fn(_message_to_check(t), target=str(sample_path)),
+                # with signing material the sample is the template the probes sign
+                lambda fn: fn(
+                    _read(sample_path),
+                    target=str(sample_path),
+                    require_security=not (t.signing_key and t.signing_cert),
+                ),
                 str(sample_path),
             )
         )

@@ -47,7 +47,13 @@ class Status(StrEnum):
     FAIL = "fail"
     WARN = "warn"
     ERROR = "error"  # the check could not run (unreachable host, bad input)
-    SKIP = "skip"  # not applicable to this target
+    SKIP = "skip"  # not run (not configured, or skipped on purpose)
+    NA = "n/a"  # does not apply: nothing of the kind to check (shown, never scored)
+
+
+EVIDENCE = (Status.PASS, Status.WARN, Status.FAIL)
+"""The statuses that say something about the target and are scored; ``n/a``,
+``skip`` and ``error`` are shown, never scored."""
 
 
 class Severity(StrEnum):
@@ -413,6 +419,7 @@ def dataclass_to_jsonable(obj: Any) -> Any:
 __all__ = [
     "CheckInfo",
     "Dimension",
+    "EVIDENCE",
     "FAIL_ON_CHOICES",
     "Finding",
     "REGISTRY",

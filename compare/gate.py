@@ -22,13 +22,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from compare.findings import Status, exceeds_threshold
+from compare.findings import EVIDENCE, Status, exceeds_threshold
 
 if TYPE_CHECKING:
     from compare.engine import Assessment, Result
-
-EVIDENCE = (Status.PASS, Status.FAIL, Status.WARN)
-"""Statuses that say something about the target (errors and skips do not)."""
 
 _NAMED = 6
 """How many incomplete checks the one-line gate sentence names before ``+N more``."""
@@ -187,4 +184,4 @@ def per_group(assessment: Assessment, fail_on: str | None = None) -> list[GateRe
     return [evaluate(assessment, fail_on, group=g) for g in groups]
 
 
-__all__ = ["EVIDENCE", "GateResult", "below_min_score", "evaluate", "incomplete_checks", "per_group"]
+__all__ = ["GateResult", "below_min_score", "evaluate", "incomplete_checks", "per_group"]

@@ -9,13 +9,21 @@ compared within their ``group`` (e.g. the demo's ``secure`` pair and its
 ``legacy`` pair), so a secure SOAP service is never averaged with a legacy
 one.
 
-Scoring, kept deliberately simple so a reader can redo it by hand: every
-``pass``/``fail``/``warn`` finding weighs by severity (critical 10, high 5,
-medium 3, low 1, info 0.5); a pass earns its weight, a warn half, a fail
-nothing; ``error`` and ``skip`` are not evidence either way and are counted
-separately.  Score = 100 × earned / total.  Strength: *weak* below 60 or
-with any critical failure, *strong* at 85 or more with no high or critical
-failure, *moderate* otherwise.
+Scoring, kept deliberately simple so a reader can redo it by hand (the rule
+with a worked example is in docs/compare.md):
+
+* evidence is a ``pass``, ``warn`` or ``fail`` finding; ``n/a`` (nothing of
+  the kind to check), ``skip`` (not run) and ``error`` (could not run) are
+  shown but never scored;
+* every piece of evidence weighs by severity (critical 10, high 5, medium 3,
+  low 1, info 0.5); a pass earns its weight, a warn half, a fail nothing;
+  score = round(100 × earned / total);
+* strength: *incomplete* (no score) when a check of the cell errored; *not
+  assessed* without evidence; *weak* below 60 or with a critical failure
+  (a failure needs no more evidence than itself); *too little evidence*
+  (no score) when fewer than :data:`MIN_CHECKS` distinct checks gave
+  evidence; *strong* at 85 or more with no high or critical failure;
+  *moderate* otherwise.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from compare.findings import Dimension, Finding, Severity, Side, Status
+from compare.findings import EVIDENCE, Dimension, Finding, Severity, Side, Status
 
 if TYPE_CHECKING:
     from compare.engine import Assessment
@@ -97,11 +105,20 @@ def score(findings: Iterable[Finding]) -> int | None:
     return round(100 * earned / total)
 
 
+MIN_CHECKS = 3
+"""Distinct checks that must give evidence before a cell is called moderate or
+strong: one passing check is not a verdict on a whole dimension."""
+
+NO_VERDICT = ("incomplete", "not assessed", "too little evidence")
+"""Strengths that carry no score."""
+
+
 def strength(findings: list[Finding], value: int | None) -> str:
     """``strong`` / ``moderate`` / ``weak`` from the score; ``incomplete`` when a
-    check of this cell could not run, ``not assessed`` without evidence.  A
-    cell with errors never gets a verdict (it could hide the failure that
-    the check which did not run would have found)."""
+    check of this cell could not run, ``not assessed`` without evidence,
+    ``too little evidence`` below :data:`MIN_CHECKS`.  A cell with errors
+    never gets a verdict (it could hide the failure that the check which did
+    not run would have found)."""
     if any(f.status is Status.ERROR for f in findings):
         return "incomplete"
     if value is None:
@@ -109,6 +126,8 @@ def strength(findings: list[Finding], value: int | None) -> str:
     fails = [f for f in findings if f.status is Status.FAIL]
     if value < 60 or any(f.severity is Severity.CRITICAL for f in fails):
         return "weak"
+    if len({f.check_id for f in findings if f.status in EVIDENCE}) < MIN_CHECKS:
+        return "too little evidence"
     if value >= 85 and not any(f.severity.rank >= Severity.HIGH.rank for f in fails):
         return "strong"
     return "moderate"
@@ -130,7 +149,7 @@ def judged(findings: list[Finding]) -> tuple[int | None, str]:
     """(score, strength) of a set of findings: no score when incomplete."""
     value = score(findings)
     verdict = strength(findings, value)
-    return (None if verdict == "incomplete" else value), verdict
+    return (None if verdict in NO_VERDICT else value), verdict
 
 
 def cell(side: Side, dimension: Dimension, findings: list[Finding], targets: list[str]) -> dict[str, Any]:
@@ -191,13 +210,17 @@ def verdict(dimension: Dimension, soap: dict[str, Any], rest: dict[str, Any]) ->
         fails = [x for x in c["failing"] if x["status"] == "fail"] or c["failing"]
         return f"{fails[0]['check_id']} ({fails[0]['severity']})" if fails else ""
 
-    if abs(s - r) < 10 and soap["strength"] == rest["strength"]:
+    if soap["strength"] == rest["strength"] == "weak" or (
+        abs(s - r) < 10 and soap["strength"] == rest["strength"]
+    ):
         tail = ""
         ws, wr = worst(soap), worst(rest)
         if ws and ws == wr:
             tail = f"; both fail {ws}"
         elif ws or wr:
             tail = "; open: " + ", ".join(f"{side} {w}" for side, w in (("SOAP", ws), ("REST", wr)) if w)
+        if soap["strength"] == "weak" and abs(s - r) >= 10:
+            return f"both weak (SOAP {s} / REST {r}){tail}"
         return f"on par, both {soap['strength']} (SOAP {s} / REST {r}){tail}"
     better, worse, wc = ("SOAP", "REST", rest) if s > r else ("REST", "SOAP", soap)
     if s == r:
@@ -269,6 +292,7 @@ def _overall(sides: dict[str, dict[str, Any]]) -> str:
 
 
 __all__ = [
+    "MIN_CHECKS",
     "in_row",
     "CORE_DIMENSIONS",
     "DIMENSIONS",

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from compare.engine import Assessment, Result
 
 SEVERITIES = tuple(Severity)  # critical … info
-STATUS_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.PASS: 3, Status.SKIP: 4}
+STATUS_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.PASS: 3, Status.NA: 4, Status.SKIP: 5}
 
 
 def sort_key(r: Result) -> tuple[int, int, str]:

@@ -55,7 +55,7 @@ h3 { font-size: 15px; margin: 20px 0 6px; }
 .summary { display: flex; gap: 12px; flex-wrap: wrap; margin: 8px 0; }
 .pill { border-radius: 999px; padding: 3px 12px; font-weight: 600; background: var(--bg); border: 1px solid var(--line); }
 .pill.fail { color: #b91c1c; } .pill.pass { color: #15803d; } .pill.warn { color: #a16207; }
-.pill.error { color: #a21caf; } .pill.skip { color: var(--muted); }
+.pill.error { color: #a21caf; } .pill.skip, .pill.na { color: var(--muted); }
 .gate-failed { color: #b91c1c; font-weight: 700; } .gate-passed { color: #15803d; font-weight: 700; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; }
 th, td { border: 1px solid var(--line); padding: 6px 8px; vertical-align: top; text-align: left; }
@@ -63,13 +63,13 @@ th { background: var(--bg); }
 table.matrix td.dim { font-weight: 600; white-space: nowrap; }
 table.matrix td.verdict { font-style: italic; }
 .strength { font-weight: 700; } .strong { color: #15803d; } .moderate { color: #a16207; }
-.weak { color: #b91c1c; } .not-assessed { color: var(--muted); } .incomplete { color: #a21caf; }
+.weak { color: #b91c1c; } .not-assessed { color: var(--muted); } .incomplete { color: #a21caf; } .too-little-evidence { color: var(--muted); }
 .mech { color: var(--muted); font-size: 12px; }
 .failing code, code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f3f4f6;
        padding: 0 3px; border-radius: 3px; }
 .status { font-weight: 700; text-transform: uppercase; font-size: 12px; }
 .status.fail { color: #b91c1c; } .status.pass { color: #15803d; } .status.warn { color: #a16207; }
-.status.error { color: #a21caf; } .status.skip { color: var(--muted); }
+.status.error { color: #a21caf; } .status.skip, .status.na { color: var(--muted); }
 details { margin: 2px 0; } summary { cursor: pointer; }
 pre { background: #0f172a; color: #e2e8f0; padding: 10px; overflow-x: auto; font-size: 12px; border-radius: 6px; }
 .chart { margin: 8px 0 4px; }
@@ -154,6 +154,11 @@ def chart_svg(assessment: Assessment) -> str:
     return "".join(out)
 
 
+def _css(value: str) -> str:
+    """A status as a CSS class name (``n/a`` → ``na``)."""
+    return value.replace("/", "")
+
+
 def render(assessment: Assessment) -> str:
     tripped = gate(assessment)
     counts: dict[str, int] = {s.value: 0 for s in Status}
@@ -171,7 +176,7 @@ def render(assessment: Assessment) -> str:
         '<section id="summary"><h2>Summary</h2><div class="summary">',
     ]
     for s in Status:
-        h.append(f'<span class="pill {s.value}">{counts[s.value]} {s.value}</span>')
+        h.append(f'<span class="pill {_css(s.value)}">{counts[s.value]} {s.value}</span>')
     h.append("</div>")
     h.append(
         "<p>CI gate: "
@@ -256,7 +261,7 @@ def render(assessment: Assessment) -> str:
                 details += f"<pre>{_e(json.dumps(ex, indent=2, ensure_ascii=False)[:6000])}</pre>"
             details += "</details>"
             h.append(
-                f'<tr class="{f.status.value}"><td><span class="status {f.status.value}">{f.status.value}</span></td>'
+                f'<tr class="{_css(f.status.value)}"><td><span class="status {_css(f.status.value)}">{f.status.value}</span></td>'
                 f"<td>{_e(f.severity.value)}</td><td><code>{_e(f.check_id)}</code></td>"
                 f"<td>{_e(f.dimension.value)}</td><td>{details}</td></tr>"
             )

@@ -73,7 +73,7 @@ def render(assessment: Assessment) -> str:
                 el = ET.SubElement(case, "error", message=f.evidence or f.title, type="error")
                 el.text = _details(f)
                 counts["errors"] += 1
-            elif f.status is Status.SKIP:
+            elif f.status in (Status.SKIP, Status.NA):
                 ET.SubElement(case, "skipped", message=f.evidence or "not applicable")
                 counts["skipped"] += 1
             elif f.status is Status.WARN:

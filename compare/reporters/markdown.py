@@ -25,7 +25,7 @@ from compare.reporters._common import (
 if TYPE_CHECKING:
     from compare.engine import Assessment
 
-ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "error": "💥", "skip": "⏭️"}
+ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "error": "💥", "skip": "⏭️", "n/a": "➖"}
 
 
 def esc(text: object) -> str:

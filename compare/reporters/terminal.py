@@ -35,6 +35,7 @@ STATUS_STYLE = {
     "warn": "yellow",
     "error": "magenta",
     "skip": "dim",
+    "n/a": "dim",
 }
 STRENGTH_STYLE = {
     "strong": "green",
@@ -42,6 +43,7 @@ STRENGTH_STYLE = {
     "weak": "bold red",
     "not assessed": "dim",
     "incomplete": "magenta",
+    "too little evidence": "dim",
 }
 
 
@@ -99,7 +101,7 @@ def findings_table(assessment: Assessment, *, problems_only: bool = True) -> Tab
     for _t, results in by_target(assessment):
         for r in results:
             f = r.finding
-            if problems_only and f.status in (Status.PASS, Status.SKIP):
+            if problems_only and f.status in (Status.PASS, Status.SKIP, Status.NA):
                 continue
             row = [
                 Text(f.status.value, style=STATUS_STYLE[f.status.value]),

@@ -208,3 +208,67 @@ def test_demo_writes_the_sample_flows_and_their_postman_exports(demo) -> None:
         assert not JWT_RE.search(p.read_text()) and "PRIVATE KEY" not in p.read_text()
     for p in flows.glob("*.postman.json"):
         validate_collection(json.loads(p.read_text()))
+
+
+def _by_the_documented_rule(findings: list[dict]) -> tuple[int | None, str]:
+    """docs/compare.md "The scoring rule", written again independently of compare.matrix."""
+    weight = {"critical": 10, "high": 5, "medium": 3, "low": 1, "info": 0.5}
+    evidence = [f for f in findings if f["status"] in ("pass", "warn", "fail")]
+    earned = sum(weight[f["severity"]] * {"pass": 1, "warn": 0.5, "fail": 0}[f["status"]] for f in evidence)
+    total = sum(weight[f["severity"]] for f in evidence)
+    value = round(100 * earned / total) if total else None
+    fails = [f for f in evidence if f["status"] == "fail"]
+    if any(f["status"] == "error" for f in findings):
+        return None, "incomplete"
+    if value is None:
+        return None, "not assessed"
+    if value < 60 or any(f["severity"] == "critical" for f in fails):
+        return value, "weak"
+    if len({f["check_id"] for f in evidence}) < 3:
+        return None, "too little evidence"
+    if value >= 85 and not any(f["severity"] in ("critical", "high") for f in fails):
+        return value, "strong"
+    return value, "moderate"
+
+
+def test_every_matrix_cell_follows_the_documented_scoring_rule(demo_doc: dict) -> None:
+    groups = {t["name"]: t["group"] for t in demo_doc["assessment"]["targets"]}
+    checked = 0
+    for g in demo_doc["matrix"]["groups"]:
+        mine = [f for f in demo_doc["findings"] if groups[f["target_name"]] == g["group"]]
+        for side in ("soap", "rest"):
+            side_findings = [f for f in mine if f["side"] == side]
+            overall = g["sides"][side]
+            assert (overall["score"], overall["strength"]) == _by_the_documented_rule(side_findings)
+            for row in g["rows"]:
+                cell = row[side]
+                expected = _by_the_documented_rule(
+                    [f for f in side_findings if f["dimension"] == row["dimension"]]
+                )
+                assert (cell["score"], cell["strength"]) == expected, (g["group"], side, row["dimension"])
+                checked += 1
+    assert checked == 24
+    legacy = next(g for g in demo_doc["matrix"]["groups"] if g["group"] == "legacy")
+    enc = next(r for r in legacy["rows"] if r["dimension"] == "encryption")
+    assert enc["soap"]["strength"] == enc["rest"]["strength"] == "weak"  # neither side encrypts
+    assert enc["verdict"].startswith("both weak")
+    # no dimension is strong on a single check's evidence
+    for g in demo_doc["matrix"]["groups"]:
+        for row in g["rows"]:
+            for side in ("soap", "rest"):
+                cell = row[side]
+                if cell["strength"] == "strong":
+                    assert cell["counts"]["pass"] + cell["counts"]["warn"] + cell["counts"]["fail"] >= 3
+
+
+def test_empty_passes_are_not_applicable_and_pass_rows_show_the_pass_wording(demo_doc: dict) -> None:
+    na = [f for f in demo_doc["findings"] if f["status"] == "n/a"]
+    assert any(f["check_id"] == "wssec.bsp-r3228" for f in na)  # nothing encrypted: the rule does not apply
+    xsw = next(
+        f for f in demo_doc["findings"] if f["check_id"] == "wssec.xsw-accepted" and f["status"] == "pass"
+    )
+    assert xsw["title"].startswith("Service refuses an XML Signature Wrapping attack")
+    bad = next(
+        f for f in demo_doc["findings"] if f["check_id"] == "wssec.xsw-accepted" and f["status"] == "fail"
+    )
+    assert bad["title"].startswith("Service accepts an XML Signature Wrapping attack")

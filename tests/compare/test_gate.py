@@ -48,8 +48,8 @@ def test_no_evidence_at_all_is_incomplete() -> None:
 
 def test_a_cell_with_errors_is_incomplete_never_strong() -> None:
     passes = [
-        Result(finding("http.auth-not-enforced", "pass", f"https://api/{i}"), "api", "rest.http")
-        for i in range(4)
+        Result(finding(cid, "pass", "https://api"), "api", "rest.http")
+        for cid in ("http.auth-not-enforced", "authz.bola", "authz.bfla", "openapi.no-security")
     ]
     err = Result(
         finding(CHECK_ERROR, "error", "https://api", side="rest", dimension="access-control"), "api", "x"
@@ -61,7 +61,7 @@ def test_a_cell_with_errors_is_incomplete_never_strong() -> None:
     assert prod["sides"]["rest"]["strength"] == "incomplete" and prod["sides"]["rest"]["score"] is None
     m2 = build_matrix(_assessment(passes))
     row2 = next(r for r in m2["groups"][0]["rows"] if r["dimension"] == "access-control")
-    assert row2["rest"]["score"] == 100
+    assert row2["rest"]["score"] == 100 and row2["rest"]["strength"] == "strong"
 
 
 def test_gate_is_computed_per_group_and_kept_in_json() -> None:

@@ -17,8 +17,14 @@ def test_score_weights_by_severity() -> None:
     assert score([finding("http.security-headers", "error", "u"), finding("http.cors", "skip", "u")]) is None
     assert strength([crit_fail, med_pass], 23) == "weak"
     high_fail = finding("http.cors", "fail", "u")
-    assert strength([high_fail], 90) == "moderate"  # a high failure is never "strong"
-    assert strength([med_pass], 100) == "strong"
+    passes = [
+        med_pass,
+        finding("http.dangerous-methods", "pass", "u"),
+        finding("http.server-banner", "pass", "u"),
+    ]
+    assert strength([high_fail, *passes], 90) == "moderate"  # a high failure is never "strong"
+    assert strength(passes, 100) == "strong"
+    assert strength([med_pass], 100) == "too little evidence"  # one pass is no verdict
     assert strength([], None) == "not assessed"
 
 
@@ -29,8 +35,12 @@ def test_verdicts() -> None:
     weak_cipher = {"check_id": "tls.weak-cipher", "severity": "high", "status": "fail"}
     assert verdict(None, c(None, "not assessed"), c(None, "not assessed")) == "not assessed on either side"
     assert verdict(None, c(90, "strong"), c(None, "not assessed")).startswith("only SOAP assessed")
-    assert verdict(None, c(10, "weak", [weak_cipher]), c(74, "weak")) == (
+    assert verdict(None, c(10, "weak", [weak_cipher]), c(74, "moderate")) == (
         "REST stronger (74 vs 10): SOAP fails tls.weak-cipher (high)"
+    )
+    # two weak cells are not ranked against each other
+    assert verdict(None, c(10, "weak", [weak_cipher]), c(55, "weak")) == (
+        "both weak (SOAP 10 / REST 55); open: SOAP tls.weak-cipher (high)"
     )
     assert "both fail tls.weak-cipher" in verdict(
         None, c(70, "moderate", [weak_cipher]), c(64, "moderate", [weak_cipher])
@@ -53,7 +63,8 @@ def test_groups_stay_apart_and_tls_counts_as_encryption() -> None:
     groups = {g["group"]: g for g in m["groups"]}
     assert set(groups) == {"secure", "legacy"}
     enc = {g: next(r for r in groups[g]["rows"] if r["dimension"] == "encryption") for g in groups}
-    assert enc["secure"]["soap"]["score"] == 100 and enc["legacy"]["soap"]["score"] == 0
+    assert enc["secure"]["soap"]["strength"] == "too little evidence"  # one passing check: no verdict
+    assert enc["legacy"]["soap"]["score"] == 0 and enc["legacy"]["soap"]["strength"] == "weak"
     # TLS versions and ciphers are the transport-encryption control: the Encryption row
     assert enc["secure"]["rest"]["counts"]["fail"] == 1 and enc["secure"]["rest"]["counts"]["pass"] == 1
     proto = next(r for r in groups["secure"]["rows"] if r["dimension"] == "protocols")
@@ -62,3 +73,18 @@ def test_groups_stay_apart_and_tls_counts_as_encryption() -> None:
     assert groups["secure"]["sides"]["rest"]["counts"]["fail"] == 1
     assert groups["legacy"]["sides"]["rest"]["strength"] == "not assessed"
     assert enc["secure"]["rest"]["failing"][0]["check_id"] == "tls.weak-cipher"
+
+
+def test_no_verdict_on_too_little_evidence_and_n_a_is_never_scored() -> None:
+    one_pass = [finding("http.security-headers", "pass", "u")]
+    assert score(one_pass) == 100 and strength(one_pass, 100) == "too little evidence"
+    three = one_pass + [finding("http.cors", "pass", "u"), finding("http.dangerous-methods", "pass", "u")]
+    assert strength(three, score(three)) == "strong"
+    # the same check on three endpoints is still one check's evidence
+    same = [finding("http.cors", "pass", f"u{i}") for i in range(3)]
+    assert strength(same, 100) == "too little evidence"
+    # a failure establishes weakness by itself
+    assert strength([finding("http.cors", "fail", "u")], 0) == "weak"
+    na = [finding("wssec.bsp-r3228", "n/a", "m"), finding("wssec.bsp-r5620", "n/a", "m")]
+    assert score(na) is None and strength(na, None) == "not assessed"
+    assert score(three + na) == 100

@@ -122,7 +122,7 @@ def _children(el: etree._Element) -> list[etree._Element]:
 
 def _verdict(bad: list[str], total: int, what: str) -> Result:
     if total == 0:
-        return Status.SKIP, f"no {what} in the message"
+        return Status.NA, f"no {what} in the message"
     if bad:
         shown = "; ".join(bad[:4]) + (f" (+{len(bad) - 4} more)" if len(bad) > 4 else "")
         return Status.FAIL, shown
@@ -138,7 +138,7 @@ def _local(el: etree._Element) -> str:
 
 def r3227(m: _Msg) -> Result:
     if not m.securities:
-        return Status.SKIP, "no wsse:Security header"
+        return Status.NA, "no wsse:Security header"
     bad = []
     for sec in m.securities:
         n = sum(1 for c in sec if c.tag == _q(WSU_NS, "Timestamp"))
@@ -466,7 +466,7 @@ def _alg(el: etree._Element) -> str | None:
 def r5621(m: _Msg) -> Result:
     eks = [e for e in _eks(m) if _alg(e) and _alg(e) not in KEY_WRAPS]
     if not eks:
-        return Status.SKIP, "no key-transport EncryptedKey in the message"
+        return Status.NA, "no key-transport EncryptedKey in the message"
     bad = [f"key transport {_alg(e)}" for e in eks if _alg(e) not in (RSA_OAEP, RSA_15, RSA_OAEP11)]
     if bad:
         return _verdict(bad, len(eks), "EncryptedKey(s)")
@@ -486,7 +486,7 @@ def r5621(m: _Msg) -> Result:
 def r5620(m: _Msg) -> Result:
     eds = [e for e in _eds(m) if _alg(e)]
     if not eds:
-        return Status.SKIP, "no EncryptedData with an EncryptionMethod in the message"
+        return Status.NA, "no EncryptedData with an EncryptionMethod in the message"
     bad = [f"EncryptedData uses {_alg(e)}" for e in eds if _alg(e) not in BSP_DATA_ALGS | STRONGER_DATA_ALGS]
     if bad:
         return _verdict(bad, len(eds), "EncryptedData")
@@ -529,13 +529,19 @@ def r3208(m: _Msg) -> Result:
 
 def r3228(m: _Msg) -> Result:
     if m.header is None:
-        return Status.SKIP, "no SOAP Header"
+        return Status.NA, "no SOAP Header"
     bad = [
         "SOAP Header has a direct EncryptedData child"
         for c in m.header
         if c.tag == _q(XENC_NS, "EncryptedData")
     ]
-    return (Status.FAIL, bad[0]) if bad else (Status.PASS, "no EncryptedData directly under the SOAP Header")
+    if bad:
+        return Status.FAIL, bad[0]
+    # a rule about where EncryptedData may sit says nothing about a message that
+    # encrypts nothing: an empty pass would score as evidence of encryption
+    if next(m.root.iter(_q(XENC_NS, "EncryptedData")), None) is None:
+        return Status.NA, "nothing is encrypted in the message"
+    return Status.PASS, "no EncryptedData directly under the SOAP Header"
 
 
 def strict_transforms(m: _Msg) -> Result:
@@ -545,7 +551,7 @@ def strict_transforms(m: _Msg) -> Result:
     on every Reference, so this is a warning, not a failure, for it."""
     refs = m.refs()
     if not refs:
-        return Status.SKIP, "no signature Reference in the message"
+        return Status.NA, "no signature Reference in the message"
     enveloped, other = [], []
     for r in refs:
         algs = [t.get("Algorithm") for t in r.iterfind(f"{_q(DS_NS, 'Transforms')}/{_q(DS_NS, 'Transform')}")]
@@ -628,7 +634,7 @@ def check_message(
     A message with no wsse:Security header fails ``wssec.no-security-header``
     (high): every rule would skip and the message would read as clean.
     ``require_security=False`` is for an unsigned *template* (the sample
-    request the live probes sign): that check is then skipped.
+    request the live probes sign): that check is then not applicable.
 
     Raises :class:`wssec.errors.MalformedMessage` (exit 2) when the bytes
     are not a processable SOAP envelope (not XML, a DOCTYPE, no Body…):
@@ -646,7 +652,7 @@ def check_message(
         out.append(finding("wssec.no-security-header", Status.PASS, target, "wsse:Security header present"))
     elif not require_security:
         out.append(
-            finding("wssec.no-security-header", Status.SKIP, target, "unsigned template: the probes sign it")
+            finding("wssec.no-security-header", Status.NA, target, "unsigned template: the probes sign it")
         )
     else:
         out.append(
