@@ -132,10 +132,14 @@ def steps(flow: Mapping[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]
     return [(op, step) for op in flow["operations"] for step in op["steps"]]
 
 
-def select(flow: Mapping[str, Any], only: list[str] | None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def select(
+    flow: Mapping[str, Any], only: list[str] | None, *, with_happy_path: bool = False
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The steps named by ``only`` (a step name, an operation name or a
     variation); all steps when ``only`` is empty.  An ``only`` that matches
-    nothing is an input error, not an empty (green) run."""
+    nothing is an input error, not an empty (green) run.  ``with_happy_path``
+    adds the happy path of every operation a chosen step belongs to (what
+    ``flow run`` needs to judge refusals)."""
     pairs = steps(flow)
     if not only:
         return pairs
@@ -145,6 +149,13 @@ def select(flow: Mapping[str, Any], only: list[str] | None) -> list[tuple[dict[s
     unknown = sorted(wanted - matched)
     if unknown:
         raise FlowError(f"--only names no step, operation or variation: {', '.join(unknown)}")
+    if with_happy_path:  # a refusal proves something only after its operation's happy path was accepted
+        ops = {id(o) for o, _s in chosen}
+        chosen_ids = {id(s) for _o, s in chosen}
+        chosen = [
+            (o, s) for o, s in pairs
+            if id(s) in chosen_ids or (id(o) in ops and s["variation"] == "happy-path")
+        ]  # fmt: skip
     return chosen
 
 

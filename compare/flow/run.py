@@ -51,7 +51,7 @@ def run_flow(
     ca = ca_file or connection.get("ca_file")
     if ca and not Path(ca).is_absolute() and flow.get("_base_dir") and not ca_file:
         ca = str(Path(flow["_base_dir"]) / ca)
-    pairs = select(flow, only)
+    pairs = select(flow, only, with_happy_path=True)
     if flow["kind"] == "soap":
         from compare.flow.soap_run import run_soap
 

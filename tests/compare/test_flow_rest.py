@@ -181,8 +181,12 @@ def test_missing_secret_is_an_error_finding(legacy) -> None:
     findings = run_flow(
         load_flow(legacy.flow_file), ca_file=legacy.ca_file, env=env, only=["getOrder/bola/bob"]
     )
-    assert [f.status.value for f in findings] == ["error"]
-    assert "BOB_TOKEN" in findings[0].evidence
+    # --only brings the operation's happy path along: a refusal is judged against it
+    steps = _by_step(findings)
+    assert list(steps) == ["getOrder/happy-path", "getOrder/bola/bob"]
+    assert steps["getOrder/happy-path"].status.value == "pass"
+    assert steps["getOrder/bola/bob"].status.value == "error"
+    assert "BOB_TOKEN" in steps["getOrder/bola/bob"].evidence
 
 
 def test_only_that_matches_nothing_is_refused(legacy) -> None:
