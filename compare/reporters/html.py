@@ -11,7 +11,6 @@ findings grouped by target with evidence, references, remediation and (with
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from compare.reporters._common import (
     problems_by_dimension,
     summary_sentence,
 )
+from compare.reporters.raw import exchange_text
 
 if TYPE_CHECKING:
     from compare.engine import Assessment
@@ -42,6 +42,8 @@ SEVERITY_COLOUR = {
 }
 
 CSS = """
+pre.exchange { background: #0f172a; color: #e2e8f0; padding: 8px; overflow-x: auto; font-size: 12px; max-height: 40em; }
+details.raw > summary { color: var(--muted); cursor: pointer; }
 :root { --fg:#111827; --muted:#6b7280; --line:#e5e7eb; --bg:#f9fafb; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg);
@@ -257,8 +259,11 @@ def render(assessment: Assessment) -> str:
                 details += f"<div>References: {_e('; '.join(f.references))}</div>"
             if r.baseline:
                 details += f"<div>Baseline: {_e(r.baseline)}</div>"
-            for ex in f.raw:
-                details += f"<pre>{_e(json.dumps(ex, indent=2, ensure_ascii=False)[:6000])}</pre>"
+            for i, ex in enumerate(f.raw, 1):  # collapsed: a report is read for its verdicts first
+                details += (
+                    f'<details class="raw"><summary>raw exchange {i} of {len(f.raw)}</summary>'
+                    f'<pre class="exchange">{_e(exchange_text(ex, f.target))}</pre></details>'
+                )
             details += "</details>"
             h.append(
                 f'<tr class="{_css(f.status.value)}"><td><span class="status {_css(f.status.value)}">{f.status.value}</span></td>'

@@ -5,7 +5,6 @@ PR comments) without any asset."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from compare.baseline import baseline_counts
@@ -21,6 +20,7 @@ from compare.reporters._common import (
     problems_by_dimension,
     summary_sentence,
 )
+from compare.reporters.raw import exchange_text
 
 if TYPE_CHECKING:
     from compare.engine import Assessment
@@ -139,7 +139,7 @@ def render(assessment: Assessment) -> str:
             if f.references:
                 lines.append(f"- **References:** {esc('; '.join(f.references))}")
             for ex in f.raw:
-                lines += ["", "```http", json.dumps(ex, indent=2, ensure_ascii=False)[:4000], "```"]
+                lines += ["", "```text", exchange_text(ex, f.target), "```"]
             lines += ["", "</details>", ""]
     if assessment.runs:
         lines += [
