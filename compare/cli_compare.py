@@ -130,6 +130,21 @@ def run(
         help="Pass the gate even when some checks could not run (unreachable target, missing secret, "
         "timeout). Without it an incomplete assessment exits 1.",
     ),
+    shard: str | None = typer.Option(
+        None,
+        "--shard",
+        help="Assess only shard K of N (K from 1) of the inventory: a stable split by host, so the same "
+        "target always lands in the same shard and one host's targets stay together. Without it, "
+        "JOB_COMPLETION_INDEX (Kubernetes Indexed Job, 0-based) is used when set. "
+        "Join the parts' JSON with 'apisec compare merge'.",
+    ),
+    shard_count: int | None = typer.Option(
+        None,
+        "--shard-count",
+        envvar="APISEC_SHARD_COUNT",
+        min=1,
+        help="Number of shards when the index comes from JOB_COMPLETION_INDEX (env: APISEC_SHARD_COUNT).",
+    ),
     fail_on_error: bool = typer.Option(
         False,
         "--fail-on-error",
@@ -163,6 +178,15 @@ def run(
     targets = targets.merged(targets_from_cli(soap, rest, tls))
     if not targets:
         raise InputError("nothing to assess: give -c apisec.toml or at least one --soap/--rest/--tls target")
+    from compare.shard import ShardError, resolve_shard, select
+
+    try:
+        part = resolve_shard(shard, shard_count)
+    except ShardError as exc:
+        raise InputError(str(exc)) from None
+    shard_record = None
+    if part is not None:
+        targets, shard_record = select(targets, part)
     settings = targets.settings
     settings = replace(
         settings,
@@ -179,10 +203,16 @@ def run(
     with warnings.catch_warnings():
         quiet_scanner_warnings()
         assessment = assess(targets, progress=progress)
+    assessment.shard = shard_record
     if previous is not None:
         assessment = apply_baseline(assessment, previous)
     del fail_on_error  # the old opt-in is the default now (fail closed)
     code = _emit(assessment, output, fmts, fail_on.value if fail_on else None, allow_incomplete, min_score)
+    if shard_record is not None and not targets:
+        # An empty shard (fewer hosts than shards) is not a failed scan: its
+        # part still records the shard so that the merge knows it ran.
+        print(f"shard {part} holds no target of this inventory", file=sys.stderr)
+        code = EXIT_OK
     if any(r.outcome == "interrupted" for r in assessment.runs):
         print("apisec: interrupted: the results gathered so far were written", file=sys.stderr)
         raise typer.Exit(130)

@@ -197,6 +197,10 @@ class Assessment:
     note: str = ""
     """A sentence every report shows under the gate (the demo says why its
     legacy pair fails on purpose)."""
+    shard: dict[str, Any] | None = None
+    """``apisec compare run --shard K/N``: which part of which inventory this
+    is (index, count, inventory id, target positions); ``compare merge``
+    reads it to join the parts and to notice a missing one."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -226,6 +230,7 @@ class Assessment:
                 "note": self.note,
                 "targets": [t.to_dict() for t in self.targets],
                 "runs": [r.to_dict() for r in self.runs],
+                **({"shard": self.shard} if self.shard is not None else {}),
             },
         )
         doc["version"] = self.tool_version
@@ -280,6 +285,7 @@ class Assessment:
             note=str(meta.get("note") or ""),
             baseline=doc.get("baseline"),
             tool_version=str(doc.get("version", __version__)),
+            shard=meta.get("shard"),
         )
 
 
