@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from tests.reliability.loadgen import REQUEST, gunicorn, run_load  # noqa: E402
 
 _PKI = None
+LIFETIME = 7200
 
 
 def _init(pki_dir: str) -> None:
@@ -104,7 +105,11 @@ def main() -> None:
     print(f"signed {len(messages)} distinct requests in {sign_s:.1f}s", file=sys.stderr)
 
     results: dict[str, object] = {"requests": args.requests, "workers": args.workers, "threads": args.threads}
-    env = {"APISEC_LOAD_CA": str(pki.ca.cert_path), "APISEC_LOAD_KEY": str(pki.service.key_path)}
+    env = {
+        "APISEC_LOAD_CA": str(pki.ca.cert_path),
+        "APISEC_LOAD_KEY": str(pki.service.key_path),
+        "APISEC_LOAD_MAX_AGE": str(LIFETIME),
+    }
     redis_proc = None
     if args.store == "redis":
         from tests.reliability.conftest import start_redis
@@ -117,6 +122,7 @@ def main() -> None:
             results[name] = {
                 "requests": out.requests,
                 "errors": len(out.errors),
+                "error_kinds": sorted({e.split(": ", 1)[-1] for e in out.errors}),
                 "fresh_accepted": out.fresh_accepted,
                 "fresh_refused": out.fresh_refused,
                 "replays_refused": out.replays_refused,
@@ -179,7 +185,12 @@ def inprocess(pki, messages: list[bytes], rounds: int = 6) -> dict[str, object]:
             raise RuntimeError(f"refused in the bench: {status}")
 
     def verifier() -> Verifier:
-        return Verifier(trust=[pki.ca.cert], decrypt_key=pki.service.key, replay_cache=MemoryReplayCache())
+        return Verifier(
+            trust=[pki.ca.cert],
+            decrypt_key=pki.service.key,
+            replay_cache=MemoryReplayCache(),
+            max_age=LIFETIME,
+        )
 
     best_mw = best_v = float("inf")
     for _ in range(rounds):

@@ -68,15 +68,18 @@ def c14n(
     declarations so PrefixList prefixes resolve).  ``exclusive=False``:
     inclusive Canonical XML 1.0, XML-DSig's default when a Reference's last
     transform leaves a node-set (an enveloped-signature transform alone)."""
-    if not exclusive:
-        return etree.tostring(element, method="c14n", exclusive=False, with_comments=comments)
-    return etree.tostring(
-        element,
-        method="c14n",
-        exclusive=True,
-        with_comments=comments,
-        inclusive_ns_prefixes=inclusive_prefixes or None,
-    )
+    try:
+        if not exclusive:
+            return etree.tostring(element, method="c14n", exclusive=False, with_comments=comments)
+        return etree.tostring(
+            element,
+            method="c14n",
+            exclusive=True,
+            with_comments=comments,
+            inclusive_ns_prefixes=inclusive_prefixes or None,
+        )
+    except etree.C14NError:  # libxml2 refuses e.g. relative namespace URIs (found by fuzzing)
+        raise MalformedMessage("signed content cannot be canonicalised (relative namespace URI?)") from None
 
 
 def _child_path(element: etree._Element) -> tuple[etree._Element, list[int]]:

@@ -6,6 +6,8 @@ APISEC_LOAD_CA      trust anchor (PEM path) of the verifier
 APISEC_LOAD_KEY     the service's private key (PEM path): decrypt too
 APISEC_LOAD_REDIS   a Redis URL: the shared replay store (else in-memory)
 APISEC_LOAD_BARE    "1": no middleware (the baseline of the bench)
+APISEC_LOAD_MAX_AGE seconds a request's Timestamp may be old (default 300;
+                    the bench signs 20,000 requests before sending them)
 
 Every response carries ``X-Worker: <pid>`` so a test can tell which worker
 answered (a replay refused by a worker that never saw the original proves
@@ -52,6 +54,7 @@ def build() -> Any:
         trust=[os.environ["APISEC_LOAD_CA"]],
         decrypt_key=os.environ.get("APISEC_LOAD_KEY"),
         replay_cache=store,
+        max_age=float(os.environ.get("APISEC_LOAD_MAX_AGE", "300")),
     )
     return _tag_worker(SecurityMiddleware(echo, verifier=verifier))
 

@@ -119,7 +119,7 @@ def run_load(
         kind, i = job
         t0 = time.perf_counter()
         try:
-            r = s.post(url, data=messages[i], headers={"Content-Type": "text/xml"}, timeout=30)
+            r = s.post(url, data=messages[i], headers={"Content-Type": "text/xml"}, timeout=120)
         except requests.RequestException as exc:
             return kind, i, -1, type(exc).__name__, time.perf_counter() - t0
         dt = time.perf_counter() - t0

@@ -90,3 +90,18 @@ def test_verifier_refuses_an_x509data_certificate_whose_key_cannot_be_read(pki) 
     data = (CRASHES / "verifier-x509data-bad-key.xml").read_bytes()
     with pytest.raises(UntrustedKey):
         Verifier(trust=[pki.ca.cert], replay_cache=None).verify(data)
+
+
+def test_verifier_refuses_signed_content_that_cannot_be_canonicalised(pki) -> None:
+    # found by atheris (verifier target): a relative namespace URI inside the
+    # signed Body made libxml2's C14N raise lxml's C14NError out of verify()
+    from tests.reliability.loadgen import signed_requests
+    from wssec import Verifier
+    from wssec.errors import MalformedMessage
+
+    good = signed_requests(pki, 1, tag="c14n")[0]
+    bad = good.replace(b"<q:Symbol>", b'<q:Symbol xmlns:rel="rel/ns">', 1)
+    assert bad != good
+    with pytest.raises(MalformedMessage):
+        Verifier(trust=[pki.ca.cert], replay_cache=None).verify(bad)
+    assert Verifier(trust=[pki.ca.cert], replay_cache=None).verify(good).signed_parts
