@@ -71,8 +71,9 @@ def _problem(status: Status | str) -> bool:
 
 def load_baseline(path: str | Path) -> Assessment:
     """Read a previous JSON report; a bad file is an input error (exit 2)."""
-    from compare.cliutil import InputError, read_input
     from compare.engine import Assessment
+    from compare.errors import InputError
+    from compare.fileio import read_input
 
     data = read_input(path, what="baseline")
     try:

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +27,8 @@ from typing import Any
 
 import typer
 
+from compare.errors import EXIT_FAILED, EXIT_INPUT, EXIT_OK, InputError, Refused  # noqa: F401  (re-exported)
+from compare.fileio import atomic_write, read_input, split_csv  # noqa: F401  (re-exported)
 from compare.findings import (
     FAIL_ON_CHOICES,
     Finding,
@@ -36,22 +37,6 @@ from compare.findings import (
     exceeds_threshold,
     redact,
 )
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INPUT = 2
-
-
-class InputError(Exception):
-    """Unusable input (missing file, bad option value): exit 2."""
-
-    exit_code = EXIT_INPUT
-
-
-class Refused(Exception):
-    """A verification or check refused the input: exit 1."""
-
-    exit_code = EXIT_FAILED
 
 
 class OutputFormat(StrEnum):
@@ -81,52 +66,6 @@ FAIL_ON_OPTION = typer.Option(
     "--fail-on",
     help="Exit 1 when a check fails at or above this severity ('never' to always exit 0).",
 )
-
-
-def read_input(path: str | Path, *, what: str = "input", max_bytes: int = 64 * 1024 * 1024) -> bytes:
-    """Read a file (``-`` for stdin) or raise :class:`InputError` with one line."""
-    if str(path) == "-":
-        data = sys.stdin.buffer.read(max_bytes + 1)
-    else:
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"{what} file not found: {p}")
-        if p.is_dir():
-            raise InputError(f"{what} is a directory, not a file: {p}")
-        try:
-            with p.open("rb") as fh:
-                data = fh.read(max_bytes + 1)
-        except OSError as exc:
-            raise InputError(f"cannot read {what} {p}: {exc.strerror or exc}") from None
-    if len(data) > max_bytes:
-        raise InputError(f"{what} is larger than {max_bytes} bytes")
-    return data
-
-
-def atomic_write(path: str | Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` all-or-nothing: a temp file in the same folder
-    renamed into place, so a failing command never leaves a partial file."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    if str(path) == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    target = Path(path)
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"output folder does not exist: {parent}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def name_flags(exc: BaseException, flags: Mapping[str, str]) -> BaseException:
@@ -206,18 +145,6 @@ def read_secret(
     if required:
         raise InputError(f"give {flag}-env VAR or {flag}-file PATH (or {flag})")
     return None
-
-
-def split_csv(values: Sequence[str] | str | None) -> list[str]:
-    """``--sign Body,Timestamp --sign To`` → ``["Body", "Timestamp", "To"]``."""
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = [values]
-    out: list[str] = []
-    for v in values:
-        out.extend(part.strip() for part in v.split(",") if part.strip())
-    return out
 
 
 def _status_style(status: Status) -> str:

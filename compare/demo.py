@@ -209,7 +209,7 @@ def run_demo(
     show_raw: bool = False,
 ) -> DemoResult:
     """Start the services, assess, write the reports into ``output``, stop the services."""
-    from compare.cliutil import atomic_write
+    from compare.fileio import atomic_write
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="apisec-demo-") as tmp, warnings.catch_warnings():

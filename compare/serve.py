@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compare.cliutil import InputError
+from compare.errors import InputError
 
 SERVE_ENTRIES = ("pki", "secrets", "targets.toml", "serve.env", "request.xml")
 """What ``--serve`` writes into its folder (and removes on exit)."""

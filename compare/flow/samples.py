@@ -84,7 +84,7 @@ def write_demo_flows(
 ) -> dict[str, Path]:
     """Generate the running demo services' flows and Postman exports into
     ``folder`` (``flows/`` of the report); returns name → written path."""
-    from compare.cliutil import atomic_write
+    from compare.fileio import atomic_write
     from compare.flow.postman import export_postman
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -52,7 +52,8 @@ def _renderer(fmt: str) -> Callable[[Assessment], str]:
 
 def parse_formats(values: Iterable[str] | str | None) -> list[str]:
     """``--format text,md --format json`` → ``["text", "md", "json"]`` ("all" expands)."""
-    from compare.cliutil import InputError, split_csv
+    from compare.errors import InputError
+    from compare.fileio import split_csv
 
     out: list[str] = []
     for v in split_csv(list(values) if values is not None and not isinstance(values, str) else values):
@@ -81,7 +82,7 @@ def write_reports(assessment: Assessment, out_dir: str | Path, formats: Iterable
     Returns format → written path.  Rendering happens before any write, and
     each write is atomic, so on error no new or half-written file appears.
     """
-    from compare.cliutil import InputError
+    from compare.errors import InputError
 
     rendered = {fmt: render(assessment, fmt) for fmt in formats}
     out = Path(out_dir)
