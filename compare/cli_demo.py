@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
 
         from compare.demo import run_demo
         from compare.reporters._common import group_gate_sentences, summary_sentence
-        from compare.reporters.terminal import matrix_tables
+        from compare.reporters.terminal import NARROW, matrix_stacked, matrix_tables
         from compare.serve import check_output_folder
 
         if serve:
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         console.print("[bold]apisec demo[/]: starting the sample SOAP and REST services on 127.0.0.1 …")
         result = run_demo(output, progress=progress, show_raw=show_raw)
         a = result.assessment
-        for table in matrix_tables(a):
+        for table in matrix_stacked(a) if console.width < NARROW else matrix_tables(a):
             console.print(table)
         console.print(summary_sentence(a))
         for passed, sentence in group_gate_sentences(a):

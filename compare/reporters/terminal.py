@@ -92,6 +92,61 @@ def matrix_tables(assessment: Assessment, *, detail: bool = True) -> list[Table]
     return tables
 
 
+NARROW = 120
+"""Below this many columns the side-by-side table would cut check ids
+(``wssec.tampered-acc…``): the report switches to a stacked layout that
+keeps every id on a line of its own."""
+
+
+def matrix_stacked(assessment: Assessment) -> list[Text]:
+    """The side-by-side matrix for narrow terminals: one block per dimension,
+    each side on its own line, each failing check id whole on its own line."""
+    out: list[Text] = []
+    for g in assessment.matrix()["groups"]:
+        soap, rest = g["sides"]["soap"], g["sides"]["rest"]
+        t = Text(f"SOAP vs REST — {g['group']}\n", style="bold")
+        t.append(f"SOAP: {', '.join(soap['targets']) or '—'}\nREST: {', '.join(rest['targets']) or '—'}\n")
+        rows = [*g["rows"], {"label": "Overall", "soap": {**soap, "failing": []}, "rest": {**rest, "failing": []},
+                             "verdict": g["verdict"]}]  # fmt: skip
+        for row in rows:
+            t.append(f"\n{row['label']}\n", style="bold")
+            for side in ("soap", "rest"):
+                c = row[side]
+                score = "–" if c["score"] is None else f"{c['score']}"
+                n = c["counts"]
+                t.append(f"  {side.upper():4}  ")
+                t.append(f"{c['strength']} {score}", style=STRENGTH_STYLE.get(c["strength"], ""))
+                t.append(
+                    f"  ✓{n['pass']} ✗{n['fail']}" + (f" !{n['warn']}" if n["warn"] else ""), style="dim"
+                )
+                if n["error"]:
+                    t.append(f" err{n['error']}", style="magenta")
+                t.append("\n")
+                for x in c["failing"]:
+                    t.append(f"        {x['status']} {x['check_id']} ({x['severity']}){_times(x)}\n",
+                             style=STATUS_STYLE[x["status"]])  # fmt: skip
+            t.append(f"  → {row['verdict']}\n", style="italic")
+        out.append(t)
+    return out
+
+
+def findings_lines(assessment: Assessment) -> Text:
+    """The problems list for narrow terminals: the check id starts its own line."""
+    t = Text("Findings (problems)\n", style="bold")
+    for _t, results in by_target(assessment):
+        for r in results:
+            f = r.finding
+            if f.status in (Status.PASS, Status.SKIP, Status.NA):
+                continue
+            t.append(f"{f.status.value:5} ", style=STATUS_STYLE[f.status.value])
+            t.append(f"{f.check_id}\n")
+            extra = f" [{r.baseline}]" if r.baseline else ""
+            t.append(f"      {f.severity.value} · {f.side.value} · {r.target}{extra}\n", style="dim")
+            if f.evidence:
+                t.append(f"      {f.evidence[:200]}\n")
+    return t
+
+
 def findings_table(assessment: Assessment, *, problems_only: bool = True) -> Table:
     table = Table(title="Findings" + (" (problems)" if problems_only else ""), title_justify="left")
     for col in ("status", "severity", "side", "target", "check", "evidence"):
@@ -117,12 +172,16 @@ def findings_table(assessment: Assessment, *, problems_only: bool = True) -> Tab
     return table
 
 
-def report_renderable(assessment: Assessment, *, fail_on: str | None = None, findings: bool = True) -> Group:
+def report_renderable(
+    assessment: Assessment, *, fail_on: str | None = None, findings: bool = True, narrow: bool = False
+) -> Group:
+    """The whole terminal report; ``narrow`` stacks the matrix and the findings
+    so that no check id is cut (see :data:`NARROW`)."""
     parts: list[Any] = [Text("apisec — SOAP vs REST assessment", style="bold")]
     parts.append(Text(summary_sentence(assessment)))
-    parts.extend(matrix_tables(assessment))
+    parts.extend(matrix_stacked(assessment) if narrow else matrix_tables(assessment))
     if findings:
-        parts.append(findings_table(assessment))
+        parts.append(findings_lines(assessment) if narrow else findings_table(assessment))
     if assessment.baseline is not None:
         parts.append(Text(baseline_counts(assessment.baseline)))
     tripped = gate(assessment, fail_on)
@@ -143,7 +202,8 @@ def print_report(
 ) -> None:
     """Print to a live console (stdout): colour only on a TTY."""
     console = console or Console()
-    console.print(report_renderable(assessment, fail_on=fail_on, findings=findings))
+    narrow = console.width < NARROW
+    console.print(report_renderable(assessment, fail_on=fail_on, findings=findings, narrow=narrow))
 
 
 def render_text(assessment: Assessment) -> str:
@@ -154,4 +214,13 @@ def render_text(assessment: Assessment) -> str:
     return buf.getvalue()
 
 
-__all__ = ["findings_table", "matrix_tables", "print_report", "render_text", "report_renderable"]
+__all__ = [
+    "NARROW",
+    "findings_lines",
+    "findings_table",
+    "matrix_stacked",
+    "matrix_tables",
+    "print_report",
+    "render_text",
+    "report_renderable",
+]

@@ -236,3 +236,28 @@ def check_sarif_doc(doc: dict) -> None:
     from compare.reporters.sarif import validate
 
     validate(doc)
+
+
+def test_narrow_terminals_keep_every_check_id_whole(static_assessment) -> None:
+    import io
+    import re
+
+    from rich.console import Console
+
+    from compare.reporters.terminal import print_report, report_renderable
+
+    ids = {
+        r.finding.check_id for r in static_assessment.results if r.finding.status.value in ("fail", "warn")
+    }
+    assert ids
+    for width in (80, 100):
+        buf = io.StringIO()
+        print_report(static_assessment, Console(file=buf, width=width, color_system=None), fail_on="high")
+        text = buf.getvalue()
+        assert max(len(line) for line in text.splitlines()) <= width
+        words = set(re.findall(r"[a-z0-9]+(?:[.-][a-z0-9]+)+", text))
+        assert ids <= words, sorted(ids - words)  # every failing id printed whole
+    # the wide table at 80 columns is what cut ids before: the stacked layout is needed
+    buf = io.StringIO()
+    Console(file=buf, width=80, color_system=None).print(report_renderable(static_assessment, narrow=False))
+    assert not ids <= set(re.findall(r"[a-z0-9]+(?:[.-][a-z0-9]+)+", buf.getvalue()))
