@@ -445,12 +445,21 @@ def _path(value: Any, base: Path) -> Path | None:
     return p if p.is_absolute() else base / p
 
 
+def _split(s: str, where: str) -> Any:
+    """``urlsplit`` that refuses what it cannot split (``https://a[b/``:
+    "Invalid IPv6 URL", found by fuzzing the targets file) as a ConfigError."""
+    try:
+        return urlsplit(s)
+    except ValueError as exc:
+        raise ConfigError(f"{where} is not a valid URL ({exc}): {s!r}") from None
+
+
 def _doc(value: Any, base: Path) -> str | None:
     """A document location: URL kept as is, file path made absolute."""
     if value in (None, ""):
         return None
     s = str(value)
-    if urlsplit(s).scheme in ("http", "https"):
+    if _split(s, "document location").scheme in ("http", "https"):
         return s
     return str(_path(s, base))
 
@@ -459,7 +468,7 @@ def _url(value: Any, where: str) -> str | None:
     if value in (None, ""):
         return None
     s = str(value)
-    parts = urlsplit(s)
+    parts = _split(s, where)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{where} must be an http(s) URL, got {s!r}")
     return s
@@ -601,10 +610,12 @@ def targets_from_cli(soap: list[str], rest: list[str], tls: list[str] | None = N
     """
     soap_targets: list[SoapTarget] = []
     for i, value in enumerate(soap):
-        is_url = urlsplit(value).scheme in ("http", "https")
+        is_url = _split(value, "--soap").scheme in ("http", "https")
         if not is_url and not Path(value).is_file():
             raise ConfigError(f"--soap {value!r} is neither an http(s) URL nor an existing WSDL file")
-        is_wsdl = (not is_url) or value.lower().endswith(".wsdl") or "wsdl" in urlsplit(value).query.lower()
+        is_wsdl = (
+            (not is_url) or value.lower().endswith(".wsdl") or "wsdl" in _split(value, "--soap").query.lower()
+        )
         name = f"soap-{i + 1}"
         if is_wsdl:
             soap_targets.append(SoapTarget(name=name, wsdl=value if is_url else str(Path(value).resolve())))
@@ -612,7 +623,7 @@ def targets_from_cli(soap: list[str], rest: list[str], tls: list[str] | None = N
             soap_targets.append(SoapTarget(name=name, endpoint=value))
     rest_targets: list[RestTarget] = []
     for i, value in enumerate(rest):
-        parts = urlsplit(value)
+        parts = _split(value, "--rest")
         if parts.scheme in ("http", "https") and parts.hostname:
             rest_targets.append(RestTarget(name=f"rest-{i + 1}", base_url=value))
         elif Path(value).is_file():

@@ -105,3 +105,16 @@ def test_verifier_refuses_signed_content_that_cannot_be_canonicalised(pki) -> No
     with pytest.raises(MalformedMessage):
         Verifier(trust=[pki.ca.cert], replay_cache=None).verify(bad)
     assert Verifier(trust=[pki.ca.cert], replay_cache=None).verify(good).signed_parts
+
+
+def test_targets_file_with_an_unsplittable_url_is_a_config_error(tmp_path: Path) -> None:
+    # found by atheris (targets target): base_url "https://ap[i.example.test/..."
+    # made urlsplit raise "Invalid IPv6 URL" (ValueError) out of load_targets
+    from compare.config import ConfigError, load_targets, targets_from_cli
+
+    path = tmp_path / "apisec.toml"
+    path.write_bytes((CRASHES / "targets-invalid-ipv6-url.toml").read_bytes())
+    with pytest.raises(ConfigError, match="not a valid URL"):
+        load_targets(path)
+    with pytest.raises(ConfigError):
+        targets_from_cli([], ["https://a[b/"])
