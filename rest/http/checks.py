@@ -462,13 +462,23 @@ def check_error_leak(ctx: Context) -> list[Finding]:
                 severity=sev,
             )
         ]
-    codes = ", ".join(str(ex.status) for ex in exchanges if not ex.ok)
+    # say exactly what was looked at: the count and the codes describe the same responses
+    errors = [ex for ex in exchanges if not ex.ok]
+    tally = {}
+    for ex in errors:
+        tally[ex.status] = tally.get(ex.status, 0) + 1
+    codes = ", ".join(f"{n}×{code}" if n > 1 else str(code) for code, n in sorted(tally.items()))
     return [
         finding(
             ids.ERROR_LEAK,
             Status.PASS,
             ctx.url,
-            f"{len(exchanges)} error responses ({codes}) disclose nothing",
+            f"{len(errors)} error response(s) ({codes}) disclose nothing"
+            + (
+                f" ({len(exchanges) - len(errors)} non-error response(s) also checked)"
+                if len(errors) < len(exchanges)
+                else ""
+            ),
         )
     ]
 

@@ -79,11 +79,12 @@ def check_rate_limit(ctx: Context, burst: int) -> list[Finding]:
         if record:
             prober.log.extend(e for e in (first, throttled or last) if e is not None)
     elapsed = time.perf_counter() - start
+    took = f"{elapsed:.1f}s" if elapsed >= 0.1 else f"{elapsed * 1000:.0f} ms"  # never "in 0.0s"
     counts = ", ".join(f"{n}×{code}" for code, n in sorted(statuses.items()))
     if throttled is not None:
         retry_after = throttled.header("Retry-After")
         advertised = _advertised(throttled)
-        detail = f"429 after {sent} requests in {elapsed:.1f}s"
+        detail = f"429 after {sent} requests in {took}"
         if retry_after or advertised:
             hints = ([f"Retry-After: {retry_after}"] if retry_after else []) + advertised
             return [finding(ids.RATE_LIMIT, Status.PASS, ctx.url, f"{detail}; " + "; ".join(hints))]
@@ -113,6 +114,6 @@ def check_rate_limit(ctx: Context, burst: int) -> list[Finding]:
             ids.RATE_LIMIT,
             Status.FAIL,
             ctx.url,
-            f"{sent} requests in {elapsed:.1f}s ({counts}) and never a 429",
+            f"{sent} requests in {took} ({counts}) and never a 429",
         )
     ]

@@ -52,6 +52,16 @@ def test_correct_route_has_no_finding_at_all(api):
         "http.rate-limit",
     } <= ids
     assert all(f.side.value == "rest" for f in findings)
+    # evidence is precise: the count names exactly the responses whose codes it lists
+    import re
+
+    leak = by_id(findings, "http.error-leak")[0].evidence
+    m = re.match(r"(\d+) error response\(s\) \(([^)]*)\) disclose nothing", leak)
+    assert m, leak
+    listed = sum(int(p.split("×")[0]) if "×" in p else 1 for p in m.group(2).split(", "))
+    assert listed == int(m.group(1)), leak
+    burst = by_id(findings, "http.rate-limit")[0].evidence
+    assert " in 0.0s" not in burst, burst
 
 
 def test_auth_not_enforced(api):
