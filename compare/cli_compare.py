@@ -219,6 +219,61 @@ def run(
     raise typer.Exit(code)
 
 
+@app.command("merge")
+def merge(
+    parts: list[Path] = typer.Argument(
+        ..., help="The assessment.json of every shard ('apisec compare run --shard K/N -f json -o DIR')."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Folder to write the reports into."),
+    formats: list[str] = typer.Option(["text"], "--format", "-f", help=FORMAT_HELP),
+    fail_on: FailOn | None = typer.Option(
+        None, "--fail-on", help="Exit 1 when a check failed at or above this severity (default: as recorded)."
+    ),
+    min_score: int | None = typer.Option(
+        None,
+        "--min-score",
+        min=0,
+        max=100,
+        help="Also exit 1 when a side's overall matrix score (0-100) in any group is below this.",
+    ),
+    allow_incomplete: bool = typer.Option(
+        False,
+        "--allow-incomplete",
+        help="Pass the gate even though a shard is missing or some checks could not run.",
+    ),
+) -> None:
+    """Join the shards of one sharded run into one assessment, gate and report.
+
+    Every part must come from the same inventory and shard count; a shard
+    given twice is an input error (exit 2).  A missing shard is a
+    'compare.shard-missing' error finding: the merged assessment is
+    incomplete and the gate exits 1 unless --allow-incomplete.
+    """
+    from compare.engine import Assessment
+    from compare.merge import MergeError, merge_parts
+    from compare.reporters import parse_formats
+
+    fmts = parse_formats(formats)
+    loaded = []
+    for path in parts:
+        data = read_input(path, what="assessment")
+        try:
+            doc = json.loads(data)
+            if not isinstance(doc, dict):
+                raise ValueError("the document is not a JSON object")
+            loaded.append((str(path), Assessment.from_dict(doc)))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"{path} is not an apisec assessment: {exc}") from None
+    try:
+        assessment = merge_parts(loaded)
+    except MergeError as exc:
+        raise InputError(str(exc)) from None
+    code = _emit(
+        assessment, output, fmts, fail_on.value if fail_on else None, allow_incomplete, min_score=min_score
+    )
+    raise typer.Exit(code)
+
+
 @app.command("report")
 def report(
     assessment_file: Path = typer.Argument(..., help="An assessment.json written by 'apisec compare run'."),

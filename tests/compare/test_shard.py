@@ -152,3 +152,85 @@ def test_cli_bad_shard_is_one_line_exit_2_and_no_output(inventory_file: Path, tm
         assert r.returncode == 2, (args, r.stderr)
         assert r.stderr.startswith("apisec: error: ") and r.stderr.count("\n") == 1, r.stderr
         assert "Traceback" not in r.stderr and not out.exists()
+
+
+def _shards_in_parallel(inventory: Path, out: Path, count: int, fmt: str = "json") -> list[Path]:
+    """Every shard as its own process at once, as an Indexed Job's pods run
+    (JOB_COMPLETION_INDEX 0..count-1, APISEC_SHARD_COUNT=count)."""
+    exe = shutil.which("apisec") or str(Path(sys.executable).with_name("apisec"))
+    base = {k: v for k, v in os.environ.items() if k not in ("JOB_COMPLETION_INDEX", "APISEC_SHARD_COUNT")}
+    procs = [
+        subprocess.Popen(
+            [exe, "compare", "run", "-c", str(inventory), "-o", str(out / f"part-{i}"), "-f", fmt],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**base, "JOB_COMPLETION_INDEX": str(i), "APISEC_SHARD_COUNT": str(count)},
+        )
+        for i in range(count)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode in (0, 1), err
+    return [out / f"part-{i}" / "assessment.json" for i in range(count)]
+
+
+def _comparable(doc: dict) -> tuple:
+    findings = sorted(
+        (f["target_name"], f["check_id"], f["status"], f["severity"], f["fingerprint"], f["evidence"])
+        for f in doc["findings"]
+    )
+    gate = {k: v for k, v in doc["gate"].items()}
+    targets = [(t["name"], t["group"], t["location"]) for t in doc["assessment"]["targets"]]
+    return findings, doc["matrix"], gate, targets
+
+
+def test_shards_merged_equal_one_unsharded_run(inventory_file: Path, tmp_path: Path) -> None:
+    whole = _apisec("compare", "run", "-c", str(inventory_file), "-o", str(tmp_path / "whole"), "-f", "json")
+    assert whole.returncode == 1, whole.stderr  # the legacy WSDLs fail at high
+    parts = _shards_in_parallel(inventory_file, tmp_path, 3)
+    sizes = [len(json.loads(p.read_text())["assessment"]["targets"]) for p in parts]
+    assert sum(sizes) == 8 and sum(1 for s in sizes if s) >= 2, sizes  # really split
+    merged = _apisec("compare", "merge", *map(str, parts), "-o", str(tmp_path / "merged"), "-f", "json,md")
+    assert merged.returncode == whole.returncode, merged.stderr
+    a = json.loads((tmp_path / "whole" / "assessment.json").read_text())
+    b = json.loads((tmp_path / "merged" / "assessment.json").read_text())
+    assert _comparable(b) == _comparable(a)  # same findings, fingerprints, scores, gate, target order
+    assert b["gate"]["complete"] and (tmp_path / "merged" / "report.md").is_file()
+
+
+def test_a_missing_shard_makes_the_merge_incomplete(inventory_file: Path, tmp_path: Path) -> None:
+    parts = _shards_in_parallel(inventory_file, tmp_path, 3)
+    present = [p for p in parts if json.loads(p.read_text())["assessment"]["shard"]["index"] != 2]
+    out = tmp_path / "merged"
+    r = _apisec("compare", "merge", *map(str, present), "-o", str(out), "-f", "json", "--fail-on", "never")
+    assert r.returncode == 1, r.stderr  # nothing fails at "never": only the missing shard trips the gate
+    doc = json.loads((out / "assessment.json").read_text())
+    assert not doc["gate"]["complete"] and "merge@shard 2/3" in doc["gate"]["incomplete_checks"], doc["gate"]
+    missing = [f for f in doc["findings"] if f["check_id"] == "compare.shard-missing"]
+    assert [(f["status"], f["target_name"]) for f in missing] == [("error", "shard 2/3")]
+    r = _apisec(
+        "compare", "merge", *map(str, present), "-f", "json", "--fail-on", "never", "--allow-incomplete"
+    )
+    assert r.returncode == 0, r.stderr
+    every = _apisec("compare", "merge", *map(str, parts), "-f", "json", "--fail-on", "never")
+    assert every.returncode == 0 and json.loads(every.stdout)["gate"]["complete"], every.stderr
+
+
+def test_merge_refuses_parts_that_do_not_belong_together(inventory_file: Path, tmp_path: Path) -> None:
+    parts = _shards_in_parallel(inventory_file, tmp_path / "of3", 3)
+    of2 = _shards_in_parallel(inventory_file, tmp_path / "of2", 2)
+    whole = tmp_path / "whole"
+    r = _apisec("compare", "run", "-c", str(inventory_file), "-o", str(whole), "-f", "json")
+    assert r.returncode == 1, r.stderr
+    for args, why in (
+        ([parts[0], parts[0]], "given twice"),
+        ([parts[0], of2[1]], "merge parts of one sharded run only"),
+        ([parts[0], whole / "assessment.json"], "not a shard's assessment"),
+        ([tmp_path / "nope.json"], "not found"),
+    ):
+        out = tmp_path / "refused"
+        r = _apisec("compare", "merge", *map(str, args), "-o", str(out), "-f", "json")
+        assert r.returncode == 2 and why in r.stderr, (why, r.stderr)
+        assert r.stderr.startswith("apisec: error: ") and r.stderr.count("\n") == 1, r.stderr
+        assert not out.exists()
