@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from compare.cliutil import FailOn, InputError, atomic_write, split_csv
+from compare.cliutil import FailOn, InputError, atomic_write, merge_alias, split_csv
 
 app = typer.Typer(
     name="flow",
@@ -91,17 +91,27 @@ def generate(
         help="PEM CA bundle that verifies the service (recorded in the flow).",
         show_default=False,
     ),
-    key_file: Path | None = typer.Option(
-        None, "--key-file", help="SOAP: client signing key (PEM).", show_default=False
+    key: Path | None = typer.Option(
+        None, "--key", metavar="KEY.pem", help="SOAP: client signing key (PEM).", show_default=False
     ),
-    cert_file: Path | None = typer.Option(
-        None, "--cert-file", help="SOAP: client certificate the service trusts (PEM).", show_default=False
-    ),
-    service_cert_file: Path | None = typer.Option(
+    cert: Path | None = typer.Option(
         None,
-        "--service-cert-file",
+        "--cert",
+        metavar="CERT.pem",
+        help="SOAP: client certificate the service trusts (PEM).",
+        show_default=False,
+    ),
+    encrypt_cert: Path | None = typer.Option(
+        None,
+        "--encrypt-cert",
+        metavar="CERT.pem",
         help="SOAP: service certificate to encrypt to (default: from the WSDL).",
         show_default=False,
+    ),
+    key_file: Path | None = typer.Option(None, "--key-file", hidden=True, help="Old name of --key."),
+    cert_file: Path | None = typer.Option(None, "--cert-file", hidden=True, help="Old name of --cert."),
+    service_cert_file: Path | None = typer.Option(
+        None, "--service-cert-file", hidden=True, help="Old name of --encrypt-cert."
     ),
     request: Path | None = typer.Option(
         None,
@@ -120,6 +130,11 @@ def generate(
     outcome.  What could not be generated is said on stderr."""
     from compare.flow.model import dump_flow
 
+    # One flag name per concept (docs/cli.md): --key/--cert/--encrypt-cert as on
+    # 'soap check --url'; the first names of this group stay as hidden aliases.
+    key_file = merge_alias(key, key_file, "--key", "--key-file")
+    cert_file = merge_alias(cert, cert_file, "--cert", "--cert-file")
+    service_cert_file = merge_alias(encrypt_cert, service_cert_file, "--encrypt-cert", "--service-cert-file")
     if (openapi is None) == (wsdl is None):
         raise InputError("give exactly one of --openapi SPEC or --wsdl WSDL")
     if expired_token_env and expired_token_file:
@@ -135,7 +150,7 @@ def generate(
         if not openapi.is_file():
             raise InputError(f"OpenAPI spec not found: {openapi}")
         if key_file or cert_file or service_cert_file or request:
-            raise InputError("--key-file/--cert-file/--service-cert-file/--request apply to --wsdl flows")
+            raise InputError("--key/--cert/--encrypt-cert/--request apply to --wsdl flows")
         flow, notes = generate_openapi(
             openapi,
             roles=roles,
@@ -157,7 +172,7 @@ def generate(
         if roles or expired_token_env or expired_token_file or public_key:
             raise InputError("--roles/--expired-token-*/--public-key apply to --openapi flows")
         if key_file is None or cert_file is None:
-            raise InputError("a SOAP flow needs --key-file and --cert-file (the client identity)")
+            raise InputError("a SOAP flow needs --key and --cert (the client identity)")
         flow, notes = generate_wsdl(
             wsdl,
             base_url=base_url,

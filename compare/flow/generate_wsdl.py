@@ -121,7 +121,7 @@ def generate_wsdl(
                     wp.service_certificates[0]
                 ).decode()
             else:
-                notes.append(f"{op.operation}: the policy encrypts the Body; give --service-cert-file")
+                notes.append(f"{op.operation}: the policy encrypts the Body; give --encrypt-cert")
         if security["username_token"]:
             notes.append(
                 f"{op.operation}: the policy wants a UsernameToken; add connection.soap username/password"

@@ -164,10 +164,16 @@ def test_cli_generate_from_wsdl(folder, pki, apisec) -> None:
     wsdl = folder / "quote-secure.wsdl"
     wsdl.write_bytes(soap_service.render_wsdl("secure", "https://127.0.0.1:1/quote", pki.service.cert))
     out = folder / "cli-flow.yaml"
-    r = apisec("flow", "generate", "--wsdl", str(wsdl), "--key-file", str(folder / "client.key"),
-               "--cert-file", str(folder / "client.pem"), "--request", str(folder / "request.xml"), "-o", str(out))  # fmt: skip
+    r = apisec("flow", "generate", "--wsdl", str(wsdl), "--key", str(folder / "client.key"),
+               "--cert", str(folder / "client.pem"), "--request", str(folder / "request.xml"), "-o", str(out))  # fmt: skip
     assert r.exit_code == 0, r.stderr
     assert load_flow(out)["connection"]["soap"]["cert"] == "file:client.pem"
+    # the group's first flag names stay as hidden aliases (flags are contracts)
+    old = folder / "cli-flow-old-names.yaml"
+    r = apisec("flow", "generate", "--wsdl", str(wsdl), "--key-file", str(folder / "client.key"),
+               "--cert-file", str(folder / "client.pem"), "--request", str(folder / "request.xml"), "-o", str(old))  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert old.read_text() == out.read_text()
     r = apisec("flow", "generate", "--wsdl", str(wsdl), "-o", str(folder / "x.yaml"))
-    assert r.exit_code == 2 and "--key-file and --cert-file" in r.stderr
+    assert r.exit_code == 2 and "--key and --cert" in r.stderr
     assert not (folder / "x.yaml").exists()
