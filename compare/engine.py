@@ -84,6 +84,11 @@ class Job:
     burst: bool = False
     """The job floods ``host`` on purpose (rate-limit probe): it runs after
     every other job on that host, so their requests are not throttled."""
+    shared: str | None = None
+    """Jobs with the same key compute the same thing (one TLS scan of a
+    host:port:SNI for every target on it): within one run the first
+    successful output is reused by the others instead of scanning again.
+    A failure is not shared: each job then tries for itself."""
 
 
 @dataclass(frozen=True)
@@ -382,6 +387,10 @@ def _tls_job(target: str, side: Side, host: str, port: int, *, hostname: str | N
         locus=f"{host}:{port}",
         exclusive=f"tls:{host}:{port}",
         host=f"{host}:{port}",
+        # everything the scan's result depends on (the target name and side do not:
+        # _normalise puts the findings on each job's side)
+        shared="rest.tls:check\0"
+        + "\0".join(str(v) for v in (host, port, hostname, profile, ca_file, client_cert, client_key, name)),
     )
 
 
@@ -729,8 +738,14 @@ def _redact_raw(value: Any) -> Any:
     return value
 
 
-def run_job(job: Job, *, show_raw: bool = False) -> tuple[list[Finding], JobRun]:
-    """Run one job; any failure becomes an ``error`` finding (never raises)."""
+def run_job(
+    job: Job, *, show_raw: bool = False, memo: dict[str, Any] | None = None
+) -> tuple[list[Finding], JobRun]:
+    """Run one job; any failure becomes an ``error`` finding (never raises).
+
+    ``memo`` (one dict per run): the outputs of successful ``shared`` jobs,
+    reused by later jobs with the same key.
+    """
     t0 = time.perf_counter()
     fn = resolve_check(job.func)
     if fn is None:
@@ -742,7 +757,13 @@ def run_job(job: Job, *, show_raw: bool = False) -> tuple[list[Finding], JobRun]
         )
         return [f], JobRun(job.name, job.target, job.func, time.perf_counter() - t0, "unavailable", 1)
     try:
-        out = job.call(fn)
+        if memo is not None and job.shared and job.shared in memo:
+            out = memo[job.shared]
+        else:
+            out = job.call(fn)
+            if memo is not None and job.shared:
+                out = [out] if isinstance(out, Finding) else list(out or ())
+                memo[job.shared] = out
         seconds = time.perf_counter() - t0
         findings = _normalise(job, out, seconds, show_raw)
         return findings, JobRun(job.name, job.target, job.func, seconds, "ok", len(findings))
@@ -790,6 +811,7 @@ def run_jobs(
     released: set[int] = set()
     cond = threading.Condition()
     done: queue.Queue[tuple[int, tuple[list[Finding], JobRun]]] = queue.Queue()
+    memo: dict[str, Any] = {}  # shared jobs' outputs, for this run only
 
     def runnable(i: int) -> bool:
         j = jobs[i]
@@ -823,7 +845,7 @@ def run_jobs(
 
     def worker() -> None:
         while (i := take()) is not None:
-            outcome = run_job(jobs[i], show_raw=show_raw)
+            outcome = run_job(jobs[i], show_raw=show_raw, memo=memo)
             with cond:
                 release(i)
             done.put((i, outcome))

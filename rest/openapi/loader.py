@@ -20,6 +20,7 @@ Why not ``yaml.safe_load`` + dict walking:
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,13 +268,62 @@ def _validator_for(data: Mapping[str, Any]) -> type:
     raise BadInput(f"unsupported OpenAPI version {version!r} (3.0.x, 3.1.x or 3.2.x)")
 
 
+_CACHE: dict[tuple[str, int, int, int], OpenAPIDocument] = {}
+_CACHE_LOCK = threading.Lock()
+_LOADING: dict[tuple[str, int, int, int], threading.Lock] = {}
+_CACHE_MAX = 64
+
+
+def _cache_key(path: Path) -> tuple[str, int, int, int] | None:
+    try:
+        st = path.stat()
+        return (str(path.resolve()), st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        return None
+
+
 def load_spec(spec: str | Path | Mapping[str, Any]) -> OpenAPIDocument:
     """Read, validate and index an OpenAPI document.
 
     ``spec`` is a file path (JSON or YAML) or an already parsed mapping.
     Any problem (unreadable, not OpenAPI 3, schema-invalid, unresolvable or
     remote ``$ref``) raises :class:`rest.errors.BadInput` with one line.
+
+    A file is loaded and validated once per (path, mtime, size, inode): an
+    inventory whose targets share one contract file (or the OpenAPI audit
+    and the HTTP checks of one target) reuses the same document, which
+    callers treat as read-only.  A changed file is read again (a change to a
+    file it only ``$ref``s is not noticed until the document itself
+    changes); failures are not cached.
     """
+    if isinstance(spec, Mapping):
+        return _load_spec(spec)
+    key = _cache_key(Path(spec))
+    if key is None:
+        return _load_spec(spec)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        loading = _LOADING.setdefault(key, threading.Lock())
+    if hit is not None:
+        return hit
+    with loading:  # concurrent callers of one file wait for the first load instead of repeating it
+        with _CACHE_LOCK:
+            hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+        try:
+            doc = _load_spec(spec)
+            with _CACHE_LOCK:
+                if len(_CACHE) >= _CACHE_MAX:
+                    _CACHE.clear()
+                _CACHE[key] = doc
+        finally:
+            with _CACHE_LOCK:
+                _LOADING.pop(key, None)
+        return doc
+
+
+def _load_spec(spec: str | Path | Mapping[str, Any]) -> OpenAPIDocument:
     if isinstance(spec, Mapping):
         data: Any = json.loads(json.dumps(spec))
         info = data.get("info") if isinstance(data, dict) else None
