@@ -114,6 +114,13 @@ def run(
     ),
     concurrency: int | None = typer.Option(None, "--concurrency", min=1, max=64, help="Checks run at once."),
     timeout: float | None = typer.Option(None, "--timeout", min=1, help="Seconds one check may take."),
+    per_host: int | None = typer.Option(
+        None,
+        "--per-host",
+        min=0,
+        max=64,
+        help="At most N checks at once against one host:port (0: no cap beyond --concurrency).",
+    ),
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="Progress bar on stderr (default: only on a terminal)."
     ),
@@ -192,6 +199,7 @@ def run(
         settings,
         show_raw=show_raw or settings.show_raw,
         concurrency=concurrency or settings.concurrency,
+        per_host=settings.per_host if per_host is None else per_host,
         timeout=timeout or settings.timeout,
     )
     targets = replace(targets, settings=settings)

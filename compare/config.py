@@ -4,6 +4,7 @@
 
     [settings]
     concurrency = 4          # checks run at once
+    per_host = 0             # at most this many checks at once on one host:port (0: no cap)
     timeout = 120            # seconds one check may take before it is an error
     fail_on = "high"         # CI threshold (the --fail-on default)
     # [thresholds] min_score = 70   # also fail when a side's overall score is below
@@ -156,6 +157,9 @@ class Settings:
 
     concurrency: int = 4
     """Checks running at once (TLS scans of one host never overlap)."""
+    per_host: int = 0
+    """At most this many checks at once against one host:port (0: no cap
+    beyond ``concurrency``): politeness toward a host that many targets share."""
     timeout: float = 120.0
     """Seconds a single check may take before it is recorded as an error."""
     fail_on: str = "high"
@@ -382,6 +386,7 @@ def targets_from_mapping(data: Mapping[str, Any], *, base: Path, source: str | N
         raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON_CHOICES)}, got {fail_on!r}")
     settings = Settings(
         concurrency=_int(settings_raw.get("concurrency", 4), "settings.concurrency", 1, 64),
+        per_host=_int(settings_raw.get("per_host", 0), "settings.per_host", 0, 64),
         timeout=float(_int(settings_raw.get("timeout", 120), "settings.timeout", 1, 3600)),
         fail_on=fail_on,
         min_score=_int(thresholds["min_score"], "thresholds.min_score", 0, 100)

@@ -787,8 +787,12 @@ def run_jobs(
     timeout: float = 120.0,
     show_raw: bool = False,
     on_done: ProgressCallback | None = None,
+    per_host: int = 0,
 ) -> list[tuple[list[Finding], JobRun]]:
     """Run jobs on at most ``concurrency`` daemon threads; results in job order.
+
+    ``per_host`` (> 0): at most that many jobs at once on one ``host``, so
+    the targets of one host share its budget while other hosts' jobs run.
 
     Scheduling rules: jobs with the same ``exclusive`` key never overlap;
     a ``burst`` job (one that deliberately trips rate limits) starts only
@@ -812,10 +816,13 @@ def run_jobs(
     cond = threading.Condition()
     done: queue.Queue[tuple[int, tuple[list[Finding], JobRun]]] = queue.Queue()
     memo: dict[str, Any] = {}  # shared jobs' outputs, for this run only
+    on_host: dict[str, int] = {}  # jobs running per host (per_host cap)
 
     def runnable(i: int) -> bool:
         j = jobs[i]
         if j.exclusive and j.exclusive in busy:
+            return False
+        if per_host > 0 and j.host and on_host.get(j.host, 0) >= per_host:
             return False
         return not (j.burst and j.host and light_left.get(j.host, 0) > 0)
 
@@ -826,6 +833,8 @@ def run_jobs(
         j = jobs[i]
         if j.exclusive:
             busy.discard(j.exclusive)
+        if j.host:
+            on_host[j.host] -= 1
         if j.host and not j.burst:
             light_left[j.host] -= 1
         cond.notify_all()
@@ -838,6 +847,8 @@ def run_jobs(
                     pending.remove(i)
                     if jobs[i].exclusive:
                         busy.add(jobs[i].exclusive)
+                    if jobs[i].host:
+                        on_host[jobs[i].host] = on_host.get(jobs[i].host, 0) + 1
                     started[i] = time.monotonic()
                     return i
                 cond.wait(0.2)
@@ -942,11 +953,21 @@ def assess(
                     on_done(job, run)
 
             outcomes = run_jobs(
-                jobs, concurrency=s.concurrency, timeout=s.timeout, show_raw=s.show_raw, on_done=tick
+                jobs,
+                concurrency=s.concurrency,
+                timeout=s.timeout,
+                show_raw=s.show_raw,
+                per_host=s.per_host,
+                on_done=tick,
             )
     else:
         outcomes = run_jobs(
-            jobs, concurrency=s.concurrency, timeout=s.timeout, show_raw=s.show_raw, on_done=on_done
+            jobs,
+            concurrency=s.concurrency,
+            timeout=s.timeout,
+            show_raw=s.show_raw,
+            per_host=s.per_host,
+            on_done=on_done,
         )
     results: list[Result] = []
     runs: list[JobRun] = []

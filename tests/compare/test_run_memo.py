@@ -120,3 +120,50 @@ def test_concurrent_loads_of_one_file_parse_it_once(tmp_path: Path, monkeypatch)
     for t in threads:
         t.join()
     assert len(docs) == 8 and len({id(d) for d in docs}) == 1 and loads == [1]
+
+
+BARRIER: list[threading.Barrier] = []
+
+
+def meet(*_a, **_k):
+    """Returns only when the barrier's other parties run at the same time."""
+    BARRIER[0].wait(timeout=20)
+    return []
+
+
+def _on(host: str, func: str, name: str = "t") -> Job:
+    return Job(
+        name, "t", Side.REST, Dimension.PROTOCOLS, f"{__name__}:{func}", lambda fn: fn(), host, host=host
+    )
+
+
+def test_per_host_caps_jobs_on_one_host_not_on_others() -> None:
+    from tests.compare import _helper_checks as helpers
+
+    # without a cap three jobs of one host do run together (the barrier needs all three)...
+    BARRIER[:] = [threading.Barrier(3)]
+    out = run_jobs([_on("a:443", "meet") for _ in range(3)], concurrency=3)
+    assert all(run.outcome == "ok" for _, run in out), out
+    # ...with per_host=2 never more than two at once on that host
+    helpers.ACTIVE.update(now=0, max=0)
+    jobs = [Job("t", "t", Side.REST, Dimension.PROTOCOLS, "tests.compare._helper_checks:count_overlap",
+                lambda fn: fn(), "a:443", host="a:443") for _ in range(6)]  # fmt: skip
+    out = run_jobs(jobs, concurrency=4, per_host=2)
+    assert all(run.outcome == "ok" for _, run in out) and helpers.ACTIVE["max"] <= 2, helpers.ACTIVE
+    # per_host=1 still lets two different hosts run at the same time
+    BARRIER[:] = [threading.Barrier(2)]
+    out = run_jobs([_on("a:443", "meet"), _on("b:443", "meet")], concurrency=2, per_host=1)
+    assert all(run.outcome == "ok" for _, run in out), out
+
+
+def test_per_host_setting_is_read_and_checked(tmp_path: Path) -> None:
+    import pytest
+
+    from compare.config import ConfigError, load_targets
+
+    p = tmp_path / "apisec.toml"
+    p.write_text('[settings]\nper_host = 2\n\n[[rest]]\nname = "a"\nbase_url = "https://a.example"\n')
+    assert load_targets(p).settings.per_host == 2
+    p.write_text('[settings]\nper_host = -1\n\n[[rest]]\nname = "a"\nbase_url = "https://a.example"\n')
+    with pytest.raises(ConfigError, match="per_host"):
+        load_targets(p)
