@@ -249,6 +249,12 @@ def merge(
         "--allow-incomplete",
         help="Pass the gate even though a shard is missing or some checks could not run.",
     ),
+    baseline: Path | None = typer.Option(
+        None,
+        "--baseline",
+        help="A previous assessment.json: mark the merged findings new/fixed/unchanged "
+        "(give it here, not to the shards).",
+    ),
 ) -> None:
     """Join the shards of one sharded run into one assessment, gate and report.
 
@@ -272,10 +278,19 @@ def merge(
             loaded.append((str(path), Assessment.from_dict(doc)))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InputError(f"{path} is not an apisec assessment: {exc}") from None
+    previous = None
+    if baseline is not None:
+        from compare.baseline import load_baseline
+
+        previous = load_baseline(baseline)
     try:
         assessment = merge_parts(loaded)
     except MergeError as exc:
         raise InputError(str(exc)) from None
+    if previous is not None:
+        from compare.baseline import apply_baseline
+
+        assessment = apply_baseline(assessment, previous)
     code = _emit(
         assessment, output, fmts, fail_on.value if fail_on else None, allow_incomplete, min_score=min_score
     )
