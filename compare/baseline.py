@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from compare.findings import Status
 
 if TYPE_CHECKING:
-    from compare.engine import Assessment, Result
+    from compare.model import Assessment, Result
 
 _LOOPBACK_PORT = re.compile(r"(?i)\b(127\.0\.0\.1|localhost|\[::1\]|::1)(:\d+)")
 _TMP_PATH = re.compile(r"/tmp/[^/\s]*/")
@@ -71,9 +71,9 @@ def _problem(status: Status | str) -> bool:
 
 def load_baseline(path: str | Path) -> Assessment:
     """Read a previous JSON report; a bad file is an input error (exit 2)."""
-    from compare.engine import Assessment
     from compare.errors import InputError
     from compare.fileio import read_input
+    from compare.model import Assessment
 
     data = read_input(path, what="baseline")
     try:

@@ -39,8 +39,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from compare.config import Profile, RestTarget, SecretRef, Settings, SoapTarget, Targets
-from compare.engine import Assessment, assess
+from compare.model import Assessment
 from compare.reporters import ALL_FORMATS, write_reports
+from compare.run import assess
 
 AUDIT_LOG = "soap-audit.jsonl"
 """The secure SOAP service's audit lines (one JSON event per probe it refused)."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from compare.findings import EVIDENCE, Status, exceeds_threshold
 
 if TYPE_CHECKING:
-    from compare.engine import Assessment, Result
+    from compare.model import Assessment, Result
 
 _NAMED = 6
 """How many incomplete checks the one-line gate sentence names before ``+N more``."""

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from compare.findings import EVIDENCE, Dimension, Finding, Severity, Side, Status
 
 if TYPE_CHECKING:
-    from compare.engine import Assessment
+    from compare.model import Assessment
 
 CORE_DIMENSIONS = (Dimension.ENCRYPTION, Dimension.ACCESS_CONTROL, Dimension.TOKEN_AUTH, Dimension.PROTOCOLS)
 DIMENSIONS = (*CORE_DIMENSIONS, Dimension.RESILIENCE, Dimension.OBSERVABILITY)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from compare.engine import Assessment, JobRun, Result, TargetInfo
 from compare.findings import Side, Status, check_info, finding
+from compare.model import Assessment, JobRun, Result, TargetInfo
 
 SHARD_MISSING = check_info("compare.shard-missing").check_id
 

@@ -135,7 +135,7 @@ def assessment(
     flow: Mapping[str, Any], findings: list[Finding], *, flow_file: str, started: str, seconds: float
 ) -> Any:
     """The findings as an :class:`compare.engine.Assessment` (one target: the flow)."""
-    from compare.engine import Assessment, Result, TargetInfo
+    from compare.model import Assessment, Result, TargetInfo
 
     side = Side.SOAP if flow["kind"] == "soap" else Side.REST
     name = f"flow:{flow['name']}"

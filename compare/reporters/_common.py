@@ -9,7 +9,7 @@ from compare import gate as _gate
 from compare.findings import Dimension, Finding, Severity, Side, Status
 
 if TYPE_CHECKING:
-    from compare.engine import Assessment, Result
+    from compare.model import Assessment, Result
 
 SEVERITIES = tuple(Severity)  # critical … info
 STATUS_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.PASS: 3, Status.NA: 4, Status.SKIP: 5}

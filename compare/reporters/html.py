@@ -30,7 +30,7 @@ from compare.reporters._common import (
 from compare.reporters.raw import exchange_text
 
 if TYPE_CHECKING:
-    from compare.engine import Assessment
+    from compare.model import Assessment
 
 SEVERITY_COLOUR = {
     "critical": "#7f1d1d",

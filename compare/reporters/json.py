@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from compare.findings import redact
 
 if TYPE_CHECKING:
-    from compare.engine import Assessment
+    from compare.model import Assessment
 
 
 def _redacted(value: Any) -> Any:

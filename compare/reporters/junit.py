@@ -14,7 +14,7 @@ from compare.findings import Status
 from compare.reporters._common import by_target
 
 if TYPE_CHECKING:
-    from compare.engine import Assessment
+    from compare.model import Assessment
 
 
 def _seconds(ms: float | None) -> str:

@@ -23,7 +23,7 @@ from compare.reporters._common import (
 from compare.reporters.raw import exchange_text
 
 if TYPE_CHECKING:
-    from compare.engine import Assessment
+    from compare.model import Assessment
 
 ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "error": "💥", "skip": "⏭️", "n/a": "➖"}
 

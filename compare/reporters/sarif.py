@@ -27,7 +27,7 @@ from compare.baseline import fingerprints
 from compare.findings import REGISTRY, TOOL_NAME, Finding, Severity, Status, redact
 
 if TYPE_CHECKING:
-    from compare.engine import Assessment, Result, TargetInfo
+    from compare.model import Assessment, Result, TargetInfo
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "sarif-schema-2.1.0.json"

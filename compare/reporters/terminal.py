@@ -27,7 +27,7 @@ from compare.reporters._common import (
 )
 
 if TYPE_CHECKING:
-    from compare.engine import Assessment
+    from compare.model import Assessment
 
 STATUS_STYLE = {
     "pass": "green",

@@ -1,0 +1,378 @@
+"""Running: jobs on a bounded thread pool, each failure an ``error`` finding.
+
+Habits borrowed from sslyze's scanner: a job that raises, times out or
+whose function does not exist becomes an ``error`` finding, never a crash;
+jobs sharing an ``exclusive`` key never overlap; a ``burst`` job runs after
+every other job on its host; ``settings.concurrency`` jobs at once, each
+with ``settings.timeout`` seconds.  :func:`run_jobs` is a plain function
+over a list of jobs (sharding and inventories build on it); :func:`assess`
+plans, runs and collects an :class:`~compare.model.Assessment`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import queue
+import threading
+import time
+import types
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from compare.config import Targets, resolved_secrets
+from compare.findings import (
+    Finding,
+    Status,
+    check_info,
+    finding,
+    redact,
+)
+from compare.model import Assessment, JobRun, Result
+from compare.plan import Job, plan, target_info
+
+# the engine's own verdicts about checks (declared in compare/catalogue.toml)
+UNAVAILABLE = check_info("compare.check-unavailable").check_id
+CHECK_ERROR = check_info("compare.check-error").check_id
+TIMEOUT = check_info("compare.check-timeout").check_id
+INTERRUPTED = check_info("compare.check-interrupted").check_id
+
+
+# ---------------------------------------------------------------- running
+
+
+_IMPORT_LOCK = threading.Lock()
+
+
+def resolve_check(func: str) -> Callable[..., Any] | None:
+    """Import ``module:function``; None when this installation lacks it."""
+    module, _, attr = func.partition(":")
+    with _IMPORT_LOCK:  # workers resolve concurrently; never see a half-imported module
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            return None
+    fn = getattr(mod, attr, None)
+    if isinstance(fn, types.ModuleType):
+        # a package function shadowed by its same-named submodule once that
+        # submodule is imported (rest.jwt.probe → rest/jwt/probe.py): the
+        # submodule's function of that name is the entry point
+        fn = getattr(fn, attr, None)
+    return fn if callable(fn) else None
+
+
+def scrub(text: str) -> str:
+    """:func:`compare.findings.redact` plus the exact secret values this
+    process resolved from ``env:``/``file:`` references."""
+    text = redact(text)
+    for secret in resolved_secrets():
+        if secret in text:
+            text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+def _error(job: Job, check_id: str, evidence: str) -> Finding:
+    f = finding(check_id, Status.ERROR, job.locus, "", side=job.side, dimension=job.dimension)
+    return replace(f, evidence=scrub(evidence))
+
+
+def _normalise(job: Job, out: Any, seconds: float, show_raw: bool) -> list[Finding]:
+    """Check output → findings on the job's side, timed, raw kept only on request."""
+    if out is None:
+        return []
+    if isinstance(out, Finding):
+        out = [out]
+    items = list(out)
+    bad = [type(x).__name__ for x in items if not isinstance(x, Finding)]
+    if bad:
+        raise TypeError(f"{job.func} returned {bad[0]} instead of Finding objects")
+    share = seconds * 1000.0 / max(len(items), 1)
+    fixed: list[Finding] = []
+    for f in items:
+        raw: tuple[dict[str, Any], ...] = ()
+        if show_raw and f.raw:
+            raw = tuple(_redact_raw(r) for r in f.raw)
+        fixed.append(
+            replace(
+                f,
+                side=job.side,
+                evidence=scrub(f.evidence),
+                duration_ms=f.duration_ms if f.duration_ms is not None else share,
+                raw=raw,
+            )
+        )
+    return fixed
+
+
+def _redact_raw(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _redact_raw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_raw(v) for v in value]
+    return value
+
+
+def run_job(
+    job: Job, *, show_raw: bool = False, memo: dict[str, Any] | None = None
+) -> tuple[list[Finding], JobRun]:
+    """Run one job; any failure becomes an ``error`` finding (never raises).
+
+    ``memo`` (one dict per run): the outputs of successful ``shared`` jobs,
+    reused by later jobs with the same key.
+    """
+    t0 = time.perf_counter()
+    fn = resolve_check(job.func)
+    if fn is None:
+        module, _, attr = job.func.partition(":")
+        f = _error(
+            job,
+            UNAVAILABLE,
+            f"check {module}.{attr} is not available in this installation; {job.name} was not assessed",
+        )
+        return [f], JobRun(job.name, job.target, job.func, time.perf_counter() - t0, "unavailable", 1)
+    try:
+        if memo is not None and job.shared and job.shared in memo:
+            out = memo[job.shared]
+        else:
+            out = job.call(fn)
+            if memo is not None and job.shared:
+                out = [out] if isinstance(out, Finding) else list(out or ())
+                memo[job.shared] = out
+        seconds = time.perf_counter() - t0
+        findings = _normalise(job, out, seconds, show_raw)
+        return findings, JobRun(job.name, job.target, job.func, seconds, "ok", len(findings))
+    except Exception as exc:  # noqa: BLE001 - sslyze habit: a failing plugin is a result
+        seconds = time.perf_counter() - t0
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        f = _error(job, CHECK_ERROR, f"{job.name} could not complete: {what}")
+        return [replace(f, duration_ms=seconds * 1000.0)], JobRun(
+            job.name, job.target, job.func, seconds, "error", 1
+        )
+
+
+ProgressCallback = Callable[[Job, JobRun], None]
+
+
+def run_jobs(
+    jobs: list[Job],
+    *,
+    concurrency: int = 4,
+    timeout: float = 120.0,
+    show_raw: bool = False,
+    on_done: ProgressCallback | None = None,
+    per_host: int = 0,
+) -> list[tuple[list[Finding], JobRun]]:
+    """Run jobs on at most ``concurrency`` daemon threads; results in job order.
+
+    ``per_host`` (> 0): at most that many jobs at once on one ``host``, so
+    the targets of one host share its budget while other hosts' jobs run.
+
+    Scheduling rules: jobs with the same ``exclusive`` key never overlap;
+    a ``burst`` job (one that deliberately trips rate limits) starts only
+    when every other job on its ``host`` has finished, so its 429s cannot
+    make their probes inconclusive.  A worker never sits on a blocked job:
+    it takes the next runnable one.  A job still running after ``timeout``
+    seconds is recorded as a timeout error and abandoned (its thread is a
+    daemon and cannot block exit; it releases its keys, and a replacement
+    worker keeps the pool at its size).
+    """
+    n = len(jobs)
+    results: list[tuple[list[Finding], JobRun] | None] = [None] * n
+    pending: list[int] = list(range(n))
+    busy: set[str] = set()
+    light_left: dict[str, int] = {}
+    for j in jobs:
+        if j.host and not j.burst:
+            light_left[j.host] = light_left.get(j.host, 0) + 1
+    started: dict[int, float] = {}
+    released: set[int] = set()
+    cond = threading.Condition()
+    done: queue.Queue[tuple[int, tuple[list[Finding], JobRun]]] = queue.Queue()
+    memo: dict[str, Any] = {}  # shared jobs' outputs, for this run only
+    on_host: dict[str, int] = {}  # jobs running per host (per_host cap)
+
+    def runnable(i: int) -> bool:
+        j = jobs[i]
+        if j.exclusive and j.exclusive in busy:
+            return False
+        if per_host > 0 and j.host and on_host.get(j.host, 0) >= per_host:
+            return False
+        return not (j.burst and j.host and light_left.get(j.host, 0) > 0)
+
+    def release(i: int) -> None:  # caller holds cond
+        if i in released:
+            return
+        released.add(i)
+        j = jobs[i]
+        if j.exclusive:
+            busy.discard(j.exclusive)
+        if j.host:
+            on_host[j.host] -= 1
+        if j.host and not j.burst:
+            light_left[j.host] -= 1
+        cond.notify_all()
+
+    def take() -> int | None:
+        with cond:
+            while pending:
+                i = next((i for i in pending if runnable(i)), None)
+                if i is not None:
+                    pending.remove(i)
+                    if jobs[i].exclusive:
+                        busy.add(jobs[i].exclusive)
+                    if jobs[i].host:
+                        on_host[jobs[i].host] = on_host.get(jobs[i].host, 0) + 1
+                    started[i] = time.monotonic()
+                    return i
+                cond.wait(0.2)
+            return None
+
+    def worker() -> None:
+        while (i := take()) is not None:
+            outcome = run_job(jobs[i], show_raw=show_raw, memo=memo)
+            with cond:
+                release(i)
+            done.put((i, outcome))
+
+    def spawn() -> None:
+        threading.Thread(target=worker, name="apisec-check", daemon=True).start()
+
+    finished = 0
+
+    def collect() -> None:
+        nonlocal finished
+        while finished < n:
+            try:
+                i, outcome = done.get(timeout=0.1)
+                if results[i] is None:
+                    results[i] = outcome
+                    finished += 1
+                    if on_done:
+                        on_done(jobs[i], outcome[1])
+            except queue.Empty:
+                pass
+            now = time.monotonic()
+            with cond:
+                overdue = [i for i, t in started.items() if results[i] is None and now - t > timeout]
+                for i in overdue:
+                    release(i)  # the endpoint is hung anyway: let its other jobs run (and time out)
+            for i in overdue:
+                job = jobs[i]
+                f = _error(job, TIMEOUT, f"{job.name} did not finish within {timeout:g}s and was abandoned")
+                run = JobRun(job.name, job.target, job.func, now - started[i], "timeout", 1)
+                results[i] = ([f], run)
+                finished += 1
+                if on_done:
+                    on_done(job, run)
+                spawn()  # the stuck thread keeps its slot; give the pool a new one
+
+    for _ in range(max(1, min(concurrency, n))):
+        spawn()
+    try:
+        collect()
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what finished, record every other job as interrupted
+        # (an error finding: the assessment is incomplete) and return, so the
+        # caller still writes the results gathered so far.
+        with cond:
+            pending.clear()  # workers take nothing new
+        now = time.monotonic()
+        for i, job in enumerate(jobs):
+            if results[i] is None:
+                where = "while running" if i in started else "before it started"
+                f = _error(job, INTERRUPTED, f"{job.name} was interrupted {where} (Ctrl-C)")
+                run = JobRun(job.name, job.target, job.func, now - started.get(i, now), "interrupted", 1)
+                results[i] = ([f], run)
+    return [r for r in results if r is not None]
+
+
+def assess(
+    targets: Targets,
+    *,
+    progress: bool | None = None,
+    on_done: ProgressCallback | None = None,
+) -> Assessment:
+    """Run the static and live checks of both sides over ``targets``.
+
+    ``progress``: show a rich progress bar on stderr (default: only when
+    stderr is a terminal).  Never raises for a failing check: errors are
+    findings.
+    """
+    s = targets.settings
+    jobs, skipped = plan(targets)
+    started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    t0 = time.perf_counter()
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    show_bar = console.is_terminal if progress is None else progress
+    if show_bar and jobs:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            TextColumn("[bold]assessing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("", total=len(jobs))
+
+            def tick(job: Job, run: JobRun) -> None:
+                bar.update(task, advance=1, description=f"{job.target} {job.name} ({run.outcome})")
+                if on_done:
+                    on_done(job, run)
+
+            outcomes = run_jobs(
+                jobs,
+                concurrency=s.concurrency,
+                timeout=s.timeout,
+                show_raw=s.show_raw,
+                per_host=s.per_host,
+                on_done=tick,
+            )
+    else:
+        outcomes = run_jobs(
+            jobs,
+            concurrency=s.concurrency,
+            timeout=s.timeout,
+            show_raw=s.show_raw,
+            per_host=s.per_host,
+            on_done=on_done,
+        )
+    results: list[Result] = []
+    runs: list[JobRun] = []
+    for job, (findings, run) in zip(jobs, outcomes, strict=True):
+        results += [Result(f, job.target, job.name) for f in findings]
+        runs.append(run)
+    results += skipped
+    return Assessment(
+        targets=[target_info(t) for t in targets.all()],
+        results=results,
+        runs=runs,
+        started=started_at,
+        duration_s=time.perf_counter() - t0,
+        source=targets.source,
+        fail_on=s.fail_on,
+        min_score=s.min_score,
+    )
+
+
+__all__ = [
+    "CHECK_ERROR",
+    "INTERRUPTED",
+    "TIMEOUT",
+    "UNAVAILABLE",
+    "ProgressCallback",
+    "assess",
+    "resolve_check",
+    "run_job",
+    "run_jobs",
+    "scrub",
+]
