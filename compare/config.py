@@ -371,7 +371,7 @@ def targets_from_mapping(data: Mapping[str, Any], *, base: Path, source: str | N
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise ConfigError(
-            f"unknown section(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_TOP_KEYS))})"
+            f"unknown section(s) {', '.join(sorted(map(str, unknown)))} (known: {', '.join(sorted(_TOP_KEYS))})"
         )
     settings_raw = _table(data, "settings")
     thresholds = _table(data, "thresholds")
@@ -494,7 +494,7 @@ def _secret(value: Any, where: str, base: Path) -> SecretRef | None:
 def _check_keys(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = set(raw) - allowed
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
 
 
 def _profile(name: str, raw: Mapping[str, Any]) -> Profile:

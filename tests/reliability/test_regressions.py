@@ -118,3 +118,15 @@ def test_targets_file_with_an_unsplittable_url_is_a_config_error(tmp_path: Path)
         load_targets(path)
     with pytest.raises(ConfigError):
         targets_from_cli([], ["https://a[b/"])
+
+
+def test_yaml_targets_file_with_non_string_keys_is_a_config_error(tmp_path: Path) -> None:
+    # found by atheris (targets target): YAML keys that are numbers or null made
+    # the "unknown key" message's join() raise TypeError out of load_targets
+    from compare.config import ConfigError, load_targets
+
+    for text in ("1: x\n", "~: x\n", "rest:\n  - base_url: https://a.example/\n    7: x\n"):
+        path = tmp_path / "apisec.yaml"
+        path.write_text(text)
+        with pytest.raises(ConfigError, match="unknown"):
+            load_targets(path)
