@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import serialization
 
 from compare.findings import Finding, Status, finding
 from rest.errors import BadInput, TargetUnreachable
+from rest.http.probes import parse_retry_after
 from rest.jwt import checks as _checks  # noqa: F401  (registers the ids)
 from rest.jwt import forge
 from rest.jwt.forge import Baseline, Forgery
@@ -52,11 +53,34 @@ class _Sender:
         self.verify: bool | str = ca_file or True
         self.timeout = timeout
         self.count = 0
+        self.waited = 0.0
 
     def value(self, token: str) -> str:
         return f"Bearer {token}" if self.header.lower() == "authorization" else token
 
+    # A 429 is not a verdict: wait as the service says (Retry-After, capped) and
+    # ask again, so a rate-limited API slows the probe down instead of turning
+    # its checks into errors.  A 429 that outlasts the retries stays unclear.
+    # The whole probe run waits at most ``wait_budget`` seconds in total, so a
+    # service that always answers 429 ends in "unclear" quickly, never a hang.
+    max_retries = 6
+    max_wait = 10.0
+    wait_budget = 60.0
+
     def send(self, token: str | None) -> int:
+        wait = 0.5
+        for _ in range(self.max_retries):
+            status, retry_after = self._send_once(token)
+            if status != 429 or self.waited >= self.wait_budget:
+                return status
+            delay = parse_retry_after(retry_after) if retry_after else None
+            pause = min(self.max_wait, delay if delay is not None else wait, self.wait_budget - self.waited)
+            time.sleep(pause)
+            self.waited += pause
+            wait = min(self.max_wait, wait * 2)
+        return self._send_once(token)[0]
+
+    def _send_once(self, token: str | None) -> tuple[int, str]:
         headers = {"Accept": "application/json, */*"}
         if token is not None:
             headers[self.header] = self.value(token)
@@ -77,7 +101,7 @@ class _Sender:
         except requests.exceptions.RequestException as exc:
             raise TargetUnreachable(f"cannot reach {self.url}: {_line(exc)}") from None
         resp.close()
-        return resp.status_code
+        return resp.status_code, resp.headers.get("Retry-After", "")
 
 
 def _line(exc: BaseException) -> str:

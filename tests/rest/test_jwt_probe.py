@@ -135,3 +135,75 @@ def test_server_errors_are_inconclusive_not_refusals(api):
         assert by[c].status is Status.ERROR and "HTTP 500 server error" in by[c].evidence
     for c in ("jwt.unsigned", "jwt.tampered-payload", "jwt.embedded-jwk", "jwt.jku-injection", "jwt.expired"):
         assert by[c].status is Status.PASS
+
+
+class _Throttling:
+    """A real HTTP front on 127.0.0.1 that answers every other request 429
+    (``Retry-After: 0``, or never anything but 429 with ``always``) and
+    forwards the rest to the sample API's correct route."""
+
+    def __init__(self, upstream: str, always: bool = False) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import requests
+
+        state = {"n": 0}
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
+                with lock:
+                    state["n"] += 1
+                    throttle = always or state["n"] % 2 == 1
+                if throttle:
+                    self.send_response(429)
+                    self.send_header("Retry-After", "0")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                auth = self.headers.get("Authorization")
+                r = requests.get(upstream, headers={"Authorization": auth} if auth else {}, timeout=10)
+                self.send_response(r.status_code)
+                self.send_header("Content-Length", str(len(r.content)))
+                self.end_headers()
+                self.wfile.write(r.content)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_rate_limited_api_slows_the_probe_down_instead_of_erroring(api):
+    """A 429 is not a verdict: the probe waits as Retry-After says and asks
+    again, so a throttling but correct API gets verdicts, not errors."""
+    front = _Throttling(api.url + "/secure")
+    try:
+        a = api.extra["api"]
+        findings = probe(
+            front.url, a.token_for("/secure"), public_key=a.public_pem, signing_key=a.private_pem
+        )
+    finally:
+        front.close()
+    by = {f.check_id: f for f in findings}
+    assert {c for c, f in by.items() if f.status is not Status.PASS} == {"jwt.weak-secret"}, {
+        c: f.evidence for c, f in by.items() if f.status is Status.ERROR
+    }
+
+
+def test_api_that_only_answers_429_is_inconclusive(api):
+    """Nothing but 429: the probe cannot even confirm the valid token; an
+    input error, never a pass."""
+    front = _Throttling(api.url + "/secure", always=True)
+    try:
+        with pytest.raises(BadInput, match="429"):
+            probe(front.url, api.extra["api"].token_for("/secure"))
+    finally:
+        front.close()
