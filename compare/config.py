@@ -194,6 +194,15 @@ class SoapTarget:
     """CA certificate(s) the live probe trusts for the service (default: ca_file)."""
     ca_file: Path | None = None
     """CA bundle for the HTTPS connection."""
+    encrypt_cert: Path | None = None
+    """The service's encryption certificate for the live probe (default: the
+    WSDL's endpoint identity when its policy requires an encrypted Body)."""
+    soap_action: str | None = None
+    """SOAPAction the live probe sends."""
+    username: str | None = None
+    """UsernameToken user the live probe adds (with ``password``)."""
+    password: SecretRef | None = None
+    """UsernameToken password, by reference (``env:VAR`` / ``file:PATH``)."""
     profile: Profile = Profile()
 
     side = Side.SOAP
@@ -519,7 +528,7 @@ def _pick_profile(raw: Mapping[str, Any], ctx: _Ctx, where: str) -> Profile:
 
 _SOAP_KEYS = {
     "name", "group", "wsdl", "endpoint", "sample_request", "signing_key", "signing_cert",
-    "trust", "ca_file", "profile",
+    "trust", "ca_file", "profile", "encrypt_cert", "soap_action", "username", "password",
 }  # fmt: skip
 _REST_KEYS = {
     "name", "group", "base_url", "openapi", "oauth_issuer", "client_id", "client_secret", "token",
@@ -540,6 +549,10 @@ def _soap(i: int, raw: Mapping[str, Any], ctx: _Ctx) -> SoapTarget:
         raise ConfigError(f"{where}: signing_key and signing_cert go together")
     endpoint = _url(raw.get("endpoint"), f"{where}.endpoint")
     wsdl = _doc(raw.get("wsdl"), ctx.base)
+    username = str(raw["username"]) if raw.get("username") is not None else None
+    password = _secret(raw.get("password"), f"{where}.password", ctx.base)
+    if (username is None) != (password is None):
+        raise ConfigError(f"{where}: username and password go together")
     return SoapTarget(
         name=str(raw.get("name") or f"soap-{i + 1}"),
         group=str(raw.get("group", "default")),
@@ -550,6 +563,10 @@ def _soap(i: int, raw: Mapping[str, Any], ctx: _Ctx) -> SoapTarget:
         signing_cert=cert,
         trust=_path(raw.get("trust"), ctx.base),
         ca_file=_path(raw.get("ca_file"), ctx.base) or ctx.ca_file,
+        encrypt_cert=_path(raw.get("encrypt_cert"), ctx.base),
+        soap_action=str(raw["soap_action"]) if raw.get("soap_action") is not None else None,
+        username=username,
+        password=password,
         profile=_pick_profile(raw, ctx, where),
     )
 

@@ -213,14 +213,19 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
             ep = endpoint
 
             def probe(fn: Callable[..., Any]) -> Any:
-                return fn(
-                    ep,
-                    _read(sample_path),
-                    str(key),
-                    str(cert),
+                from wssec.checks.live import ProbeOptions
+
+                # the same options object 'apisec soap check --url' builds; the
+                # password is read here, so a missing one is this job's error
+                options = ProbeOptions(
                     trust=str(trust) if trust else None,
                     record_raw=show_raw,
+                    encrypt_cert=str(t.encrypt_cert) if t.encrypt_cert else None,
+                    soap_action=t.soap_action,
+                    username=t.username,
+                    password=t.password.resolve() if t.password else None,
                 )
+                return fn(ep, _read(sample_path), str(key), str(cert), options=options)
 
             jobs.append(
                 Job(

@@ -158,6 +158,7 @@ def check_command(
         targets.append(message)
     if url:
         from wssec.checks import probe_service
+        from wssec.checks.live import ProbeOptions
         from wssec.keys import load_certificates, load_private_key
 
         assert sample is not None and key is not None and cert is not None
@@ -178,21 +179,16 @@ def check_command(
         sample_bytes = read_input(sample, what="sample request")
         key_obj = load_private_key(read_input(key, what="key"))
         certs = load_certificates(read_input(cert, what="certificate"))
-        findings.extend(
-            probe_service(
-                url,
-                sample_bytes,
-                key_obj,
-                certs,
-                trust=str(trust) if trust else None,
-                record_raw=show_raw,
-                encrypt_cert=str(encrypt_cert) if encrypt_cert else None,
-                soap_action=soap_action,
-                timeout=timeout,
-                username=username,
-                password=password,
-            )
+        options = ProbeOptions(
+            trust=str(trust) if trust else None,
+            record_raw=show_raw,
+            encrypt_cert=str(encrypt_cert) if encrypt_cert else None,
+            soap_action=soap_action,
+            timeout=timeout,
+            username=username,
+            password=password,
         )
+        findings.extend(probe_service(url, sample_bytes, key_obj, certs, options=options))
         targets.append(url)
     if output:
         atomic_write(output, dumps(findings, targets) + "\n")

@@ -125,3 +125,49 @@ def test_a_missing_secret_is_an_error_finding_naming_the_reference(legacy_pair, 
     assert token_row["rest"]["strength"] == "incomplete" and token_row["rest"]["score"] is None
     (err,) = [f for f in doc["findings"] if f["job"] == "rest.oauth"]
     assert err["status"] == "error" and "APISEC_TEST_OAUTH_SECRET" in err["evidence"]
+
+
+def _soap_only_config(cfg: Path, extra: str) -> Path:
+    """The targets file's SOAP target alone, with ``extra`` keys added."""
+    text = cfg.read_text(encoding="utf-8")
+    soap = text[text.index("[[soap]]") : text.index("[[rest]]")]
+    out = cfg.with_name("soap-options.toml")
+    out.write_text("[settings]\ntimeout = 60\n\n" + soap.rstrip() + "\n" + extra, encoding="utf-8")
+    return out
+
+
+def test_engine_passes_the_probe_options_soap_check_takes(legacy_pair, monkeypatch) -> None:
+    """One ProbeOptions for 'soap check --url' and the engine: the username
+    and password (by reference) reach the live probe's requests."""
+    cfg, _work, _token, _env = legacy_pair
+    soap_cfg = _soap_only_config(
+        cfg, 'username = "probe-user"\npassword = "env:APISEC_TEST_SOAP_PW"\nsoap_action = "urn:GetQuote"\n'
+    )
+    monkeypatch.setenv("APISEC_TEST_SOAP_PW", "s3cret-probe-password")
+    r = run_apisec("compare", "run", "-c", str(soap_cfg), "-f", "json", "--fail-on", "never", "--show-raw")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    runs = {x["job"]: x["outcome"] for x in doc["assessment"]["runs"]}
+    assert runs["soap.probe"] == "ok", runs
+    raw = "\n".join(
+        json.dumps(x) for f in doc["findings"] if f["check_id"].startswith("wssec.") for x in f.get("raw", [])
+    )
+    assert "probe-user" in raw and "UsernameToken" in raw  # (raw excerpts keep bodies, not headers)
+    assert "s3cret-probe-password" not in r.stdout
+
+
+def test_a_missing_soap_password_makes_the_probe_an_error(legacy_pair, monkeypatch) -> None:
+    cfg, _work, _token, _env = legacy_pair
+    soap_cfg = _soap_only_config(cfg, 'username = "probe-user"\npassword = "env:APISEC_TEST_SOAP_PW_UNSET"\n')
+    monkeypatch.delenv("APISEC_TEST_SOAP_PW_UNSET", raising=False)
+    r = run_apisec("compare", "run", "-c", str(soap_cfg), "-f", "json", "--fail-on", "never")
+    assert r.exit_code == 1, r.stderr  # incomplete
+    doc = json.loads(r.stdout)
+    assert doc["gate"]["incomplete_checks"] == ["soap.probe@quote"], doc["gate"]
+
+
+def test_username_without_password_is_an_input_error(legacy_pair) -> None:
+    cfg, _work, _token, _env = legacy_pair
+    soap_cfg = _soap_only_config(cfg, 'username = "probe-user"\n')
+    r = run_apisec("compare", "run", "-c", str(soap_cfg), "-f", "json")
+    assert r.exit_code == 2 and "username and password go together" in r.stderr

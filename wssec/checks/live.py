@@ -641,6 +641,31 @@ def probe_audit_events(p: _Prober, refusal: Outcome | None) -> Finding:
 # ------------------------------------------------------------------ entry point
 
 
+@dataclass(frozen=True)
+class ProbeOptions:
+    """How to talk to the service under probe: one object that both
+    ``apisec soap check --url`` and the compare engine build, so the two
+    cannot drift apart on what a live probe can be told."""
+
+    trust: Any = None
+    """CA certificate(s) for the service's TLS certificate (path or objects)."""
+    record_raw: bool = False
+    """Keep redacted request/response excerpts on each finding."""
+    encrypt_cert: Any = None
+    """The service's encryption certificate; by default taken from the WSDL's
+    endpoint identity when its policy requires an encrypted Body."""
+    soap_action: str | None = None
+    """SOAPAction (SOAP 1.1) or action parameter (SOAP 1.2) to send."""
+    timeout: float = 10.0
+    """Seconds per request."""
+    only: tuple[str, ...] | None = None
+    """Run only these check ids (the baseline always runs)."""
+    username: str | None = None
+    """Add a UsernameToken (PasswordDigest) to every signed probe."""
+    password: str | None = field(default=None, repr=False)
+    """The UsernameToken password; never shown in findings or ``repr``."""
+
+
 def probe_service(
     url: str,
     sample: bytes,
@@ -649,6 +674,7 @@ def probe_service(
     trust: Any = None,
     record_raw: bool = False,
     *,
+    options: ProbeOptions | None = None,
     encrypt_cert: Any = None,
     soap_action: str | None = None,
     timeout: float = 10.0,
@@ -672,7 +698,18 @@ def probe_service(
 
     Raises :class:`BaselineRefused` (exit 2) when the baseline is refused or
     the service cannot be reached, and :class:`MalformedMessage` (exit 2) for
-    an unusable sample."""
+    an unusable sample.
+
+    options: a :class:`ProbeOptions` instead of the keyword arguments (when
+    given, it is the whole configuration and the keywords are ignored)."""
+    if options is not None:
+        trust, record_raw, encrypt_cert, soap_action = (
+            options.trust,
+            options.record_raw,
+            options.encrypt_cert,
+            options.soap_action,
+        )
+        timeout, only, username, password = options.timeout, options.only, options.username, options.password
     if (username is None) != (password is None):
         raise ValueError("username and password go together")
     credentials = (username, password) if username is not None and password is not None else None
@@ -736,4 +773,4 @@ def probe_service(
         prober.close()
 
 
-__all__ = ["BaselineRefused", "Outcome", "XSW_VARIANTS", "judge", "probe_service"]
+__all__ = ["BaselineRefused", "Outcome", "ProbeOptions", "XSW_VARIANTS", "judge", "probe_service"]
