@@ -52,6 +52,16 @@ def _cut(text: str) -> str:
     )
 
 
+def _side(mark: str, first: str, headers: Mapping[str, Any] | None, body: Any) -> list[str]:
+    """One side of an exchange (``>`` request, ``<`` response): the first
+    line, the headers, then the pretty body after an empty marker line."""
+    lines = [f"{mark} {first}", *(f"{mark} {k}: {v}" for k, v in (headers or {}).items())]
+    text = pretty_body(body)
+    if text:
+        lines += [mark, *(f"{mark} {line}" for line in _cut(text).splitlines())]
+    return lines
+
+
 def exchange_text(ex: Mapping[str, Any], target: str = "") -> str:
     """One exchange as a ``>``/``<`` transcript.
 
@@ -64,23 +74,15 @@ def exchange_text(ex: Mapping[str, Any], target: str = "") -> str:
         lines.append(f"# {ex['note']}")
     req, resp = ex.get("request"), ex.get("response")
     if isinstance(req, Mapping):
-        lines.append(f"> {req.get('method', '?')} {req.get('url', target)}")
-        lines += [f"> {k}: {v}" for k, v in (req.get("headers") or {}).items()]
-        body = pretty_body(req.get("body"))
+        lines += _side(
+            ">", f"{req.get('method', '?')} {req.get('url', target)}", req.get("headers"), req.get("body")
+        )
     else:
-        lines.append(f"> POST {target}")
-        body = pretty_body(req)
-    if body:
-        lines += [">", *(f"> {line}" for line in _cut(body).splitlines())]
+        lines += _side(">", f"POST {target}", None, req)
     if isinstance(resp, Mapping):
-        lines.append(f"< {resp.get('status', '?')}")
-        lines += [f"< {k}: {v}" for k, v in (resp.get("headers") or {}).items()]
-        body = pretty_body(resp.get("body"))
+        lines += _side("<", f"{resp.get('status', '?')}", resp.get("headers"), resp.get("body"))
     else:
-        lines.append(f"< {ex.get('status', '?')}")
-        body = pretty_body(resp)
-    if body:
-        lines += ["<", *(f"< {line}" for line in _cut(body).splitlines())]
+        lines += _side("<", f"{ex.get('status', '?')}", None, resp)
     return redact("\n".join(lines))
 
 
