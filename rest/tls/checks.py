@@ -50,6 +50,10 @@ ALL_CHECKS: tuple[str, ...] = tuple(
 """The checks :func:`evaluate` judges from one scan result (``tls.hsts``,
 ``tls.client-auth`` and ``tls.scan-error`` are emitted outside it)."""
 
+CERT_CHECKS: tuple[str, ...] = tuple(c for c in ALL_CHECKS if c.startswith("tls.cert-"))
+"""The certificate checks :func:`check_certificates` judges, derived from
+:data:`ALL_CHECKS` so the list is written once."""
+
 # ----------------------------------------------------------------- cipher facts
 
 
@@ -276,17 +280,7 @@ def _key_desc(key) -> tuple[str, int | None, str | None]:
 
 def check_certificates(ctx: _Ctx) -> list[Finding]:
     chains = [c for c in ctx.result.chains if c]
-    ids = (
-        "tls.cert-expired",
-        "tls.cert-not-yet-valid",
-        "tls.cert-expiring-soon",
-        "tls.cert-hostname",
-        "tls.cert-untrusted",
-        "tls.cert-profile",
-        "tls.cert-weak-key",
-        "tls.cert-weak-signature",
-        "tls.cert-lifetime",
-    )
+    ids = CERT_CHECKS
     if not chains:
         err = _need(ctx, "certificate_info") or "the server sent no certificate"
         return [ctx.f(i, Status.ERROR, err) for i in ids]
