@@ -74,6 +74,7 @@ from wssec.soap import (
     security_header,
 )
 from wssec.trust import DEFAULT_KEY_POLICY
+from wssec.xmldsig.ids import ID_ATTRIBUTES
 from wssec.xmlenc import algorithms as alg
 from wssec.xmlenc import core
 from wssec.xmlenc.algorithms import CryptoFailure, UnsupportedAlgorithm
@@ -660,7 +661,7 @@ def drop_key_transport(security: etree._Element) -> None:
     for el in list(security):
         if el.tag not in (core.ENCRYPTED_KEY, core.REFERENCE_LIST):
             continue
-        ids = {v for k, v in el.attrib.items() if k == "Id" or k.endswith("}Id")}
+        ids = {el.get(a) for a in ID_ATTRIBUTES} - {None}
         if ids & signed:
             continue
         security.remove(el)
