@@ -173,6 +173,14 @@ def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def retry_delay(retry_after: str, retries: int, max_wait: float) -> float:
+    """How long to wait before asking again after the ``retries``-th 429: what
+    ``Retry-After`` says, else exponential back-off from 0.5 s, capped at
+    ``max_wait`` either way.  The one back-off rule of every REST probe."""
+    said = parse_retry_after(retry_after)
+    return min(max_wait, said if said is not None else 0.5 * 2**retries)
+
+
 @dataclass
 class Prober:
     """A :class:`requests.Session` with credentials, TLS trust, bounded 429
@@ -236,7 +244,6 @@ class Prober:
         if headers:
             hdrs.update(headers)
         retries = 0
-        wait = 0.5
         stale_retry = False
         while True:
             start = time.perf_counter()
@@ -275,9 +282,7 @@ class Prober:
                 self.sent += 1
             elapsed = (time.perf_counter() - start) * 1000
             if resp.status_code == 429 and backoff and retries < self.max_retries:
-                ra = parse_retry_after(resp.headers.get("Retry-After", ""))
-                time.sleep(min(self.max_wait, ra if ra is not None else wait))
-                wait = min(self.max_wait, wait * 2)
+                time.sleep(retry_delay(resp.headers.get("Retry-After", ""), retries, self.max_wait))
                 retries += 1
                 continue
             exchange = Exchange(

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 
 from compare.findings import Finding, Status, finding
 from rest.errors import BadInput, TargetUnreachable
-from rest.http.probes import parse_retry_after
+from rest.http.probes import retry_delay
 from rest.jwt import checks as _checks  # noqa: F401  (registers the ids)
 from rest.jwt import forge
 from rest.jwt.forge import Baseline, Forgery
@@ -68,16 +68,13 @@ class _Sender:
     wait_budget = 60.0
 
     def send(self, token: str | None) -> int:
-        wait = 0.5
-        for _ in range(self.max_retries):
+        for retries in range(self.max_retries):
             status, retry_after = self._send_once(token)
             if status != 429 or self.waited >= self.wait_budget:
                 return status
-            delay = parse_retry_after(retry_after) if retry_after else None
-            pause = min(self.max_wait, delay if delay is not None else wait, self.wait_budget - self.waited)
+            pause = min(retry_delay(retry_after, retries, self.max_wait), self.wait_budget - self.waited)
             time.sleep(pause)
             self.waited += pause
-            wait = min(self.max_wait, wait * 2)
         return self._send_once(token)[0]
 
     def _send_once(self, token: str | None) -> tuple[int, str]:

@@ -12,7 +12,7 @@ from apisec_samples.rest_service import LEGACY, SECURE, serve
 from compare.findings import Status
 from rest.errors import BadInput, TargetUnreachable
 from rest.http import Prober, Throttled, check
-from rest.http.probes import Redactor, parse_retry_after
+from rest.http.probes import Redactor, parse_retry_after, retry_delay
 from tests.rest.http_targets import flawed_api, redirect_app
 
 
@@ -145,6 +145,13 @@ def test_retry_after_parsing():
     assert parse_retry_after("") is None
     assert parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_retry_delay_follows_retry_after_else_backs_off_capped():
+    assert retry_delay("3", 0, 10.0) == 3.0  # the service's word first
+    assert retry_delay("600", 0, 10.0) == 10.0  # but never past the cap
+    assert [retry_delay("", r, 10.0) for r in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0]
+    assert retry_delay("soon", 1, 10.0) == 1.0  # unparsable: back off as if absent
 
 
 def test_redactor_hides_header_values_and_url_encoded_forms():
