@@ -10,13 +10,13 @@ PKCE).  The ids are registered here once; :mod:`rest.oauth.live` adds the
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable
 from typing import Any
 
 from compare.findings import Finding, Status, check_info, finding
-from rest.errors import BadInput, TargetUnreachable
+from rest.errors import BadInput, TargetUnreachable, TokenRejected
+from rest.jwt.jose import b64url_decode
 from rest.oauth.metadata import Metadata, get_json
 
 CHECK_IDS: tuple[str, ...] = tuple(
@@ -250,11 +250,15 @@ def weak_client_auth(md: Metadata) -> Finding:
     )
 
 
-def _b64len(v: Any) -> int:
+def _b64uint(v: Any) -> bytes | None:
+    """A JWK Base64urlUInt member (RFC 7518 §2) decoded by the one JOSE decoder; None if absent
+    or not canonical unpadded base64url (a hostile JWKS must yield a problem, not a crash)."""
+    if not isinstance(v, str):
+        return None
     try:
-        return len(base64.urlsafe_b64decode(str(v) + "=" * (-len(str(v)) % 4)))
-    except (ValueError, TypeError):
-        return 0
+        return b64url_decode(v)
+    except TokenRejected:
+        return None
 
 
 def jwks_problems(doc: Any) -> list[str]:
@@ -276,14 +280,14 @@ def jwks_problems(doc: Any) -> list[str]:
         if kty == "oct":
             out.append(f"{name} is a symmetric (oct) secret")
         elif kty == "RSA":
-            bits = _b64len(k.get("n")) * 8
+            n = _b64uint(k.get("n"))
+            bits = len(n or b"") * 8
             if bits < 2048:
                 out.append(f"{name} is RSA {bits} bits (< 2048)")
-            if (
-                k.get("e") is not None
-                and int.from_bytes(base64.urlsafe_b64decode(str(k["e"]) + "=="), "big") < 3
-            ):
-                out.append(f"{name} has a degenerate public exponent")
+            if k.get("e") is not None:
+                e = _b64uint(k["e"])
+                if e is None or int.from_bytes(e, "big") < 3:
+                    out.append(f"{name} has a degenerate public exponent")
         elif kty == "OKP" and k.get("crv") in _ECDH_CURVES:
             # RFC 8037 §3.2: X25519/X448 keys are for ECDH-ES key agreement (encryption), fine to
             # publish; only one that claims to sign is wrong.

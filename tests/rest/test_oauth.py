@@ -347,3 +347,15 @@ def test_jwks_ecdh_keys_are_not_weak():
     assert jwks_problems({"keys": [{**x, "kid": "e3", "alg": "ECDH-ES+A256KW"}]}) == []
     bad = jwks_problems({"keys": [{**x, "kid": "s1", "use": "sig"}]})
     assert bad and "marked for signing" in bad[0]
+
+
+def test_jwks_hostile_rsa_members_are_problems_not_crashes():
+    from rest.jwt.jose import b64url_encode
+    from rest.oauth.checks import jwks_problems
+
+    n = b64url_encode(b"\xc1" + bytes(255))  # 2048 bits
+    assert jwks_problems({"keys": [{"kty": "RSA", "kid": "ok", "n": n, "e": "AQAB"}]}) == []
+    bad = jwks_problems({"keys": [{"kty": "RSA", "kid": "h", "n": n, "e": "A"}]})  # impossible length
+    assert bad and "degenerate public exponent" in bad[0]
+    bad = jwks_problems({"keys": [{"kty": "RSA", "kid": "h", "n": n + "==", "e": "AQAB"}]})  # padded
+    assert bad and "RSA 0 bits" in bad[0]
