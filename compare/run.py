@@ -310,6 +310,17 @@ def assess(
 
     console = Console(stderr=True)
     show_bar = console.is_terminal if progress is None else progress
+
+    def run_all(done: ProgressCallback | None) -> list[tuple[list[Finding], JobRun]]:
+        return run_jobs(
+            jobs,
+            concurrency=s.concurrency,
+            timeout=s.timeout,
+            show_raw=s.show_raw,
+            per_host=s.per_host,
+            on_done=done,
+        )
+
     if show_bar and jobs:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -329,23 +340,9 @@ def assess(
                 if on_done:
                     on_done(job, run)
 
-            outcomes = run_jobs(
-                jobs,
-                concurrency=s.concurrency,
-                timeout=s.timeout,
-                show_raw=s.show_raw,
-                per_host=s.per_host,
-                on_done=tick,
-            )
+            outcomes = run_all(tick)
     else:
-        outcomes = run_jobs(
-            jobs,
-            concurrency=s.concurrency,
-            timeout=s.timeout,
-            show_raw=s.show_raw,
-            per_host=s.per_host,
-            on_done=on_done,
-        )
+        outcomes = run_all(on_done)
     results: list[Result] = []
     runs: list[JobRun] = []
     for job, (findings, run) in zip(jobs, outcomes, strict=True):
