@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -81,6 +82,34 @@ def _emit(
     return EXIT_OK if verdict.passed else EXIT_FAILED
 
 
+def _output_option() -> Any:
+    """--output, shared by run, merge and report (one definition, one help text)."""
+    return typer.Option(None, "--output", "-o", help="Folder to write the reports into.")
+
+
+def _formats_option() -> Any:
+    """--format, shared by run, merge and report."""
+    return typer.Option(["text"], "--format", "-f", help=FORMAT_HELP)
+
+
+def _recorded_fail_on_option() -> Any:
+    """--fail-on of the commands that re-gate a saved run (merge, report)."""
+    return typer.Option(
+        None, "--fail-on", help="Exit 1 when a check failed at or above this severity (default: as recorded)."
+    )
+
+
+def _min_score_option() -> Any:
+    """--min-score, shared by run, merge and report."""
+    return typer.Option(
+        None,
+        "--min-score",
+        min=0,
+        max=100,
+        help="Also exit 1 when a side's overall matrix score (0-100) in any group is below this.",
+    )
+
+
 @app.command("run")
 def run(
     config: Path | None = typer.Option(
@@ -98,8 +127,8 @@ def run(
     tls: list[str] = typer.Option(
         [], "--tls", help="A TLS endpoint HOST:PORT graded on its own (repeatable)."
     ),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Folder to write the reports into."),
-    formats: list[str] = typer.Option(["text"], "--format", "-f", help=FORMAT_HELP),
+    output: Path | None = _output_option(),
+    formats: list[str] = _formats_option(),
     fail_on: FailOn | None = typer.Option(
         None,
         "--fail-on",
@@ -124,13 +153,7 @@ def run(
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="Progress bar on stderr (default: only on a terminal)."
     ),
-    min_score: int | None = typer.Option(
-        None,
-        "--min-score",
-        min=0,
-        max=100,
-        help="Also exit 1 when a side's overall matrix score (0-100) in any group is below this.",
-    ),
+    min_score: int | None = _min_score_option(),
     allow_incomplete: bool = typer.Option(
         False,
         "--allow-incomplete",
@@ -232,18 +255,10 @@ def merge(
     parts: list[Path] = typer.Argument(
         ..., help="The assessment.json of every shard ('apisec compare run --shard K/N -f json -o DIR')."
     ),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Folder to write the reports into."),
-    formats: list[str] = typer.Option(["text"], "--format", "-f", help=FORMAT_HELP),
-    fail_on: FailOn | None = typer.Option(
-        None, "--fail-on", help="Exit 1 when a check failed at or above this severity (default: as recorded)."
-    ),
-    min_score: int | None = typer.Option(
-        None,
-        "--min-score",
-        min=0,
-        max=100,
-        help="Also exit 1 when a side's overall matrix score (0-100) in any group is below this.",
-    ),
+    output: Path | None = _output_option(),
+    formats: list[str] = _formats_option(),
+    fail_on: FailOn | None = _recorded_fail_on_option(),
+    min_score: int | None = _min_score_option(),
     allow_incomplete: bool = typer.Option(
         False,
         "--allow-incomplete",
@@ -300,21 +315,13 @@ def merge(
 @app.command("report")
 def report(
     assessment_file: Path = typer.Argument(..., help="An assessment.json written by 'apisec compare run'."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Folder to write the reports into."),
-    formats: list[str] = typer.Option(["text"], "--format", "-f", help=FORMAT_HELP),
-    fail_on: FailOn | None = typer.Option(
-        None, "--fail-on", help="Exit 1 when a check failed at or above this severity (default: as recorded)."
-    ),
+    output: Path | None = _output_option(),
+    formats: list[str] = _formats_option(),
+    fail_on: FailOn | None = _recorded_fail_on_option(),
     baseline: Path | None = typer.Option(
         None, "--baseline", help="A previous assessment.json: mark findings new/fixed/unchanged."
     ),
-    min_score: int | None = typer.Option(
-        None,
-        "--min-score",
-        min=0,
-        max=100,
-        help="Also exit 1 when a side's overall matrix score (0-100) in any group is below this.",
-    ),
+    min_score: int | None = _min_score_option(),
     allow_incomplete: bool = typer.Option(
         False,
         "--allow-incomplete",
