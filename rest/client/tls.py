@@ -47,7 +47,7 @@ def client_ssl_context(
 
     Raises :class:`rest.errors.BadInput` for an unknown profile, a profile
     that leaves no usable protocol or cipher, or unreadable key material."""
-    prof = load_profile(profile if isinstance(profile, Profile) else str(profile))
+    prof = load_profile(profile)
     versions = sorted(_VERSIONS[p] for p in prof.protocols if p in _VERSIONS)
     if not versions:
         raise BadInput(f"TLS profile {prof.name} allows no TLS version this client can speak")
