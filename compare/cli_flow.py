@@ -139,11 +139,10 @@ def generate(
         raise InputError("give exactly one of --openapi SPEC or --wsdl WSDL")
     if expired_token_env and expired_token_file:
         raise InputError("give --expired-token-env or --expired-token-file, not both")
-    ca_ref = None
-    if ca_file is not None:
-        if not ca_file.is_file():
-            raise InputError(f"CA file not found: {ca_file}")
-        ca_ref = _file_ref(ca_file, output, "CA file")[len("file:") :]  # type: ignore[index]
+    # The flow records the CA bundle as a bare path, not a file: reference.
+    ca_ref = _file_ref(ca_file, output, "CA file")
+    if ca_ref is not None:
+        ca_ref = ca_ref.removeprefix("file:")
     if openapi is not None:
         from compare.flow.generate_openapi import generate_openapi
 
