@@ -30,8 +30,9 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from requests.adapters import HTTPAdapter
 
 from rest.client.tls import client_ssl_context
-from rest.errors import BadInput, TargetUnreachable, TokenRequestFailed
+from rest.errors import BadInput, RestCheckError, TargetUnreachable, TokenRequestFailed
 from rest.jwt.dpop import DPoPKey
+from rest.oauth.metadata import get_json
 from rest.tls.profiles import DEFAULT_PROFILE, Profile
 
 
@@ -179,10 +180,9 @@ def _wants_dpop(creds: ClientCredentials, context: ssl.SSLContext) -> bool:
     with requests.Session() as s:
         s.trust_env = False
         s.mount("https://", _ContextAdapter(context))
-        try:
-            resp = s.get(creds.metadata_url, timeout=creds.timeout, allow_redirects=False)
-            doc = resp.json() if resp.status_code == 200 else None
-        except (requests.exceptions.RequestException, ValueError):
+        try:  # the one bounded JSON fetch (size cap, no redirects), over the profile's context
+            _, doc, _ = get_json(creds.metadata_url, ca_file=None, timeout=creds.timeout, session=s)
+        except RestCheckError:
             raise TargetUnreachable("authorization server metadata cannot be read") from None
     if not isinstance(doc, dict):
         raise TargetUnreachable("authorization server metadata cannot be read")

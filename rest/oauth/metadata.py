@@ -71,11 +71,13 @@ def get_json(
     ca_file: str | None,
     timeout: float | tuple[float, float],
     max_bytes: int = MAX_METADATA_BYTES,
+    session: requests.Session | None = None,
 ) -> tuple[int, Any, requests.structures.CaseInsensitiveDict]:
     """GET a JSON document with TLS verification (custom CA allowed), no
-    redirects, and a size cap.  Returns (status, parsed-or-None, headers)."""
+    redirects, and a size cap.  Returns (status, parsed-or-None, headers).
+    ``session`` carries a caller's transport (e.g. a TLS-profile context)."""
     try:
-        with requests.get(
+        with (session or requests).get(
             url,
             timeout=timeout,
             verify=ca_file or True,

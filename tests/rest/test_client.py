@@ -210,3 +210,19 @@ def test_mutual_tls_identity_against_a_server_that_requires_it(pki):
                              ca_file=pki.ca.cert_path)  # fmt: skip
     finally:
         server.stop()
+
+
+def test_dpop_choice_reads_the_authorization_server_metadata(auth, pki):
+    from rest.client.auth import _wants_dpop
+    from rest.client.tls import client_ssl_context
+    from rest.errors import TargetUnreachable
+
+    ctx = client_ssl_context(ca_file=pki.ca.cert_path)
+    origin, _, path = auth.url.partition("/realms/")  # RFC 8414 §3.1: well-known before the issuer path
+    md = f"{origin}/.well-known/oauth-authorization-server/realms/{path}"
+    creds = secret_creds(auth, metadata_url=md)
+    assert _wants_dpop(creds, ctx) is AS_SECURE.dpop is False  # the secure sample does not advertise DPoP
+    with pytest.raises(TargetUnreachable):  # no metadata there: fail closed, never "no DPoP"
+        _wants_dpop(dataclasses.replace(creds, metadata_url=auth.url + "/no-such-document"), ctx)
+    with pytest.raises(TargetUnreachable):  # the profile's context does not trust the AS: refused
+        _wants_dpop(creds, client_ssl_context())
