@@ -82,6 +82,25 @@ def c14n(
         raise MalformedMessage("signed content cannot be canonicalised (relative namespace URI?)") from None
 
 
+_INCLUSIVE_NAMESPACES = "{http://www.w3.org/2001/10/xml-exc-c14n#}InclusiveNamespaces"
+
+
+def inclusive_prefixes(method: etree._Element) -> list[str] | None:
+    """The PrefixList of an exc-c14n CanonicalizationMethod/Transform's
+    InclusiveNamespaces (None when it has none), for :func:`c14n`.  One
+    rule for WS-Security and SAML: at most one InclusiveNamespaces and 64
+    prefixes, else MalformedMessage."""
+    found = method.findall(_INCLUSIVE_NAMESPACES)
+    if not found:
+        return None
+    if len(found) > 1:
+        raise MalformedMessage("more than one InclusiveNamespaces")
+    prefixes = (found[0].get("PrefixList") or "").split()
+    if len(prefixes) > 64:
+        raise MalformedMessage("InclusiveNamespaces PrefixList is too long")
+    return prefixes
+
+
 def _child_path(element: etree._Element) -> tuple[etree._Element, list[int]]:
     """``(root, [child index, ...])`` locating ``element`` from its root."""
     path: list[int] = []
@@ -218,6 +237,7 @@ __all__ = [
     "c14n_enveloped",
     "digest",
     "digest_algorithm",
+    "inclusive_prefixes",
     "signature_algorithm",
     "sign_bytes",
     "verify_bytes",

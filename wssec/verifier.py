@@ -45,7 +45,6 @@ from wssec.replay import MemoryReplayCache, ReplayCache
 from wssec.safexml import parse_xml
 from wssec.soap import (
     DS_NS,
-    EC14N_NS,
     SAML1_NS,
     SAML2_NS,
     SOAP_NAMESPACES,
@@ -80,7 +79,6 @@ _DS_SIGNATUREVALUE = f"{{{DS_NS}}}SignatureValue"
 _DS_SIGNEDINFO = f"{{{DS_NS}}}SignedInfo"
 _DS_TRANSFORM = f"{{{DS_NS}}}Transform"
 _DS_TRANSFORMS = f"{{{DS_NS}}}Transforms"
-_EC14N_INCLUSIVENAMESPACES = f"{{{EC14N_NS}}}InclusiveNamespaces"
 _SAML1_ASSERTION = f"{{{SAML1_NS}}}Assertion"
 _SAML2_ASSERTION = f"{{{SAML2_NS}}}Assertion"
 _WSSE_BINARYSECURITYTOKEN = f"{{{WSSE_NS}}}BinarySecurityToken"
@@ -232,18 +230,6 @@ def _one(parent: etree._Element, tag: str, what: str, required: bool = True) -> 
             raise MalformedMessage(f"{what} is missing")
         return None
     return found[0]
-
-
-def _inclusive_prefixes(method: etree._Element) -> list[str] | None:
-    inc = method.findall(_EC14N_INCLUSIVENAMESPACES)
-    if not inc:
-        return None
-    if len(inc) > 1:
-        raise MalformedMessage("more than one InclusiveNamespaces")
-    plist = (inc[0].get("PrefixList") or "").split()
-    if len(plist) > 64:
-        raise MalformedMessage("InclusiveNamespaces PrefixList is too long")
-    return [p for p in plist]
 
 
 def _under_object(el: etree._Element) -> bool:
@@ -567,7 +553,9 @@ class Verifier:
         # Key strength and certificate purpose (keyUsage/EKU): wssec.trust.KeyPolicy,
         # the same rule for every signature apisec verifies.
         self.key_policy.check_signer(cert, public_key)
-        signed_info_c14n = dsig.c14n(signed_info, _inclusive_prefixes(cm), c14n_alg == dsig.EXC_C14N_COMMENTS)
+        signed_info_c14n = dsig.c14n(
+            signed_info, dsig.inclusive_prefixes(cm), c14n_alg == dsig.EXC_C14N_COMMENTS
+        )
         dsig.verify_bytes(public_key, sig_uri, signature_value, signed_info_c14n)
         covered: list[tuple[str, etree._Element]] = []
         digests: list[str] = []
@@ -686,7 +674,7 @@ class Verifier:
                 f"Reference {uri[:80]} transforms must be exc-c14n, optionally preceded by "
                 f"enveloped-signature (BSP R5412/R5423); has {', '.join(a[-40:] for a in algs) or 'none'}"
             )
-        return _inclusive_prefixes(transforms[-1]), last == dsig.EXC_C14N_COMMENTS, enveloped
+        return dsig.inclusive_prefixes(transforms[-1]), last == dsig.EXC_C14N_COMMENTS, enveloped
 
     # -- KeyInfo (resolution itself: wssec.xmldsig.keyinfo) ----------------------
 

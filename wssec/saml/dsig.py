@@ -58,7 +58,6 @@ _SIGNATURE_METHODS = frozenset(
 _DIGEST_METHODS = frozenset({ns.SHA256, ns.SHA384, ns.SHA512})
 _SHA1_SIGNATURE = frozenset({ns.RSA_SHA1})
 _SHA1_DIGEST = frozenset({ns.SHA1})
-_EC14N_INCLUSIVE = "{http://www.w3.org/2001/10/xml-exc-c14n#}InclusiveNamespaces"
 
 
 def _xmlsec():  # noqa: ANN202 - the python-xmlsec module
@@ -277,18 +276,6 @@ def _keyinfo_certificates(sig: etree._Element) -> list[x509.Certificate]:
     return certs
 
 
-def _inclusive_prefixes(method: etree._Element) -> list[str] | None:
-    found = method.findall(_EC14N_INCLUSIVE)
-    if not found:
-        return None
-    if len(found) > 1:
-        raise InvalidSignature("more than one InclusiveNamespaces")
-    prefixes = (found[0].get("PrefixList") or "").split()
-    if len(prefixes) > 64:
-        raise InvalidSignature("InclusiveNamespaces PrefixList is too long")
-    return prefixes
-
-
 @dataclass(frozen=True)
 class _Prepared:
     """What the engine needs from a structurally checked enveloped Signature."""
@@ -308,14 +295,14 @@ def _prepare(target: etree._Element, sig: etree._Element, method: str, digest: s
     ref = signed_info.find(ns.q(_DS, "Reference"))
     transforms = ref.findall(f"{ns.q(_DS, 'Transforms')}/{ns.q(_DS, 'Transform')}")
     exclusive = len(transforms) == 2  # enveloped + exc-c14n; enveloped alone: inclusive c14n 1.0
-    prefixes = _inclusive_prefixes(transforms[1]) if exclusive else None
+    prefixes = dsig.inclusive_prefixes(transforms[1]) if exclusive else None
     try:
         data = dsig.c14n_enveloped(target, sig, prefixes, exclusive=exclusive)
     except ValueError:
         raise InvalidSignature("the Signature is not inside the element it signs") from None
     hashlib_name = dsig.DIGEST_BY_URI[digest][1]
     return _Prepared(
-        dsig.c14n(signed_info, _inclusive_prefixes(cm)),
+        dsig.c14n(signed_info, dsig.inclusive_prefixes(cm)),
         dsig.b64decode(_one(sig, "SignatureValue", "Signature").text, "SignatureValue"),
         dsig.b64decode(_one(ref, "DigestValue", "Reference").text, "DigestValue"),
         dsig.digest(data, hashlib_name),
