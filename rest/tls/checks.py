@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 
 from compare.findings import Finding, Status, check_info, finding
 from rest.tls.profiles import Profile
-from rest.tls.scan import AcceptedCipher, TlsScanResult
+from rest.tls.scan import PROTOCOL_FIELDS, AcceptedCipher, TlsScanResult
 from rest.tls.trust import TrustConfig, verify_chain
 
 ALL_CHECKS: tuple[str, ...] = tuple(
@@ -136,7 +136,7 @@ def check_protocols(ctx: _Ctx) -> list[Finding]:
     legacy_allowed = [v for v in offered if v in p.protocols and v in ("TLSv1.0", "TLSv1.1")]
     out: list[Finding] = []
     if not ctx.result.protocols:
-        err = _need(ctx, *[f for _, f in _proto_fields()])
+        err = _proto_errors(ctx)
         out.append(ctx.f("tls.legacy-protocol", Status.ERROR, err or "no protocol could be tested"))
     elif bad:
         out.append(
@@ -195,7 +195,7 @@ def check_ciphers(ctx: _Ctx) -> list[Finding]:
             if why and any(h in why for h in _HARD_FAIL):
                 fails.append(f"{c.protocol} {c.name} ({why})")
     if not ciphers:
-        err = _need(ctx, *[f for _, f in _proto_fields()])
+        err = _proto_errors(ctx)
         return [ctx.f("tls.weak-cipher", Status.ERROR, err or "no cipher suite accepted")]
     if fails:
         return [ctx.f("tls.weak-cipher", Status.FAIL, "; ".join(dict.fromkeys(fails)))]
@@ -208,13 +208,7 @@ def check_ciphers(ctx: _Ctx) -> list[Finding]:
 
 def _proto_errors(ctx: _Ctx) -> str | None:
     """Why some protocol version could not be tested (``None`` when all were)."""
-    return _need(ctx, *[f for _, f in _proto_fields()])
-
-
-def _proto_fields():
-    from rest.tls.scan import PROTOCOL_FIELDS
-
-    return PROTOCOL_FIELDS
+    return _need(ctx, *[f for _, f in PROTOCOL_FIELDS])
 
 
 def check_forward_secrecy(ctx: _Ctx) -> list[Finding]:
@@ -485,17 +479,7 @@ _IDS_OF = {
     check_forward_secrecy: ("tls.no-forward-secrecy",),
     check_key_exchange: ("tls.weak-key-exchange",),
     check_client_auth: ("tls.client-auth",),
-    check_certificates: (
-        "tls.cert-expired",
-        "tls.cert-not-yet-valid",
-        "tls.cert-expiring-soon",
-        "tls.cert-hostname",
-        "tls.cert-untrusted",
-        "tls.cert-profile",
-        "tls.cert-weak-key",
-        "tls.cert-weak-signature",
-        "tls.cert-lifetime",
-    ),
+    check_certificates: CERT_CHECKS,
     check_vulnerabilities: (
         "tls.vulnerable",
         "tls.insecure-renegotiation",
