@@ -69,18 +69,30 @@ def _problem(status: Status | str) -> bool:
     return Status(status) in (Status.FAIL, Status.WARN)
 
 
-def load_baseline(path: str | Path) -> Assessment:
-    """Read a previous JSON report; a bad file is an input error (exit 2)."""
+def load_assessment(path: str | Path, *, what: str = "assessment", invalid: str | None = None) -> Assessment:
+    """Read a saved ``assessment.json`` (report, merge, baseline): one loader,
+    so every caller refuses the same malformed documents the same way.
+
+    A file that cannot be read or is not an apisec assessment (not JSON, not
+    an object, wrong shape) is an :class:`InputError` (exit 2) starting with
+    ``invalid`` (default: "PATH is not an apisec assessment"), never a crash."""
     from compare.errors import InputError
     from compare.fileio import read_input
     from compare.model import Assessment
 
-    data = read_input(path, what="baseline")
+    data = read_input(path, what=what)
     try:
         doc = json.loads(data)
+        if not isinstance(doc, dict):
+            raise ValueError("the document is not a JSON object")
         return Assessment.from_dict(doc)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"baseline {path} is not an apisec JSON report: {exc}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{invalid or f'{path} is not an apisec assessment'}: {exc}") from None
+
+
+def load_baseline(path: str | Path) -> Assessment:
+    """Read a previous JSON report; a bad file is an input error (exit 2)."""
+    return load_assessment(path, what="baseline", invalid=f"baseline {path} is not an apisec JSON report")
 
 
 def apply_baseline(current: Assessment, previous: Assessment) -> Assessment:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from compare.cliutil import EXIT_FAILED, EXIT_OK, FailOn, InputError, read_input
+from compare.cliutil import EXIT_FAILED, EXIT_OK, FailOn, InputError
 
 app = typer.Typer(
     name="compare",
@@ -278,21 +277,12 @@ def merge(
     'compare.shard-missing' error finding: the merged assessment is
     incomplete and the gate exits 1 unless --allow-incomplete.
     """
-    from compare.engine import Assessment
+    from compare.baseline import load_assessment
     from compare.merge import MergeError, merge_parts
     from compare.reporters import parse_formats
 
     fmts = parse_formats(formats)
-    loaded = []
-    for path in parts:
-        data = read_input(path, what="assessment")
-        try:
-            doc = json.loads(data)
-            if not isinstance(doc, dict):
-                raise ValueError("the document is not a JSON object")
-            loaded.append((str(path), Assessment.from_dict(doc)))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InputError(f"{path} is not an apisec assessment: {exc}") from None
+    loaded = [(str(path), load_assessment(path)) for path in parts]
     previous = None
     if baseline is not None:
         from compare.baseline import load_baseline
@@ -329,19 +319,11 @@ def report(
     ),
 ) -> None:
     """Re-render a saved assessment in other formats (no target is contacted)."""
-    from compare.baseline import apply_baseline, load_baseline
-    from compare.engine import Assessment
+    from compare.baseline import apply_baseline, load_assessment, load_baseline
     from compare.reporters import parse_formats
 
     fmts = parse_formats(formats)
-    data = read_input(assessment_file, what="assessment")
-    try:
-        doc = json.loads(data)
-        if not isinstance(doc, dict):
-            raise ValueError("the document is not a JSON object")
-        assessment = Assessment.from_dict(doc)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"{assessment_file} is not an apisec assessment: {exc}") from None
+    assessment = load_assessment(assessment_file)
     if baseline is not None:
         assessment = apply_baseline(assessment, load_baseline(baseline))
     code = _emit(

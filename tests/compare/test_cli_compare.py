@@ -69,11 +69,20 @@ def test_bad_input_exits_2_with_one_line_and_no_output(apisec, tmp_path: Path) -
     notjson = tmp_path / "x.json"
     notjson.write_text('{"tool": "other"}')
     cases.append(("compare", "report", str(notjson), "-o", str(out)))
+    # a malformed --baseline is refused like a malformed report (one loader), never an internal error
+    saved = tmp_path / "saved.json"
+    saved.write_text('{"tool": "apisec", "findings": []}')
+    for i, text in enumerate(["[1]", '{"tool": "apisec", "findings": [], "assessment": "x"}']):
+        badbase = tmp_path / f"base{i}.json"
+        badbase.write_text(text)
+        cases.append(("compare", "report", str(saved), "--baseline", str(badbase), "-o", str(out)))
+        cases.append(("compare", "merge", str(badbase), "-o", str(out)))
     for args in cases:
         r = apisec(*args)
         assert r.exit_code == 2, (args, r.stdout, r.stderr)
         assert r.stderr.startswith("apisec: error: ") and r.stderr.count("\n") == 1, r.stderr
         assert "Traceback" not in r.stderr and "literal-token" not in r.stderr
+        assert "internal error" not in r.stderr, r.stderr
     assert not out.exists()
 
 
