@@ -682,8 +682,7 @@ class Verifier:
         result = self._assertion(assertion, state)
         if getattr(result, "confirmation", None) != "holder-of-key":
             raise PolicyViolation("only a holder-of-key SAML assertion can provide the signing key")
-        cert = getattr(result, "confirmation_certificate", None)
-        key = _public_key(cert) if cert is not None else getattr(result, "confirmation_key", None)
+        cert, key = _confirmation_key(result)
         if key is None:
             raise UntrustedKey("holder-of-key assertion carries no confirmation key")
         self.key_policy.check_signer(cert, key)
@@ -837,8 +836,7 @@ class Verifier:
             if not is_signed(el) or primary is None or primary.certificate is None:
                 raise NotSigned("sender-vouches assertion must be covered by the sender's message signature")
         elif method == "holder-of-key":
-            cert = getattr(result, "confirmation_certificate", None)
-            key = _public_key(cert) if cert is not None else getattr(result, "confirmation_key", None)
+            _cert, key = _confirmation_key(result)
             if key is None or primary is None or not same_key(key, primary.public_key):
                 raise PolicyViolation(
                     "holder-of-key: the message is not signed with the assertion's confirmation key"
@@ -923,7 +921,14 @@ def _subject_of(cert: x509.Certificate) -> str:
     return cert.subject.rfc4514_string()
 
 
-_public_key = cert_public_key  # cached per certificate, in wssec.trust (shared with SAML)
+def _confirmation_key(result: Any) -> tuple[x509.Certificate | None, Any]:
+    """A holder-of-key assertion's confirmation certificate (or None) and
+    public key (None when it names none): the key from the certificate
+    (cached per certificate, :func:`wssec.trust.cert_public_key`), else the
+    bare key it carries."""
+    cert = getattr(result, "confirmation_certificate", None)
+    key = cert_public_key(cert) if cert is not None else getattr(result, "confirmation_key", None)
+    return cert, key
 
 
 _KEY_IDS: dict[int, tuple[Any, bytes]] = {}
