@@ -18,7 +18,7 @@ imports no CLI code (typer) and no engine module at run time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -122,12 +122,15 @@ def incomplete_checks(results: Iterable[Result]) -> list[str]:
     return list(dict.fromkeys(_what(r) for r in results if r.finding.status is Status.ERROR))
 
 
-def below_min_score(assessment: Assessment, group: str | None = None) -> list[str]:
-    """``["SOAP in legacy: 18 < 70", …]`` for every side under ``min_score``."""
+def below_min_score(
+    assessment: Assessment, group: str | None = None, *, matrix: Mapping[str, Any] | None = None
+) -> list[str]:
+    """``["SOAP in legacy: 18 < 70", …]`` for every side under ``min_score``
+    (``matrix``: the assessment's matrix when the caller already built it)."""
     if assessment.min_score is None:
         return []
     out = []
-    for g in assessment.matrix()["groups"]:
+    for g in (matrix or assessment.matrix())["groups"]:
         if group is not None and g["group"] != group:
             continue
         for side, info in g["sides"].items():
@@ -142,6 +145,7 @@ def evaluate(
     *,
     allow_incomplete: bool | None = None,
     group: str | None = None,
+    matrix: Mapping[str, Any] | None = None,
 ) -> GateResult:
     """The gate over the whole assessment (or over one target ``group``).
 
@@ -163,7 +167,7 @@ def evaluate(
         for r in counted
         if exceeds_threshold([r.finding], threshold)  # one rule for "fails at or above"
     )
-    low = tuple(below_min_score(assessment, group))
+    low = tuple(below_min_score(assessment, group, matrix=matrix))
     passed = not failing and not low and (allow or not (incomplete or no_evidence))
     return GateResult(
         passed=passed,
@@ -178,10 +182,14 @@ def evaluate(
     )
 
 
-def per_group(assessment: Assessment, fail_on: str | None = None) -> list[GateResult]:
+def per_group(
+    assessment: Assessment, fail_on: str | None = None, *, matrix: Mapping[str, Any] | None = None
+) -> list[GateResult]:
     """The gate of every target group, in target order (the demo shows one per pair)."""
     groups = list(dict.fromkeys(t.group for t in assessment.targets))
-    return [evaluate(assessment, fail_on, group=g) for g in groups]
+    if matrix is None and assessment.min_score is not None:
+        matrix = assessment.matrix()  # built once, not once per group
+    return [evaluate(assessment, fail_on, group=g, matrix=matrix) for g in groups]
 
 
 __all__ = ["GateResult", "below_min_score", "evaluate", "incomplete_checks", "per_group"]

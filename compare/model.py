@@ -150,10 +150,11 @@ class Assessment:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report: the findings model plus matrix and run details."""
+        matrix = self.matrix()  # built once: the report's block and every gate verdict read it
         doc = to_json_document(
             self.findings,
             [t.location for t in self.targets],
-            matrix=self.matrix(),
+            matrix=matrix,
             assessment={
                 "started": self.started,
                 "duration_s": round(self.duration_s, 3),
@@ -176,8 +177,8 @@ class Assessment:
             doc["baseline"] = self.baseline
         from compare.gate import evaluate, per_group
 
-        doc["gate"] = evaluate(self).to_dict()
-        doc["gate"]["groups"] = [g.to_dict() for g in per_group(self)]
+        doc["gate"] = evaluate(self, matrix=matrix).to_dict()
+        doc["gate"]["groups"] = [g.to_dict() for g in per_group(self, matrix=matrix)]
         return doc
 
     @classmethod
