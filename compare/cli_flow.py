@@ -266,7 +266,8 @@ def run_command(
 
     from compare.baseline import apply_baseline, load_baseline
     from compare.cli_compare import _emit
-    from compare.flow.run import assessment, now_iso, run_flow
+    from compare.flow.run import assessment, run_flow
+    from compare.model import now_iso
     from compare.reporters import parse_formats
 
     fmts = parse_formats(formats)

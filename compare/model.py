@@ -7,6 +7,7 @@ planning and no running here (:mod:`compare.plan`, :mod:`compare.run`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,11 @@ from compare.findings import (
     __version__,
     to_json_document,
 )
+
+
+def now_iso() -> str:
+    """An assessment's ``started_at``: UTC, whole seconds, ISO 8601."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)

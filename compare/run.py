@@ -11,7 +11,6 @@ plans, runs and collects an :class:`~compare.model.Assessment`.
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import queue
 import threading
@@ -29,7 +28,7 @@ from compare.findings import (
     finding,
     redact,
 )
-from compare.model import Assessment, JobRun, Result
+from compare.model import Assessment, JobRun, Result, now_iso
 from compare.plan import Job, plan, target_info
 
 # the engine's own verdicts about checks (declared in compare/catalogue.toml)
@@ -304,7 +303,7 @@ def assess(
     """
     s = targets.settings
     jobs, skipped = plan(targets)
-    started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    started_at = now_iso()
     t0 = time.perf_counter()
     from rich.console import Console
 

@@ -13,7 +13,6 @@ those refusals are reported as ``error`` too, never as ``pass``.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -147,7 +146,3 @@ def assessment(
         duration_s=seconds,
         source=flow_file,
     )
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
