@@ -71,7 +71,7 @@ def test_chain_public_key_and_token_caches_answer_for_the_right_certificate(pki)
                 chain = store.validate(ident.cert)
                 if chain[0] != ident.cert or chain[-1] != pki.ca.cert:
                     problems.append(f"chain of {ident.name} starts with {chain[0].subject}")
-            key = verifier_mod._public_key(ident.cert)
+            key = trust_mod.cert_public_key(ident.cert)
             if key.public_bytes(
                 serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
             ) != ident.cert.public_key().public_bytes(
