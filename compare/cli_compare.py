@@ -115,7 +115,8 @@ def run(
         None,
         "--config",
         "-c",
-        help="Targets file (apisec.toml, or .yaml/.yml). Default: ./apisec.toml if present.",
+        help="Targets file (apisec.toml, or .yaml/.yml), or an inventory: a .csv/.jsonl list, an OpenAPI "
+        "document (one target per server) or a folder of WSDLs. Default: ./apisec.toml if present.",
     ),
     soap: list[str] = typer.Option(
         [], "--soap", help="A SOAP target: WSDL file/URL or endpoint URL (repeatable)."

@@ -40,6 +40,9 @@
     port = 443
     side = "soap"
 
+    [[inventory]]            # more targets from a list, OpenAPI servers or WSDL folder
+    path = "inventory.csv"   # (see compare.inventory)
+
 ``${VAR}`` and ``${VAR:-default}`` in any string value are read from the
 environment when the file is loaded (an unset variable without a default
 is an error).
@@ -52,10 +55,12 @@ reference, never the value.  An inline secret is refused with exit 2.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
 import tomllib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -302,23 +307,38 @@ class Targets:
 # ---------------------------------------------------------------- loading
 
 _SECRET_KEYS = {"token", "client_secret"}
-_TOP_KEYS = {"settings", "profiles", "thresholds", "soap", "rest", "tls"}
+_TOP_KEYS = {"settings", "profiles", "thresholds", "soap", "rest", "tls", "inventory"}
 
 
 def load_targets(path: str | Path) -> Targets:
-    """Read ``apisec.toml`` (or ``.yaml``/``.yml``) into :class:`Targets`.
+    """Read ``apisec.toml`` (or ``.yaml``/``.yml``/``.json``) into :class:`Targets`.
 
     Relative paths in the file are relative to the file's folder, so a
-    targets file and its material can move together.
+    targets file and its material can move together.  ``path`` may also be
+    an inventory (:mod:`compare.inventory`): a ``.csv``/``.jsonl`` list, an
+    OpenAPI document (one target per server) or a folder of WSDLs.
     """
     p = Path(path)
+    if p.is_dir() or p.suffix.lower() in (".csv", ".jsonl", ".ndjson"):
+        from compare.inventory import load_source
+
+        if not p.exists():
+            raise ConfigError(f"inventory not found: {p}")
+        base = (p if p.is_dir() else p.resolve().parent).resolve()
+        soap, rest = load_source(p, _Ctx(base, {"default": Profile()}, Profile(), None))
+        return _checked(Targets(soap=tuple(soap), rest=tuple(rest), source=str(p.resolve())))
     try:
         text = p.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"targets file not found: {p}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read targets file {p}: {exc.strerror or exc}") from None
-    if p.suffix.lower() in (".yaml", ".yml"):
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"{p}: not valid JSON: {exc}") from None
+    elif p.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
         try:
@@ -334,6 +354,12 @@ def load_targets(path: str | Path) -> Targets:
             raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: the top level must be a table/mapping")
+    if "openapi" in data or "swagger" in data:  # an OpenAPI document: one REST target per server
+        from compare.inventory import load_source
+
+        base = p.resolve().parent
+        _, rest = load_source(p, _Ctx(base, {"default": Profile()}, Profile(), None))
+        return _checked(Targets(rest=tuple(rest), source=str(p.resolve())))
     return targets_from_mapping(data, base=p.resolve().parent, source=str(p.resolve()))
 
 
@@ -408,11 +434,22 @@ def targets_from_mapping(data: Mapping[str, Any], *, base: Path, source: str | N
     soap = tuple(_soap(i, _as_table(t, f"soap[{i}]"), ctx) for i, t in enumerate(_list(data, "soap")))
     rest = tuple(_rest(i, _as_table(t, f"rest[{i}]"), ctx) for i, t in enumerate(_list(data, "rest")))
     tls = tuple(_tls(i, _as_table(t, f"tls[{i}]"), ctx) for i, t in enumerate(_list(data, "tls")))
-    names = [t.name for t in (*soap, *rest, *tls)]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    if data.get("inventory"):
+        from compare.inventory import load_entries
+
+        more_soap, more_rest = load_entries(_list(data, "inventory"), ctx)
+        soap, rest = soap + tuple(more_soap), rest + tuple(more_rest)
+    return _checked(Targets(soap=soap, rest=rest, tls=tls, settings=settings, source=source))
+
+
+def _checked(targets: Targets) -> Targets:
+    """``targets`` if their names are unique (reports, fingerprints and shards key on them)."""
+    names = [t.name for t in targets.all()]
+    dupes = sorted(n for n, count in Counter(names).items() if count > 1)
     if dupes:
-        raise ConfigError(f"target names must be unique: {', '.join(dupes)}")
-    return Targets(soap=soap, rest=rest, tls=tls, settings=settings, source=source)
+        shown = ", ".join(dupes[:5]) + (f" and {len(dupes) - 5} more" if len(dupes) > 5 else "")
+        raise ConfigError(f"target names must be unique: {shown}")
+    return targets
 
 
 @dataclass(frozen=True)
@@ -539,8 +576,8 @@ _TLS_KEYS = {
 }  # fmt: skip
 
 
-def _soap(i: int, raw: Mapping[str, Any], ctx: _Ctx) -> SoapTarget:
-    where = f"soap[{i}]"
+def _soap(i: int, raw: Mapping[str, Any], ctx: _Ctx, where: str | None = None) -> SoapTarget:
+    where = where or f"soap[{i}]"
     _check_keys(raw, _SOAP_KEYS, where)
     if not (raw.get("wsdl") or raw.get("endpoint") or raw.get("sample_request")):
         raise ConfigError(f"{where}: needs at least one of wsdl, endpoint, sample_request")
@@ -571,8 +608,8 @@ def _soap(i: int, raw: Mapping[str, Any], ctx: _Ctx) -> SoapTarget:
     )
 
 
-def _rest(i: int, raw: Mapping[str, Any], ctx: _Ctx) -> RestTarget:
-    where = f"rest[{i}]"
+def _rest(i: int, raw: Mapping[str, Any], ctx: _Ctx, where: str | None = None) -> RestTarget:
+    where = where or f"rest[{i}]"
     _check_keys(raw, _REST_KEYS, where)
     if not (raw.get("base_url") or raw.get("openapi") or raw.get("oauth_issuer")):
         raise ConfigError(f"{where}: needs at least one of base_url, openapi, oauth_issuer")
