@@ -19,12 +19,14 @@ AUDIT_LOGGER = "apisec.guard.audit"
 _logger = logging.getLogger(AUDIT_LOGGER)
 
 AuditSink = Callable[[Mapping[str, Any]], None]
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str)
+"""Made once (``json.dumps`` with options builds an encoder per call)."""
 
 
 def log_sink(record: Mapping[str, Any]) -> None:
     """The default sink: one compact JSON object per line on the audit logger."""
     if _logger.isEnabledFor(logging.INFO):
-        _logger.info(json.dumps(record, separators=(",", ":"), sort_keys=True, default=str))
+        _logger.info(_ENCODER.encode(record))
 
 
 def decision(

@@ -115,6 +115,9 @@ class GuardMiddleware:
         )
         self._http_headers = base
         self._https_headers = base + [(HSTS[0].lower().encode(), HSTS[1].encode())] if base else []
+        # (prefix, prefix + "/") pairs: the segment-wise prefix test without
+        # string building per request
+        self._public_paths = tuple((p, p.rstrip("/") + "/") for p in config.public_paths)
 
     # ----------------------------------------------------------------- ASGI
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -138,23 +141,28 @@ class GuardMiddleware:
     def _public_prefix(self, path: str) -> bool:
         """Prefix match on whole segments: ``/health`` covers ``/health/db``,
         not ``/healthz``."""
-        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.config.public_paths)
+        return any(path == p or path.startswith(q) for p, q in self._public_paths)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         cfg = self.config
         method = scope["method"].upper()
         path = _route_path(scope)
         client = (scope.get("client") or ("?", 0))[0]
-        headers = scope.get("headers") or []
-        extra = self._static_headers(scope)
+        extra = self._https_headers if scope.get("scheme") == "https" else self._http_headers
         principal: Principal | None = None
         quota: Quota | None = None
         try:
-            authz = [v for k, v in headers if k == b"authorization"]
-            preflight = method == "OPTIONS" and any(k == b"access-control-request-method" for k, _ in headers)
+            # one pass over the headers (this runs on every request)
+            authz: list[bytes] = []
+            preflight = False
+            for k, v in scope.get("headers") or ():
+                if k == b"authorization":
+                    authz.append(v)
+                elif k == b"access-control-request-method":
+                    preflight = method == "OPTIONS"
             public = (
                 (preflight and cfg.pass_preflight)
-                or self._public_prefix(path)
+                or (self._public_paths and self._public_prefix(path))
                 or (cfg.policy is not None and cfg.policy.is_public(method, path))
             )
             if public:  # no token needed, none looked at
@@ -282,9 +290,6 @@ class GuardMiddleware:
             client_id=client_id if isinstance(client_id, str) else None,
             source=source,
         )
-
-    def _static_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
-        return self._https_headers if scope.get("scheme") == "https" else self._http_headers
 
     async def _run(
         self, scope: Scope, receive: Receive, send: Send, add: list[tuple[bytes, bytes]],

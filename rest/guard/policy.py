@@ -26,7 +26,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from rest.errors import BadInput
 from rest.http.authz import ANONYMOUS, load_roles
@@ -98,6 +98,16 @@ class Rule:
         return f"{self.method} {self.template}"
 
 
+_ROUTE_MEMO = 4096
+
+
+class _Route(NamedTuple):
+    rule: Rule | None
+    params: Mapping[str, str]
+    obj: Rule | None
+    obj_params: Mapping[str, str]
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -133,6 +143,9 @@ class AccessPolicy:
         self._ordered = sorted(
             self.rules, key=lambda r: (bool(_PARAM.search(r.template)), -len(_PARAM.sub("", r.template)))
         )
+        self._routes: dict[tuple[str, str], _Route] = {}
+        """``(method, path)`` → its matches, worked out once per distinct
+        request line (the rules are fixed), bounded by ``_ROUTE_MEMO``."""
 
     @classmethod
     def from_roles_file(
@@ -196,15 +209,32 @@ class AccessPolicy:
                     return rule, m.groupdict()
         return None, {}
 
+    def _route(self, method: str, path: str) -> _Route:
+        """Both matches for one request line, memoised: a service sees the
+        same few operations over and over, and the rules never change.  The
+        memo is emptied when full (paths are client-chosen: bounded memory)."""
+        key = (method, path)
+        hit = self._routes.get(key)
+        if hit is None:
+            rule, params = self.match(method, path)
+            obj, obj_params = self.match_object(path)
+            hit = _Route(rule, params, obj, obj_params)
+            if len(self._routes) >= _ROUTE_MEMO:
+                self._routes.clear()
+            self._routes[key] = hit
+        return hit
+
     def is_public(self, method: str, path: str) -> bool:
         if not self._any_public:  # the common case: no regex work before authentication
             return False
-        rule, _ = self.match(method, path)
+        rule = self._route(method, path).rule
         return rule is not None and rule.public
 
     async def decide(self, principal: Principal, method: str, path: str) -> Decision:
-        rule, params = self.match(method, path)
-        obj, obj_params = self.match_object(path)
+        route = self._route(method, path)
+        # copies: the hook and the Decision must not be able to edit the memo
+        rule, params = route.rule, dict(route.params)
+        obj, obj_params = route.obj, dict(route.obj_params)
         if rule is not None and rule.roles and not (rule.roles & principal.roles):
             return Decision(
                 False, f"role not allowed (needs one of {', '.join(sorted(rule.roles))})", rule, params

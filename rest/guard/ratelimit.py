@@ -52,8 +52,15 @@ class Quota(NamedTuple):
     window: float
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """:meth:`headers` as ASGI wants them (lower-case names, bytes)."""
-        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers()]
+        """:meth:`headers` as ASGI wants them (lower-case names, bytes); built
+        directly, as this runs on every request."""
+        out = [
+            (b"ratelimit-policy", b"%d;w=%d" % (self.limit, max(1, math.ceil(self.window)))),
+            (b"ratelimit", b"limit=%d, remaining=%d, reset=%d" % (self.limit, self.remaining, self.reset)),
+        ]
+        if not self.allowed:
+            out.append((b"retry-after", b"%d" % max(1, self.retry_after)))
+        return out
 
     def headers(self) -> list[tuple[str, str]]:
         """IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers) and,

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from jwt import get_algorithm_by_name
 from jwt.algorithms import ECAlgorithm, HMACAlgorithm, OKPAlgorithm, RSAAlgorithm
 from jwt.exceptions import InvalidKeyError
 
@@ -85,6 +86,14 @@ class VerificationKey:
     """The JWK ``kid``; used only to pick a key, never trusted for anything else."""
     alg: str | None = None
     """The JWK ``alg``: when set, the key verifies this algorithm only."""
+    _algs: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _verifiers: dict[str, tuple[Any, Any]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The key never changes, so what it may verify and its pyjwt form are
+        # worked out once, not on every token (the guard verifies per request).
+        object.__setattr__(self, "_algs", self.algorithms())
+        object.__setattr__(self, "_verifiers", {})
 
     @property
     def kind(self) -> str:
@@ -111,7 +120,18 @@ class VerificationKey:
         return fam
 
     def accepts(self, alg: str) -> bool:
-        return alg in self.algorithms()
+        return alg in self._algs
+
+    def verifier(self, alg: str) -> tuple[Any, Any]:
+        """pyjwt's algorithm object for ``alg`` and this key prepared for it,
+        made on first use and kept (raises what ``prepare_key`` raises, e.g.
+        :class:`jwt.exceptions.InvalidKeyError`; a failure is not kept)."""
+        hit = self._verifiers.get(alg)
+        if hit is None:
+            alg_obj = get_algorithm_by_name(alg)
+            hit = (alg_obj, alg_obj.prepare_key(self.key))
+            self._verifiers[alg] = hit
+        return hit
 
 
 def _check_public(key: Any, *, where: str) -> Any:
@@ -225,20 +245,32 @@ class KeySet:
 
     def __init__(self, keys: Iterable[VerificationKey]) -> None:
         self.keys: tuple[VerificationKey, ...] = tuple(keys)
+        self._kids = frozenset(k.kid for k in self.keys if k.kid is not None)
+        self._found: dict[tuple[str, str | None], list[VerificationKey]] = {}
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def kids(self) -> set[str]:
-        return {k.kid for k in self.keys if k.kid is not None}
+        return set(self._kids)
 
     def candidates(self, alg: str, kid: str | None) -> list[VerificationKey]:
         """Keys that may verify ``alg``; with a ``kid`` only keys carrying it
-        (or kid-less keys when the set has no kids at all)."""
-        usable = [k for k in self.keys if k.accepts(alg)]
-        if kid is not None and self.kids():
-            return [k for k in usable if k.kid == kid]
-        return usable
+        (or kid-less keys when the set has no kids at all).
+
+        Answers that name keys are remembered (the set is immutable); the
+        memo is bounded because only a kid the set holds (or ``None``) can
+        name one, and a miss, which an attacker's random kid gives, is not
+        kept.  A copy is returned so a caller cannot edit the memo."""
+        if kid is not None and not self._kids:
+            kid = None  # a set without kids: the kid cannot select
+        found = self._found.get((alg, kid))
+        if found is None:
+            usable = [k for k in self.keys if k.accepts(alg)]
+            found = usable if kid is None else [k for k in usable if k.kid == kid]
+            if found:
+                self._found[(alg, kid)] = found
+        return list(found)
 
     @classmethod
     def from_jwks(

@@ -32,7 +32,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jwt as pyjwt
 from jwt.exceptions import InvalidKeyError, PyJWTError
 
 from rest.errors import BadInput, TokenRejected
@@ -205,8 +204,7 @@ class Validator:
         # header jwk/jku/x5u/x5c are deliberately ignored: never a key source.
         for key in self._candidates(alg, parts.header.get("kid")):
             try:
-                alg_obj = pyjwt.get_algorithm_by_name(alg)
-                prepared = alg_obj.prepare_key(key.key)
+                alg_obj, prepared = key.verifier(alg)  # prepared once per key, not per token
                 if alg_obj.verify(parts.signing_input, prepared, parts.signature):
                     return VerifiedJWS(parts.header, parts.payload, key)
             except (PyJWTError, InvalidKeyError, ValueError, TypeError):
