@@ -26,6 +26,7 @@ names the reason and never echoes the token.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -96,6 +97,10 @@ class Validator:
       token again elsewhere.
     * **Audience is checked by default when present.**  Pass ``audience``;
       a token carrying ``aud`` is refused when none is configured.
+    * **A verified signature is remembered per key** (``cache_size``, 0 turns
+      it off): a server sees the same access token many times, and the RSA or
+      EC operation is the whole cost.  Header policy, key membership and
+      claims are still checked on every call (see :meth:`verify_jws`).
     """
 
     def __init__(
@@ -114,6 +119,7 @@ class Validator:
         proxies: Mapping[str, str] | None = None,
         timeout: float | tuple[float, float] = (5.0, 10.0),
         jwks_client: JWKSClient | None = None,
+        cache_size: int = 1024,
     ) -> None:
         if (keys is None) == (jwks_url is None and jwks_client is None):
             raise BadInput("give exactly one of keys= or jwks_url=")
@@ -130,6 +136,10 @@ class Validator:
             raise BadInput("do not mix HS* with asymmetric algorithms in one validator")
         if leeway < 0 or (max_age is not None and max_age <= 0):
             raise BadInput("leeway must be >= 0 and max_age > 0")
+        if cache_size < 0:
+            raise BadInput("cache_size must be >= 0")
+        self.cache_size = cache_size
+        self._verified: dict[bytes, VerifiedJWS] = {}
         self.algorithms = algs
         self.audience: frozenset[str] | None = (
             None if audience is None else frozenset([audience] if isinstance(audience, str) else audience)
@@ -198,7 +208,23 @@ class Validator:
     # ------------------------------------------------------------------ public
     def verify_jws(self, token: str | bytes) -> VerifiedJWS:
         """Check structure, header policy and signature; return what was signed.
-        Claims are not looked at (use :meth:`validate` for JWTs)."""
+        Claims are not looked at (use :meth:`validate` for JWTs).
+
+        A signature that verified is remembered (``cache_size`` entries) under
+        the SHA-256 of the exact token bytes together with the key object that
+        verified it; the same token is then accepted without a second RSA/EC
+        operation only while the header still passes the policy and that very
+        key object is still a candidate for it (a JWKS refresh makes new key
+        objects: a key the issuer withdrew stops verifying at once).  Failures
+        are never remembered, and claims are checked on every call."""
+        digest = self._digest(token)
+        if digest is not None:
+            hit = self._verified.get(digest)
+            if hit is not None:
+                alg = self._check_header(hit.header)
+                if any(k is hit.key for k in self._candidates(alg, hit.header.get("kid"))):
+                    return VerifiedJWS(dict(hit.header), hit.payload, hit.key)
+                self._verified.pop(digest, None)
         parts = split_compact(token)
         alg = self._check_header(parts.header)
         # header jwk/jku/x5u/x5c are deliberately ignored: never a key source.
@@ -206,10 +232,27 @@ class Validator:
             try:
                 alg_obj, prepared = key.verifier(alg)  # prepared once per key, not per token
                 if alg_obj.verify(parts.signing_input, prepared, parts.signature):
+                    if digest is not None:
+                        if len(self._verified) >= self.cache_size:
+                            self._verified.clear()  # bounded; only signed tokens get here
+                        self._verified[digest] = VerifiedJWS(dict(parts.header), parts.payload, key)
                     return VerifiedJWS(parts.header, parts.payload, key)
             except (PyJWTError, InvalidKeyError, ValueError, TypeError):
                 continue
         raise TokenRejected("signature does not verify")
+
+    def _digest(self, token: str | bytes) -> bytes | None:
+        """The memo key of a token (``None``: memo off, or not a token the
+        strict parser could accept, which then refuses it)."""
+        if not self.cache_size:
+            return None
+        if isinstance(token, str):
+            if not token.isascii():
+                return None
+            token = token.encode("ascii")
+        elif not isinstance(token, bytes):
+            return None
+        return hashlib.sha256(token).digest()
 
     def validate(self, token: str | bytes, at: float | int | dt.datetime | None = None) -> dict[str, Any]:
         """Validate a JWT and return its claims, or raise :class:`TokenRejected`.

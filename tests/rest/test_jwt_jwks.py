@@ -261,3 +261,34 @@ def test_issuer_outage_keeps_cached_keys_without_hammering(jwks_server, pki):
             _client(jwks_server, pki).get_keys()
     finally:
         state.broken = False
+
+
+def test_a_remembered_signature_dies_with_its_key(jwks_server, pki):
+    """The validator remembers verified signatures per key object: when the
+    issuer withdraws the key, the next key-set refresh makes the same token
+    fail, exactly as without the memo."""
+    state = jwks_server.extra["state"]
+    state.cache_control = "max-age=60"
+    clock = Clock()
+    c = _client(jwks_server, pki, clock=clock, min_ttl=10)
+    v = Validator(jwks_client=c, algorithms=("RS256",), require=())
+    tok = pyjwt.encode({"sub": "a"}, state.keys["k1"], algorithm="RS256", headers={"kid": "k1"})
+    assert v.validate(tok)["sub"] == "a" and v.validate(tok)["sub"] == "a"
+    assert len(v._verified) == 1
+    old = state.keys["k1"]
+    try:
+        # the same kid now names another key: the remembered key object is gone
+        state.keys["k1"] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        clock.t += 61
+        with pytest.raises(TokenRejected, match="signature"):
+            v.validate(tok)
+        assert c.fetch_count == 2
+        # withdrawn altogether: refused too
+        del state.keys["k1"]
+        state.keys["k9"] = old
+        clock.t += 61
+        with pytest.raises(TokenRejected, match="kid"):
+            v.validate(tok)
+    finally:
+        state.keys.clear()
+        state.keys["k1"] = old
