@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from rest import safeyaml
+
 FLOW_VERSION = 1
 SCHEMA_FILE = Path(__file__).with_name("flow-schema-1.json")
 MAX_FLOW_BYTES = 8 * 1024 * 1024
@@ -101,7 +103,7 @@ def load_flow(path: str | Path) -> dict[str, Any]:
     if len(raw) > MAX_FLOW_BYTES:
         raise FlowError(f"flow file {p} is larger than {MAX_FLOW_BYTES} bytes")
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = safeyaml.load(raw.decode("utf-8"))  # libyaml, aliases bounded, dates stay strings
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise FlowError(f"flow file {p} is not valid YAML: {' '.join(str(exc).split())[:200]}") from None
     if not isinstance(data, dict):

@@ -40,6 +40,7 @@ from urllib.parse import urljoin, urlsplit
 import yaml
 
 from compare.findings import Finding, Status, finding
+from rest import safeyaml
 from rest.errors import BadInput
 from rest.http import registry as ids
 from rest.http.probes import Prober
@@ -128,7 +129,7 @@ def load_roles(
         if not path.is_file():
             raise BadInput(f"roles file not found: {path}")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = safeyaml.load(path.read_text(encoding="utf-8"))  # libyaml, aliases bounded
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise BadInput(f"roles file {path} cannot be read: {' '.join(str(exc).split())[:160]}") from None
     if not isinstance(data, Mapping) or not isinstance(data.get("roles"), Mapping):
