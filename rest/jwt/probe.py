@@ -21,19 +21,22 @@ Tokens never appear in findings: evidence names variants and HTTP statuses.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
 from cryptography.hazmat.primitives import serialization
+from requests.adapters import HTTPAdapter
 
 from compare.findings import Finding, Status, finding
 from rest.errors import BadInput, TargetUnreachable
-from rest.http.probes import retry_delay
+from rest.http.probes import BODY_LIMIT, retry_delay
 from rest.jwt import checks as _checks  # noqa: F401  (registers the ids)
 from rest.jwt import forge
 from rest.jwt.forge import Baseline, Forgery
@@ -47,13 +50,64 @@ class Answer:
     error: str | None = None
 
 
+class _OneContext(HTTPAdapter):
+    """Every connection of the sender's session uses one SSLContext, built
+    (CA bundle read) once per probe run instead of once per connection."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        # requests would point urllib3 at a CA file here, and urllib3 would load
+        # it into the context on every new connection: the context already holds
+        # the trust anchors and verifies (CERT_REQUIRED, hostname checked).
+        conn.cert_reqs = "CERT_REQUIRED"
+
+
+def _context(ca_file: str | None) -> ssl.SSLContext:
+    import certifi
+
+    try:
+        return ssl.create_default_context(cafile=ca_file or certifi.where())
+    except (OSError, ssl.SSLError) as exc:
+        raise BadInput(f"CA file {ca_file} cannot be loaded ({exc.__class__.__name__})") from None
+
+
 class _Sender:
+    """Sends the baseline and every forgery over one pooled keep-alive
+    connection (one TCP + TLS handshake per probe run, not one per token).
+
+    Where a fresh connection is needed, and why: an answer that *accepts* a
+    request (a forgery answered like the baseline, or the request without a
+    token answered 2xx) is sent again on a new connection before it counts.
+    A server or gateway that binds authentication to the connection (an
+    NTLM/Negotiate-style front, a proxy caching the first Authorization of a
+    keep-alive connection) would otherwise carry the valid token's
+    acceptance over to the next request on the same connection and fake a
+    verdict.  Refusals need no second look: a connection-bound cache can only
+    make a forgery look accepted, never refused.
+    """
+
     def __init__(self, url: str, header: str, method: str, ca_file: str | None, timeout: float) -> None:
         self.url, self.header, self.method = url, header, method.upper()
-        self.verify: bool | str = ca_file or True
         self.timeout = timeout
         self.count = 0
         self.waited = 0.0
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxy/netrc credentials from the environment
+        # no cookie jar: a cookie set on the baseline's answer must not ride along with a forgery
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self.session.headers.update({"Accept": "application/json, */*"})
+        if url.lower().startswith("https://"):
+            self.session.mount("https://", _OneContext(_context(ca_file)))
+
+    def close(self) -> None:
+        self.session.close()
 
     def value(self, token: str) -> str:
         return f"Bearer {token}" if self.header.lower() == "authorization" else token
@@ -67,7 +121,12 @@ class _Sender:
     max_wait = 10.0
     wait_budget = 60.0
 
-    def send(self, token: str | None) -> int:
+    def send(self, token: str | None, *, fresh: bool = False) -> int:
+        """The status ``token`` (None: no token) is answered with; ``fresh``
+        sends it on a new connection (see the class docstring)."""
+        if fresh:
+            for adapter in self.session.adapters.values():
+                adapter.poolmanager.clear()  # closes the pooled connection; the SSLContext stays
         for retries in range(self.max_retries):
             status, retry_after = self._send_once(token)
             if status != 429 or self.waited >= self.wait_budget:
@@ -78,27 +137,33 @@ class _Sender:
         return self._send_once(token)[0]
 
     def _send_once(self, token: str | None) -> tuple[int, str]:
-        headers = {"Accept": "application/json, */*"}
-        if token is not None:
-            headers[self.header] = self.value(token)
-        self.count += 1
-        try:
-            # a fresh connection per request: keep-alive + delayed ACK costs ~40 ms
-            # per request on loopback, and each forgery should be judged on its own
-            resp = requests.request(
-                self.method,
-                self.url,
-                headers=headers,
-                timeout=self.timeout,
-                verify=self.verify,
-                allow_redirects=False,
-            )
-        except requests.exceptions.SSLError as exc:
-            raise TargetUnreachable(f"TLS to {self.url} failed: {_line(exc)}") from None
-        except requests.exceptions.RequestException as exc:
-            raise TargetUnreachable(f"cannot reach {self.url}: {_line(exc)}") from None
-        resp.close()
-        return resp.status_code, resp.headers.get("Retry-After", "")
+        headers = {self.header: self.value(token)} if token is not None else {}
+        for attempt in (1, 2):
+            self.count += 1
+            try:
+                resp = self.session.request(
+                    self.method,
+                    self.url,
+                    headers=headers,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                # only the status matters; a body read to its end (bounded) lets the connection be reused
+                if len(resp.raw.read(BODY_LIMIT + 1, decode_content=False) or b"") <= BODY_LIMIT:
+                    resp.raw.release_conn()
+                else:
+                    resp.close()  # oversized answer: drop the connection rather than read it all
+                return resp.status_code, resp.headers.get("Retry-After", "")
+            except requests.exceptions.SSLError as exc:
+                raise TargetUnreachable(f"TLS to {self.url} failed: {_line(exc)}") from None
+            except requests.exceptions.ConnectionError as exc:
+                if attempt == 1 and "Connection aborted" in str(exc):
+                    continue  # the server closed the kept-alive connection meanwhile: once more, on a new one
+                raise TargetUnreachable(f"cannot reach {self.url}: {_line(exc)}") from None
+            except requests.exceptions.RequestException as exc:
+                raise TargetUnreachable(f"cannot reach {self.url}: {_line(exc)}") from None
+        raise AssertionError("unreachable")
 
 
 def _line(exc: BaseException) -> str:
@@ -259,121 +324,140 @@ def probe(
     pubs = _public_keys(public_key)
     priv = _load_private(signing_key)
     sender = _Sender(url, header, method, ca_file, timeout)
-    target = url
+    try:
+        target = url
 
-    baseline = sender.send(token)
-    if not 200 <= baseline < 300:
-        raise BadInput(
-            f"the valid token is answered HTTP {baseline}; probes need a token the API accepts (2xx)"
-        )
-    anonymous = sender.send(None)
-    if 200 <= anonymous < 300:
-        raise BadInput(
-            f"the request without a token is answered HTTP {anonymous}; the endpoint does not require a token"
-        )
-
-    def run(forgeries: Sequence[Forgery]) -> list[Answer]:
-        out = []
-        for f in forgeries:
-            try:
-                out.append(Answer(f.variant, sender.send(f.token)))
-            except TargetUnreachable as exc:
-                out.append(Answer(f.variant, None, str(exc)))
-        return out
-
-    findings: list[Finding] = []
-
-    def simple(check_id: str, build: Callable[[], Sequence[Forgery]]) -> None:
-        if only and check_id not in only:
-            return
-        t0 = time.perf_counter()
-        answers = run(build())
-        findings.append(_judge(check_id, target, answers, baseline, (time.perf_counter() - t0) * 1000))
-
-    simple("jwt.none-alg", lambda: forge.none_alg(base))
-    simple("jwt.unsigned", lambda: forge.unsigned(base))
-    simple("jwt.tampered-payload", lambda: forge.tampered_payload(base))
-    if pubs:
-        simple(
-            "jwt.key-confusion",
-            lambda: _unique([f for k, raw in pubs for f in forge.key_confusion(base, k, raw)]),
-        )
-    elif not only or "jwt.key-confusion" in only:
-        findings.append(
-            finding(
-                "jwt.key-confusion", Status.SKIP, target, "needs --public-key (the API's verification key)"
+        baseline = sender.send(token)
+        if not 200 <= baseline < 300:
+            raise BadInput(
+                f"the valid token is answered HTTP {baseline}; probes need a token the API accepts (2xx)"
             )
-        )
-    simple("jwt.embedded-jwk", lambda: forge.embedded_jwk(base))
+        anonymous = sender.send(None)
+        if 200 <= anonymous < 300:
+            anonymous = sender.send(None, fresh=True)  # not an artefact of the baseline's connection
+        if 200 <= anonymous < 300:
+            raise BadInput(
+                f"the request without a token is answered HTTP {anonymous}; the endpoint does not require a token"
+            )
 
-    if not only or "jwt.jku-injection" in only:
-        t0 = time.perf_counter()
-        with JWKSHost(forge.jku_document(base), forge.attacker_certificate_pem(base)) as host:
-            answers = run(forge.jku_injection(base, host.url, x5u_url=host.x5u_url))
-            hits = len(host.hits)
-        ms = (time.perf_counter() - t0) * 1000
-        note = f" (the API fetched the attacker jku/x5u URL {hits}x)" if hits else ""
-        f = _judge("jwt.jku-injection", target, answers, baseline, ms, note)
-        if f.status is Status.PASS and hits:
-            f = finding("jwt.jku-injection", Status.WARN, target,
-                        f"token refused, but the API fetched the attacker-chosen jku/x5u URL {hits}x (SSRF)", duration_ms=ms)  # fmt: skip
-        findings.append(f)
+        def run(forgeries: Sequence[Forgery], fetches: list[str] | None = None) -> list[Answer]:
+            """Each forgery's answer; ``fetches`` (a JWKSHost's hit list) loses
+            the fetches a confirmation caused, so it counts one send per token."""
+            out = []
+            for f in forgeries:
+                try:
+                    status = sender.send(f.token)
+                    if status == baseline:  # an acceptance counts only if a new connection confirms it
+                        seen = len(fetches) if fetches is not None else 0
+                        status = sender.send(f.token, fresh=True)
+                        if fetches is not None:
+                            del fetches[seen:]
+                    out.append(Answer(f.variant, status))
+                except TargetUnreachable as exc:
+                    out.append(Answer(f.variant, None, str(exc)))
+            return out
 
-    simple("jwt.kid-injection", lambda: forge.kid_injection(base))
+        findings: list[Finding] = []
 
-    if not only or "jwt.weak-secret" in only:
-        t0 = time.perf_counter()
-        if not base.alg.startswith("HS"):
+        def simple(check_id: str, build: Callable[[], Sequence[Forgery]]) -> None:
+            if only and check_id not in only:
+                return
+            t0 = time.perf_counter()
+            answers = run(build())
+            findings.append(_judge(check_id, target, answers, baseline, (time.perf_counter() - t0) * 1000))
+
+        simple("jwt.none-alg", lambda: forge.none_alg(base))
+        simple("jwt.unsigned", lambda: forge.unsigned(base))
+        simple("jwt.tampered-payload", lambda: forge.tampered_payload(base))
+        if pubs:
+            simple(
+                "jwt.key-confusion",
+                lambda: _unique([f for k, raw in pubs for f in forge.key_confusion(base, k, raw)]),
+            )
+        elif not only or "jwt.key-confusion" in only:
             findings.append(
                 finding(
-                    "jwt.weak-secret", Status.SKIP, target, f"baseline is {base.alg or 'unsigned'}, not HMAC"
+                    "jwt.key-confusion",
+                    Status.SKIP,
+                    target,
+                    "needs --public-key (the API's verification key)",
                 )
             )
-        else:
-            words = list(WORDS) + [w for w in (wordlist or ()) if w]
-            hit = forge.crack_hmac(base, words)
+        simple("jwt.embedded-jwk", lambda: forge.embedded_jwk(base))
+
+        if not only or "jwt.jku-injection" in only:
+            t0 = time.perf_counter()
+            with JWKSHost(forge.jku_document(base), forge.attacker_certificate_pem(base)) as host:
+                answers = run(forge.jku_injection(base, host.url, x5u_url=host.x5u_url), host.hits)
+                hits = len(host.hits)
             ms = (time.perf_counter() - t0) * 1000
-            if hit:
-                idx, word = hit
-                findings.append(finding("jwt.weak-secret", Status.FAIL, target,
-                    f"the {base.alg} secret is a wordlist entry (#{idx + 1}, {len(word)} characters); anyone can mint tokens",
-                    duration_ms=ms))  # fmt: skip
-            else:
-                findings.append(finding("jwt.weak-secret", Status.PASS, target,
-                    f"secret not among {len(words)} known weak secrets", duration_ms=ms))  # fmt: skip
+            note = f" (the API fetched the attacker jku/x5u URL {hits}x)" if hits else ""
+            f = _judge("jwt.jku-injection", target, answers, baseline, ms, note)
+            if f.status is Status.PASS and hits:
+                f = finding("jwt.jku-injection", Status.WARN, target,
+                            f"token refused, but the API fetched the attacker-chosen jku/x5u URL {hits}x (SSRF)", duration_ms=ms)  # fmt: skip
+            findings.append(f)
 
-    simple("jwt.psychic-signature", lambda: forge.psychic_signature(base))
+        simple("jwt.kid-injection", lambda: forge.kid_injection(base))
 
-    wb_ids = [c for c in forge.WHITE_BOX if not only or c in only]
-    if wb_ids:
-        if priv is None:
-            for c in wb_ids:
+        if not only or "jwt.weak-secret" in only:
+            t0 = time.perf_counter()
+            if not base.alg.startswith("HS"):
                 findings.append(
                     finding(
-                        c, Status.SKIP, target, "white-box check: needs --signing-key (your own API only)"
+                        "jwt.weak-secret",
+                        Status.SKIP,
+                        target,
+                        f"baseline is {base.alg or 'unsigned'}, not HMAC",
                     )
                 )
-        else:
-            t0 = time.perf_counter()
-            try:
-                control, variants = forge.white_box(base, priv)
-            except BadInput as exc:
-                for c in wb_ids:
-                    findings.append(finding(c, Status.ERROR, target, str(exc)))
-                variants = []
-                control = None
-            if control is not None:
-                ctl = run([control])[0]
-                if ctl.status != baseline:
-                    for c in wb_ids:
-                        findings.append(finding(c, Status.ERROR, target,
-                            f"a fresh token signed with --signing-key is answered {ctl.status or ctl.error}, "
-                            f"not {baseline}: the key is not the API's"))  # fmt: skip
+            else:
+                words = list(WORDS) + [w for w in (wordlist or ()) if w]
+                hit = forge.crack_hmac(base, words)
+                ms = (time.perf_counter() - t0) * 1000
+                if hit:
+                    idx, word = hit
+                    findings.append(finding("jwt.weak-secret", Status.FAIL, target,
+                        f"the {base.alg} secret is a wordlist entry (#{idx + 1}, {len(word)} characters); anyone can mint tokens",
+                        duration_ms=ms))  # fmt: skip
                 else:
-                    for v in variants:
-                        if v.check_id in wb_ids:
-                            ans = run([v])
-                            ms = (time.perf_counter() - t0) * 1000
-                            findings.append(_judge(v.check_id, target, ans, baseline, ms))
-                            t0 = time.perf_counter()
-    return findings
+                    findings.append(finding("jwt.weak-secret", Status.PASS, target,
+                        f"secret not among {len(words)} known weak secrets", duration_ms=ms))  # fmt: skip
+
+        simple("jwt.psychic-signature", lambda: forge.psychic_signature(base))
+
+        wb_ids = [c for c in forge.WHITE_BOX if not only or c in only]
+        if wb_ids:
+            if priv is None:
+                for c in wb_ids:
+                    findings.append(
+                        finding(
+                            c, Status.SKIP, target, "white-box check: needs --signing-key (your own API only)"
+                        )
+                    )
+            else:
+                t0 = time.perf_counter()
+                try:
+                    control, variants = forge.white_box(base, priv)
+                except BadInput as exc:
+                    for c in wb_ids:
+                        findings.append(finding(c, Status.ERROR, target, str(exc)))
+                    variants = []
+                    control = None
+                if control is not None:
+                    ctl = run([control])[0]
+                    if ctl.status != baseline:
+                        for c in wb_ids:
+                            findings.append(finding(c, Status.ERROR, target,
+                                f"a fresh token signed with --signing-key is answered {ctl.status or ctl.error}, "
+                                f"not {baseline}: the key is not the API's"))  # fmt: skip
+                    else:
+                        for v in variants:
+                            if v.check_id in wb_ids:
+                                ans = run([v])
+                                ms = (time.perf_counter() - t0) * 1000
+                                findings.append(_judge(v.check_id, target, ans, baseline, ms))
+                                t0 = time.perf_counter()
+        return findings
+    finally:
+        sender.close()
