@@ -36,6 +36,7 @@ from rest.guard.audit import decision
 from rest.guard.config import HSTS, SECURITY_HEADERS, GuardConfig
 from rest.guard.policy import Principal
 from rest.guard.ratelimit import Quota, RateLimiter
+from rest.jwt.jwks import FetchNeeded
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -97,7 +98,8 @@ class GuardMiddleware:
       enforce roles and object ownership.
     * **Verification cost is one Validator call per request.**  Keys are
       prepared once and the JWKS is cached by the validator; a JWKS fetch
-      (cache expired) runs in a worker thread, never on the event loop.
+      (cache expired, or an unknown ``kid``) and any wait for a fetch in
+      progress run in a worker thread, never on the event loop.
     """
 
     def __init__(self, app: ASGIApp, config: GuardConfig | None = None, **options: Any) -> None:
@@ -265,11 +267,13 @@ class GuardMiddleware:
         cfg = self.config
         if cfg.validator is not None and _looks_like_jwt(token):
             v = cfg.validator
-            jwks = v.jwks_client
-            if jwks is not None and jwks.ttl_remaining <= 0:
-                claims = await anyio.to_thread.run_sync(v.validate, token)
-            else:
+            if v.jwks_client is None:  # fixed keys: nothing can block
                 claims = v.validate(token)
+            else:
+                try:  # from the cached key set, on the loop
+                    claims = v.validate(token, fetch=False)
+                except FetchNeeded:  # expired or unknown kid: fetch (or wait for one) off the loop
+                    claims = await anyio.to_thread.run_sync(v.validate, token)
             source = "jwt"
         elif cfg.introspector is not None:
             claims = await anyio.to_thread.run_sync(cfg.introspector.introspect, token)

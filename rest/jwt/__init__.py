@@ -11,12 +11,13 @@ the package attribute to the module.
 from __future__ import annotations
 
 from rest.jwt.inspect import inspect_token
-from rest.jwt.jwks import JWKSClient
+from rest.jwt.jwks import FetchNeeded, JWKSClient
 from rest.jwt.keys import KeySet, VerificationKey
 from rest.jwt.probe import probe
 from rest.jwt.validator import Validator, VerifiedJWS, validate
 
 __all__ = [
+    "FetchNeeded",
     "JWKSClient",
     "KeySet",
     "Validator",

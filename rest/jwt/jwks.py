@@ -11,6 +11,9 @@ is built around (pyjwt issues #929, #1051, #1165, #1031):
   kid before tokens use it, so an unknown kid triggers one refetch; but an
   attacker can mint tokens with random kids, so refetches are spaced by at
   least ``refetch_interval`` seconds and otherwise answered from the cache.
+* **Never a network wait on an event loop.**  ``fetch=False`` answers from
+  the cache or raises :class:`FetchNeeded` (the guard then validates in a
+  worker thread); concurrent fetches of one JWKS are single-flight.
 * **Transport you control.**  A custom CA bundle (private PKI), a proxy,
   connect/read timeouts and a response size cap; plain ``http://`` is refused
   unless ``allow_http`` is set (tests).
@@ -31,6 +34,13 @@ from rest.errors import BadInput, TargetUnreachable, TokenRejected
 from rest.jwt.keys import KeySet, VerificationKey
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(s-maxage|max-age)\s*=\s*\"?(\d+)\"?", re.I)
+
+
+class FetchNeeded(Exception):
+    """Only a JWKS fetch (or a wait for one in progress) can answer, and the
+    caller said ``fetch=False``.  Not a verdict on the token: call again where
+    blocking is fine (:class:`rest.guard.GuardMiddleware` does, in a worker
+    thread)."""
 
 
 def cache_seconds(headers: Mapping[str, str], *, now: float, default: float) -> float:
@@ -147,24 +157,48 @@ class JWKSClient:
         self._expires_at = self._clock() + ttl
         return keys
 
-    def get_keys(self) -> KeySet:
-        """The current key set, fetched when the cache has expired."""
+    def get_keys(self, *, fetch: bool = True) -> KeySet:
+        """The current key set, fetched when the cache has expired.
+
+        Single flight: while one thread fetches, the others wait for it and
+        use its answer instead of fetching again.  ``fetch=False`` (an event
+        loop, where a network wait would stall every request) never waits:
+        it raises :class:`FetchNeeded` when only a fetch can answer."""
+        keys = self._keys
+        if keys is not None and self._clock() < self._expires_at:
+            return keys  # the common case: no lock, no wait
+        if not fetch:
+            raise FetchNeeded(self.url)
         with self._lock:
             if self._keys is None or self._clock() >= self._expires_at:
                 return self._fetch()
             return self._keys
 
-    def keys_for(self, alg: str, kid: str | None) -> list[VerificationKey]:
+    def keys_for(self, alg: str, kid: str | None, *, fetch: bool = True) -> list[VerificationKey]:
         """Candidate keys for a token; an unknown ``kid`` triggers at most one
-        refetch per ``refetch_interval`` seconds."""
-        keys = self.get_keys()
+        refetch per ``refetch_interval`` seconds (single flight: requests that
+        wait for a refetch in progress use its key set).  ``fetch=False``:
+        :class:`FetchNeeded` instead of a fetch or a wait for one."""
+        keys = self.get_keys(fetch=fetch)
         found = keys.candidates(alg, kid)
         if found or kid is None:
             return found
+        if self._clock() - self._last_fetch < self.refetch_interval:
+            current = self._keys  # a refetch may have finished since get_keys
+            found = current.candidates(alg, kid) if current is not None and current is not keys else []
+            if found:
+                return found
+            raise TokenRejected(f"no key with kid {kid!r} in the JWKS (refetch rate-limited)")
+        if not fetch:
+            raise FetchNeeded(self.url)
         with self._lock:
+            current = self._keys
+            if current is not None and current is not keys:  # another thread refetched meanwhile
+                found = current.candidates(alg, kid)
+                if found:
+                    return found
             if self._clock() - self._last_fetch >= self.refetch_interval:
-                keys = self._fetch()
-                return keys.candidates(alg, kid)
+                return self._fetch().candidates(alg, kid)
         raise TokenRejected(f"no key with kid {kid!r} in the JWKS (refetch rate-limited)")
 
     @property

@@ -193,12 +193,12 @@ class Validator:
                 raise TokenRejected(f"header typ is {typ!r}, expected {self.typ!r}")
         return alg
 
-    def _candidates(self, alg: str, kid: str | None) -> list[VerificationKey]:
+    def _candidates(self, alg: str, kid: str | None, fetch: bool = True) -> list[VerificationKey]:
         if self._keyset is not None:
             found = self._keyset.candidates(alg, kid)
         else:
             assert self._jwks is not None
-            found = self._jwks.keys_for(alg, kid)
+            found = self._jwks.keys_for(alg, kid, fetch=fetch)
         if not found:
             if kid is not None:
                 raise TokenRejected(f"no configured key with kid {kid!r} can verify {alg}")
@@ -206,9 +206,11 @@ class Validator:
         return found[:_MAX_KEY_TRIES]
 
     # ------------------------------------------------------------------ public
-    def verify_jws(self, token: str | bytes) -> VerifiedJWS:
+    def verify_jws(self, token: str | bytes, *, fetch: bool = True) -> VerifiedJWS:
         """Check structure, header policy and signature; return what was signed.
-        Claims are not looked at (use :meth:`validate` for JWTs).
+        Claims are not looked at (use :meth:`validate` for JWTs).  With
+        ``fetch=False`` a key set that needs fetching raises
+        :class:`rest.jwt.jwks.FetchNeeded` instead (for event loops).
 
         A signature that verified is remembered (``cache_size`` entries) under
         the SHA-256 of the exact token bytes together with the key object that
@@ -222,13 +224,13 @@ class Validator:
             hit = self._verified.get(digest)
             if hit is not None:
                 alg = self._check_header(hit.header)
-                if any(k is hit.key for k in self._candidates(alg, hit.header.get("kid"))):
+                if any(k is hit.key for k in self._candidates(alg, hit.header.get("kid"), fetch)):
                     return VerifiedJWS(dict(hit.header), hit.payload, hit.key)
                 self._verified.pop(digest, None)
         parts = split_compact(token)
         alg = self._check_header(parts.header)
         # header jwk/jku/x5u/x5c are deliberately ignored: never a key source.
-        for key in self._candidates(alg, parts.header.get("kid")):
+        for key in self._candidates(alg, parts.header.get("kid"), fetch):
             try:
                 alg_obj, prepared = key.verifier(alg)  # prepared once per key, not per token
                 if alg_obj.verify(parts.signing_input, prepared, parts.signature):
@@ -254,13 +256,17 @@ class Validator:
             return None
         return hashlib.sha256(token).digest()
 
-    def validate(self, token: str | bytes, at: float | int | dt.datetime | None = None) -> dict[str, Any]:
+    def validate(
+        self, token: str | bytes, at: float | int | dt.datetime | None = None, *, fetch: bool = True
+    ) -> dict[str, Any]:
         """Validate a JWT and return its claims, or raise :class:`TokenRejected`.
 
         ``at`` pins the validation instant (UNIX seconds or aware datetime);
-        default now."""
+        default now.  ``fetch=False``: never fetch the JWKS or wait for a
+        fetch; raise :class:`rest.jwt.jwks.FetchNeeded` instead (an event
+        loop calls this and, on that, calls again in a worker thread)."""
         now = _as_timestamp(at)
-        verified = self.verify_jws(token)
+        verified = self.verify_jws(token, fetch=fetch)
         claims = strict_json_object(verified.payload, what="claims")
         return self.check_claims(claims, now)
 
