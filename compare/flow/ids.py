@@ -1,52 +1,50 @@
-"""Check ids of flow steps (``flow.<variation>``), one per variation.
+"""Check ids of flow steps (``flow.<variation>``), read from the check catalogue.
 
 A flow step tests the same control as an existing probe (the alg-none step
 tests what ``jwt.none-alg`` tests), so each flow id has that check's side,
 control, dimension, severity, references and remediation: the same control
-keeps the same severity wherever it is tested.  The ids are declared once,
-as data, in ``compare/catalogue.toml`` (a test checks each flow id against
-the check it names here); the happy path has its own entry (a happy path
-that is not accepted leaves the flow without proof, reported as ``error``).
+keeps the same severity wherever it is tested.  All of it is declared once,
+as data, in ``compare/catalogue.toml``: a ``flow.*`` entry names the check
+it mirrors as its first reference (``"apisec jwt.none-alg"``) and its pass
+wording is what the step shows when it passes (``tests/compare/
+test_catalogue.py`` holds each entry to the check it names).  The happy
+paths have their own entries (a happy path that is not accepted leaves the
+flow without proof, reported as ``error``); the SOAP one is
+``flow.soap-happy-path``.  This module only maps a step's variation to its
+entry, so a new variation is one catalogue entry (and its generator).
 """
 
 from __future__ import annotations
 
-from compare.findings import check_info
+from collections.abc import Mapping
+from functools import cache
 
-CONTROLS: dict[str, tuple[str, str]] = {
-    # variation: (control check id, what the step shows when it passes)
-    "no-credentials": ("http.auth-not-enforced", "A request without credentials is refused"),
-    "garbage-token": ("http.auth-not-enforced", "A garbage bearer token is refused"),
-    "expired-token": ("jwt.expired", "An expired token is refused"),
-    "alg-none": ("jwt.none-alg", "A token re-labelled alg 'none' without signature is refused"),
-    "tampered-token": (
-        "jwt.tampered-payload",
-        "A token with changed claims under the old signature is refused",
-    ),
-    "key-confusion": ("jwt.key-confusion", "An HS256 token keyed with the API's public key is refused"),
-    "wrong-role": ("authz.bfla", "A role the roles matrix denies cannot call the operation"),
-    "bola": ("authz.bola", "A user cannot reach another user's object"),
-    "cors-foreign-origin": ("http.cors", "A CORS preflight from a foreign origin is not granted"),
-    "plain-http": ("http.plain-http", "The operation is not served over plain HTTP"),
-    "soap-unsigned": ("wssec.unsigned-accepted", "An unsigned request is refused with a SOAP Fault"),
-    "soap-body-changed": (
-        "wssec.tampered-accepted",
-        "A Body changed after signing is refused with a SOAP Fault",
-    ),
-    "soap-replayed": ("wssec.replay-accepted", "A replayed signed request is refused with a SOAP Fault"),
-    "soap-expired-timestamp": ("wssec.expired-accepted", "An expired Timestamp is refused with a SOAP Fault"),
-    "soap-wrapped-body": ("wssec.xsw-accepted", "A wrapped (XSW) Body is refused with a SOAP Fault"),
-    "soap-untrusted-signer": ("wssec.untrusted-accepted", "An untrusted signer is refused with a SOAP Fault"),
-}
+from compare.catalogue import Entry, load
 
-HAPPY_PATH = check_info("flow.happy-path").check_id
-SOAP_HAPPY_PATH = check_info("flow.soap-happy-path").check_id
+PREFIX = "flow."
+_MIRRORS = "apisec "
+"""How a flow entry's first reference names the check whose control it tests."""
 
-IDS: dict[str, str] = {"happy-path": HAPPY_PATH} | {v: check_info(f"flow.{v}").check_id for v in CONTROLS}
+
+@cache
+def entries() -> Mapping[str, Entry]:
+    """Variation → catalogue entry, for every ``flow.*`` check (``soap-happy-path`` included)."""
+    return {e.check_id[len(PREFIX) :]: e for e in load().checks.values() if e.check_id.startswith(PREFIX)}
 
 
 def check_id(variation: str, kind: str = "rest") -> str:
-    """The check id a step of ``variation`` reports under."""
-    if variation == "happy-path":
-        return SOAP_HAPPY_PATH if kind == "soap" else HAPPY_PATH
-    return IDS[variation]
+    """The check id a step of ``variation`` reports under (``KeyError`` for a
+    variation the catalogue does not declare: the flow schema admits none)."""
+    if variation == "happy-path" and kind == "soap":
+        variation = "soap-happy-path"
+    return entries()[variation].check_id
+
+
+def mirrored_check(variation: str) -> str | None:
+    """The check whose control ``variation`` tests (``jwt.none-alg`` for
+    ``alg-none``), from its entry's first reference; ``None`` for the happy
+    paths, which test the flow itself."""
+    refs = entries()[variation].references
+    if refs and refs[0].startswith(_MIRRORS):
+        return refs[0][len(_MIRRORS) :]
+    return None

@@ -117,10 +117,28 @@ def test_checks_list_cli(apisec) -> None:
 
 
 def test_flow_steps_have_the_control_and_severity_of_the_check_they_test() -> None:
-    from compare.flow.ids import CONTROLS
+    from compare.flow import ids
 
     cat = load()
-    for variation, (base, title) in CONTROLS.items():
+    mirrored = {v: ids.mirrored_check(v) for v in ids.entries()}
+    assert {v for v, base in mirrored.items() if base is None} == {"happy-path", "soap-happy-path"}
+    for variation, base in mirrored.items():
+        if base is None:
+            continue
         step, control = cat.checks[f"flow.{variation}"], cat.checks[base]
-        assert (step.side, step.control, step.severity) == (control.side, control.control, control.severity)
-        assert step.pass_wording == title and step.references[0] == f"apisec {base}"
+        assert (step.side, step.control, step.dimension, step.severity) == (
+            control.side, control.control, control.dimension, control.severity
+        ), variation  # fmt: skip
+        assert step.references[1:] == control.references and step.remediation == control.remediation
+        assert step.title == step.pass_wording, variation  # what the step shows when it passes
+    assert ids.check_id("happy-path") == "flow.happy-path"
+    assert ids.check_id("happy-path", "soap") == "flow.soap-happy-path"
+    assert ids.check_id("bola") == "flow.bola"
+
+
+def test_flow_schema_admits_exactly_the_catalogued_variations() -> None:
+    from compare.flow import ids
+    from compare.flow.model import schema
+
+    enum = schema()["$defs"]["step"]["properties"]["variation"]["enum"]
+    assert sorted(enum) == sorted(set(ids.entries()) - {"soap-happy-path"})  # SOAP's is 'happy-path' too
