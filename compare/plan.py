@@ -258,7 +258,9 @@ def plan_soap(t: SoapTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
     return jobs, skipped
 
 
-def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding]]:
+def plan_rest(
+    t: RestTarget, *, show_raw: bool, metadata_cache: Any = None
+) -> tuple[list[Job], list[Finding]]:
     """The jobs one REST target needs, and skip findings for what cannot run."""
     jobs: list[Job] = []
     skipped: list[Finding] = []
@@ -345,9 +347,20 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
             )
     if t.oauth_issuer and live:
         issuer = t.oauth_issuer
+        # the audit depends on the issuer and the client, not on the API naming it: run once
+        # per run (exclusive, so that the others wait for the first and reuse its output)
+        audit = "rest.oauth:check\0" + "\0".join(str(v) for v in (issuer, ca, t.client_id, t.client_secret))
 
         def oauth(fn: Callable[..., Any]) -> Any:
             secret = t.client_secret.resolve() if t.client_secret else None
+            if metadata_cache is not None:  # one metadata fetch per issuer for the whole run
+                return fn(
+                    issuer,
+                    ca_file=ca,
+                    client_id=t.client_id,
+                    client_secret=secret,
+                    metadata_cache=metadata_cache,
+                )
             return fn(issuer, ca_file=ca, client_id=t.client_id, client_secret=secret)
 
         jobs.append(
@@ -360,6 +373,8 @@ def plan_rest(t: RestTarget, *, show_raw: bool) -> tuple[list[Job], list[Finding
                 oauth,
                 issuer,
                 host=_hp(issuer),
+                exclusive=audit,
+                shared=audit,
             )
         )
     if live:
@@ -418,12 +433,15 @@ def plan(targets: Targets) -> tuple[list[Job], list[Result]]:
     jobs: list[Job] = []
     skipped: list[Result] = []
     show_raw = targets.settings.show_raw
+    from rest.oauth.metadata import MetadataCache
+
+    metadata_cache = MetadataCache()  # this run's authorization-server metadata
     for t in targets.soap:
         j, s = plan_soap(t, show_raw=show_raw)
         jobs += j
         skipped += [Result(f, t.name, "plan") for f in s]
     for t in targets.rest:
-        j, s = plan_rest(t, show_raw=show_raw)
+        j, s = plan_rest(t, show_raw=show_raw, metadata_cache=metadata_cache)
         jobs += j
         skipped += [Result(f, t.name, "plan") for f in s]
     for t in targets.tls:

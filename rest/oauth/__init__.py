@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rest.oauth.metadata import Metadata, fetch_metadata, well_known_urls
+from rest.oauth.metadata import Metadata, MetadataCache, fetch_metadata, well_known_urls
 
 if TYPE_CHECKING:
     from compare.findings import Finding
@@ -18,6 +18,7 @@ def check(
     client_secret: str | None = None,
     *,
     timeout: Any = (5.0, 10.0),
+    metadata_cache: MetadataCache | None = None,
 ) -> list[Finding]:
     """Audit the authorization server ``issuer_url``.
 
@@ -25,15 +26,17 @@ def check(
     ``openid-configuration``), runs every metadata check, and with
     ``client_id``+``client_secret`` the live ``oauth.token-*`` checks.
     Raises :class:`rest.errors.TargetUnreachable` when no metadata can be
-    fetched and :class:`rest.errors.BadInput` for a malformed issuer."""
+    fetched and :class:`rest.errors.BadInput` for a malformed issuer.
+    ``metadata_cache`` (one per run) fetches each issuer's document once for
+    every target that names it."""
     from rest.oauth.checks import metadata_checks
     from rest.oauth.live import live_checks
 
-    md = fetch_metadata(issuer_url, ca_file=ca_file, timeout=timeout)
+    md = fetch_metadata(issuer_url, ca_file=ca_file, timeout=timeout, cache=metadata_cache)
     findings = metadata_checks(md, ca_file=ca_file, timeout=timeout)
     if client_id and client_secret:
         findings += live_checks(md, client_id, client_secret, ca_file=ca_file, timeout=timeout)
     return findings
 
 
-__all__ = ["Metadata", "check", "fetch_metadata", "well_known_urls"]
+__all__ = ["Metadata", "MetadataCache", "check", "fetch_metadata", "well_known_urls"]

@@ -32,7 +32,7 @@ import requests
 
 from compare.findings import Finding, Status, check_info, finding
 from rest.errors import BadInput, RestCheckError, TokenRejected
-from rest.oauth.metadata import Metadata
+from rest.oauth.metadata import Metadata, bounded_request
 
 CHECK_IDS: tuple[str, ...] = tuple(
     check_info(check_id).check_id  # looked up in compare/catalogue.toml
@@ -66,8 +66,8 @@ class _Client:
         auth = (self.id, self.secret) if self.use_basic else None
         if not self.use_basic:
             data = {**data, "client_id": self.id, "client_secret": self.secret}
-        return requests.post(
-            ep, data=data, auth=auth, timeout=self.timeout, verify=self.verify, allow_redirects=False
+        return bounded_request(
+            "POST", ep, data=data, auth=auth, timeout=self.timeout, verify=self.verify, allow_redirects=False
         )
 
 
@@ -251,7 +251,9 @@ def live_checks(
         if not isinstance(ep, str):
             return finding("oauth.token-implicit-refused", Status.SKIP, target, "no authorization_endpoint")
         params = {"response_type": "token", "client_id": client_id, "state": "apisec"}
-        resp = requests.get(ep, params=params, timeout=timeout, verify=c.verify, allow_redirects=False)
+        resp = bounded_request(
+            "GET", ep, params=params, timeout=timeout, verify=c.verify, allow_redirects=False
+        )
         loc = resp.headers.get("Location", "")
         frag = parse_qs(urlsplit(loc).fragment)
         query = parse_qs(urlsplit(loc).query)
@@ -284,8 +286,8 @@ def live_checks(
         if not isinstance(ep, str):
             return finding("oauth.token-introspection-auth", Status.SKIP, target, "no introspection_endpoint")
         token = state.get("token") or secrets.token_urlsafe(24)
-        resp = requests.post(
-            ep, data={"token": token}, timeout=timeout, verify=c.verify, allow_redirects=False
+        resp = bounded_request(
+            "POST", ep, data={"token": token}, timeout=timeout, verify=c.verify, allow_redirects=False
         )
         if resp.status_code == 200:
             try:

@@ -11,8 +11,10 @@ report can show where the document was (or was not) found.
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -65,6 +67,28 @@ def well_known_urls(issuer: str) -> list[tuple[str, str]]:
     return urls
 
 
+def bounded_request(
+    method: str,
+    url: str,
+    *,
+    max_bytes: int = MAX_METADATA_BYTES,
+    session: requests.Session | None = None,
+    **kwargs: Any,
+) -> requests.Response:
+    """``requests.request`` whose body is read at most ``max_bytes`` (the
+    server under test chooses how much it sends).  The response's
+    ``.content``/``.text``/``.json()`` hold the bounded body; a longer body is
+    :class:`rest.errors.BadInput` (a check then ends in ``error``, never a
+    verdict on half a document).  Transport errors propagate as requests'."""
+    with (session or requests).request(method, url, stream=True, **kwargs) as resp:
+        body = resp.raw.read(max_bytes + 1, decode_content=True) or b""
+    if len(body) > max_bytes:
+        raise BadInput(f"{url} returned more than {max_bytes} bytes")
+    resp._content = body  # what .content/.text/.json() read (requests' own attribute)
+    resp._content_consumed = True
+    return resp
+
+
 def get_json(
     url: str,
     *,
@@ -77,24 +101,23 @@ def get_json(
     redirects, and a size cap.  Returns (status, parsed-or-None, headers).
     ``session`` carries a caller's transport (e.g. a TLS-profile context)."""
     try:
-        with (session or requests).get(
+        resp = bounded_request(
+            "GET",
             url,
+            max_bytes=max_bytes,
+            session=session,
             timeout=timeout,
             verify=ca_file or True,
-            stream=True,
             allow_redirects=False,
             headers={"Accept": "application/json"},
-        ) as resp:
-            body = resp.raw.read(max_bytes + 1, decode_content=True)
-            status, headers = resp.status_code, requests.structures.CaseInsensitiveDict(resp.headers)
+        )
     except requests.exceptions.SSLError as exc:
         raise TargetUnreachable(f"TLS verification failed for {url} ({_line(exc)})") from None
     except requests.exceptions.RequestException as exc:
         raise TargetUnreachable(f"cannot reach {url} ({_line(exc)})") from None
-    if len(body) > max_bytes:
-        raise BadInput(f"{url} returned more than {max_bytes} bytes")
+    status, headers = resp.status_code, requests.structures.CaseInsensitiveDict(resp.headers)
     try:
-        parsed = json.loads(body) if status == 200 else None
+        parsed = json.loads(resp.content) if status == 200 else None
     except (ValueError, UnicodeDecodeError):
         parsed = None
     return status, parsed, headers
@@ -104,14 +127,58 @@ def _line(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
 
 
+class MetadataCache:
+    """Metadata documents fetched during one run, one per (issuer, CA bundle).
+
+    Why: an inventory often names one authorization server for hundreds of
+    APIs; the document is the issuer's, not the API's, so one fetch serves
+    every target naming it.  The owner decides the lifetime (the compare
+    engine makes one per run), so a later run sees a changed document.  Only
+    successes are kept: a failed fetch is tried again by the next caller.
+    Concurrent callers of one issuer wait for the first fetch instead of
+    repeating it.  Each caller gets its own copy of the document."""
+
+    def __init__(self) -> None:
+        self._docs: dict[tuple[str, str | None], Metadata] = {}
+        self._lock = threading.Lock()
+        self._loading: dict[tuple[str, str | None], threading.Lock] = {}
+        self.fetches = 0
+        """Documents actually fetched (for tests and benches)."""
+
+    def get(self, issuer: str, *, ca_file: str | None, timeout: float | tuple[float, float]) -> Metadata:
+        key = (issuer, str(ca_file) if ca_file else None)
+        with self._lock:
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            with self._lock:
+                hit = self._docs.get(key)
+            if hit is None:
+                self.fetches += 1
+                hit = _fetch(issuer, ca_file=ca_file, timeout=timeout)
+                with self._lock:
+                    self._docs[key] = hit
+        return replace(hit, doc=copy.deepcopy(hit.doc))
+
+
 def fetch_metadata(
-    issuer: str, *, ca_file: str | None = None, timeout: float | tuple[float, float] = (5.0, 10.0)
+    issuer: str,
+    *,
+    ca_file: str | None = None,
+    timeout: float | tuple[float, float] = (5.0, 10.0),
+    cache: MetadataCache | None = None,
 ) -> Metadata:
-    """Find and fetch the metadata document of ``issuer``.
+    """Find and fetch the metadata document of ``issuer`` (through ``cache``
+    when given: once per issuer and CA bundle for the cache's lifetime).
 
     Raises :class:`TargetUnreachable` when the host cannot be reached (or TLS
     fails) and when no location serves a JSON object."""
     validate_issuer_url(issuer)
+    if cache is not None:
+        return cache.get(issuer, ca_file=ca_file, timeout=timeout)
+    return _fetch(issuer, ca_file=ca_file, timeout=timeout)
+
+
+def _fetch(issuer: str, *, ca_file: str | None, timeout: float | tuple[float, float]) -> Metadata:
     attempts: list[tuple[str, str]] = []
     for kind, url in well_known_urls(issuer):
         status, doc, _ = get_json(url, ca_file=ca_file, timeout=timeout)
