@@ -16,10 +16,12 @@ picks the method from what you give, wires the TLS context from a
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -31,7 +33,7 @@ from requests.adapters import HTTPAdapter
 
 from rest.client.tls import client_ssl_context
 from rest.errors import BadInput, RestCheckError, TargetUnreachable, TokenRequestFailed
-from rest.jwt.dpop import DPoPKey
+from rest.jwt.dpop import NONCE_SYNTAX, DPoPKey
 from rest.oauth.metadata import get_json
 from rest.tls.profiles import DEFAULT_PROFILE, Profile
 
@@ -140,17 +142,44 @@ class _ContextAdapter(HTTPAdapter):
 class DPoPSession(OAuth2Session):
     """Authlib's OAuth2Session with DPoP: every token request and every API
     request carries a fresh proof by the session's key; the token goes as
-    ``Authorization: DPoP`` (RFC 9449 §7.1)."""
+    ``Authorization: DPoP`` (RFC 9449 §7.1).
+
+    Server nonces (RFC 9449 §8/§9): a ``DPoP-Nonce`` a server sends is kept
+    per origin and put into later proofs to that origin; a token endpoint
+    answering ``use_dpop_nonce`` (400) or a resource answering it (401) gets
+    the request once more with a proof carrying the new nonce, and only once
+    (a server that keeps refusing is answered by its refusal).  A request
+    whose body cannot be sent twice (a stream) is not retried."""
 
     def __init__(self, *args: Any, dpop_key: DPoPKey, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.dpop_key = dpop_key
+        self.dpop_nonces: dict[str, str] = {}
+        """The last ``DPoP-Nonce`` each origin (``scheme://host:port``) sent."""
+        self.register_compliance_hook("access_token_response", self._keep_nonce)
+
+    def _keep_nonce(self, resp: Any) -> Any:
+        """Remember a server nonce from any response; returns ``resp``."""
+        nonce = resp.headers.get("DPoP-Nonce")
+        if nonce and NONCE_SYNTAX.fullmatch(nonce):
+            self.dpop_nonces[_origin(resp.url)] = nonce
+        return resp
 
     def fetch_token(self, url: str | None = None, **kwargs: Any) -> Any:
+        url = url or self.metadata["token_endpoint"]
         headers = dict(kwargs.pop("headers", None) or {})
         headers.setdefault("Accept", "application/json")
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
-        headers["DPoP"] = self.dpop_key.proof("POST", url or self.metadata["token_endpoint"])
+        origin = _origin(url)
+        sent = self.dpop_nonces.get(origin)
+        headers["DPoP"] = self.dpop_key.proof("POST", url, nonce=sent)
+        try:
+            return super().fetch_token(url, headers=dict(headers), **dict(kwargs))
+        except AuthlibBaseError as exc:
+            fresh = self.dpop_nonces.get(origin)
+            if getattr(exc, "error", None) != "use_dpop_nonce" or fresh is None or fresh == sent:
+                raise
+        headers["DPoP"] = self.dpop_key.proof("POST", url, nonce=fresh)  # RFC 9449 §8: once more
         return super().fetch_token(url, headers=headers, **kwargs)
 
     def request(
@@ -165,9 +194,40 @@ class DPoPSession(OAuth2Session):
         kind = "DPoP" if str(self.token.get("token_type", "")).lower() == "dpop" else "Bearer"
         headers = dict(kwargs.pop("headers", None) or {})
         headers["Authorization"] = f"{kind} {token}"
-        if kind == "DPoP":
-            headers["DPoP"] = self.dpop_key.proof(method, url, access_token=token)
-        return super().request(method, url, withhold_token=True, headers=headers, **kwargs)
+        if kind != "DPoP":
+            return super().request(method, url, withhold_token=True, headers=headers, **kwargs)
+        origin = _origin(url)
+        sent = self.dpop_nonces.get(origin)
+        headers["DPoP"] = self.dpop_key.proof(method, url, access_token=token, nonce=sent)
+        resp = self._keep_nonce(
+            super().request(method, url, withhold_token=True, headers=dict(headers), **kwargs)
+        )
+        fresh = self.dpop_nonces.get(origin)
+        if resp.status_code != 401 or fresh is None or fresh == sent or not _asks_for_nonce(resp):
+            return resp
+        if not _replayable(kwargs):
+            return resp
+        resp.close()  # RFC 9449 §9: once more, with the server's nonce
+        headers["DPoP"] = self.dpop_key.proof(method, url, access_token=token, nonce=fresh)
+        return self._keep_nonce(super().request(method, url, withhold_token=True, headers=headers, **kwargs))
+
+
+_USE_NONCE = re.compile(r'error\s*=\s*"?use_dpop_nonce"?', re.I)
+
+
+def _asks_for_nonce(resp: Any) -> bool:
+    return bool(_USE_NONCE.search(resp.headers.get("WWW-Authenticate", "")))
+
+
+def _replayable(kwargs: dict[str, Any]) -> bool:
+    """A body requests can send a second time unchanged (no stream, no files)."""
+    data = kwargs.get("data")
+    return not kwargs.get("files") and (data is None or isinstance(data, (bytes, str, dict, list, tuple)))
+
+
+def _origin(url: str) -> str:
+    p = urlsplit(url)
+    return f"{p.scheme.lower()}://{p.netloc.lower()}"
 
 
 def _wants_dpop(creds: ClientCredentials, context: ssl.SSLContext) -> bool:

@@ -36,6 +36,7 @@ from rest.guard.audit import decision
 from rest.guard.config import HSTS, SECURITY_HEADERS, GuardConfig
 from rest.guard.policy import Principal
 from rest.guard.ratelimit import Quota, RateLimiter
+from rest.jwt.dpop import UseDPoPNonce
 from rest.jwt.jwks import FetchNeeded
 
 Scope = MutableMapping[str, Any]
@@ -79,10 +80,17 @@ def _looks_like_jwt(token: str) -> bool:
 
 class _Refusal(Exception):
     def __init__(
-        self, status: int, reason: str, *, challenge: str | None = None, quota: Quota | None = None
+        self,
+        status: int,
+        reason: str,
+        *,
+        challenge: str | None = None,
+        quota: Quota | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         super().__init__(reason)
         self.status, self.reason, self.challenge, self.quota = status, reason, challenge, quota
+        self.headers = headers or []
 
 
 class GuardMiddleware:
@@ -111,6 +119,7 @@ class GuardMiddleware:
         self.config = config
         self.limiter = RateLimiter(config.rate_limit) if config.rate_limit else None
         self._challenge_base = f'Bearer realm="{config.realm}"'
+        self._dpop_algs = " ".join(config.dpop.algorithms) if config.dpop is not None else ""
         # encoded once: the same on every response
         base = (
             [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS] if config.security_headers else []
@@ -204,6 +213,15 @@ class GuardMiddleware:
             try:
                 principal = await self._authenticate(token)
                 self._check_binding(scope, method, scheme, token, principal)
+            except UseDPoPNonce as exc:  # RFC 9449 §9: hand out the nonce, the client retries
+                quota = self._charge("ip:" + client)
+                raise _Refusal(
+                    401,
+                    str(exc),
+                    challenge=f'DPoP realm="{cfg.realm}", error="use_dpop_nonce", algs="{self._dpop_algs}"',
+                    quota=quota,
+                    headers=[(b"dpop-nonce", exc.nonce.encode("ascii"))],
+                ) from None
             except TokenRejected as exc:
                 quota = self._charge("ip:" + client)
                 raise _Refusal(
@@ -211,6 +229,10 @@ class GuardMiddleware:
                 ) from None
             except (TargetUnreachable, BadInput, RestCheckError) as exc:
                 raise _Refusal(503, f"token could not be checked: {exc}") from None
+            if scheme == "dpop" and cfg.dpop is not None and cfg.dpop.nonces is not None:
+                # RFC 9449 §9: the current nonce on every answer, so a client
+                # moves to a rotated one before its old one is refused
+                extra = extra + [(b"dpop-nonce", cfg.dpop.nonces.current().encode("ascii"))]
             quota = self._charge("sub:" + principal.subject)
             if quota is not None and not quota.allowed:
                 raise _Refusal(429, "rate limit exceeded", quota=quota)
@@ -325,9 +347,10 @@ class GuardMiddleware:
         headers += extra
         if r.challenge:
             challenge = r.challenge
-            if r.status == 401 and self.config.dpop is not None:  # RFC 9449 §7.1: say DPoP works too
-                challenge += f', DPoP algs="{" ".join(self.config.dpop.algorithms)}"'
+            if r.status == 401 and self.config.dpop is not None and not challenge.startswith("DPoP"):
+                challenge += f', DPoP algs="{self._dpop_algs}"'  # RFC 9449 §7.1: say DPoP works too
             headers.append((b"www-authenticate", challenge.encode("latin-1")))
+        headers += r.headers
         if quota is not None:
             headers += quota.raw_headers()
         await send({"type": "http.response.start", "status": r.status, "headers": headers})

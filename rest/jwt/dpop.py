@@ -12,17 +12,26 @@ DPoP), so the checks here are what makes that safe: the key must be public,
 strong enough (:mod:`rest.jwt.keys` rules) and of the proof's algorithm; the
 thumbprint must match the token's ``cnf.jkt``; ``jti`` is remembered for the
 acceptance window so a proof cannot be replayed.
+
+Server nonces (RFC 9449 §8 at the token endpoint, §9 at a resource server)
+bound a proof's lifetime by the server's clock instead of the client's
+``iat``: with :class:`DPoPNonces` given to the :class:`ProofChecker`, a proof
+without the current (or the just-rotated) nonce is refused with
+:class:`UseDPoPNonce`, which carries the nonce to send in a ``DPoP-Nonce``
+header; the client signs a new proof with it and tries once more.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -87,6 +96,67 @@ class DPoPKey:
         return pyjwt.encode(claims, self._key, algorithm="ES256", headers=headers)
 
 
+NONCE_SYNTAX = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,512}")
+"""RFC 9449 §8.1: ``nonce = 1*NQCHAR`` (bounded here)."""
+
+
+class UseDPoPNonce(TokenRejected):
+    """The proof lacks the server's current nonce (missing, stale or foreign):
+    answer ``error="use_dpop_nonce"`` with ``DPoP-Nonce: <nonce>``."""
+
+    def __init__(self, reason: str, nonce: str) -> None:
+        super().__init__(reason)
+        self.nonce = nonce
+
+
+class DPoPNonces:
+    """Server-provided DPoP nonces, stateless and rotating.
+
+    A nonce is an HMAC of the current time window (``lifetime`` seconds)
+    under ``secret``; the current and the previous window's nonces are
+    accepted, so a nonce works for ``lifetime`` to ``2 * lifetime`` seconds
+    and a client that just received one is never refused at a rotation.
+    Nothing is stored per client.  Several processes serving one API must
+    share ``secret`` (default: random per process)."""
+
+    def __init__(
+        self, lifetime: float = 60.0, *, secret: bytes | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        if lifetime <= 0:
+            raise BadInput("DPoP nonce lifetime must be > 0")
+        if secret is not None and len(secret) < 32:
+            raise BadInput("DPoP nonce secret must be at least 32 bytes")
+        self.lifetime = lifetime
+        self._secret = secret or secrets.token_bytes(32)
+        self._clock = clock
+        self._memo: tuple[int, str] = (-1, "")
+
+    def _window(self) -> int:
+        return int(self._clock() // self.lifetime)
+
+    def _nonce(self, window: int) -> str:
+        memo = self._memo
+        if memo[0] == window:
+            return memo[1]
+        nonce = b64url_encode(
+            hmac.new(self._secret, window.to_bytes(8, "big", signed=True), "sha256").digest()[:18]
+        )
+        self._memo = (window, nonce)
+        return nonce
+
+    def current(self) -> str:
+        """The nonce to hand out now (``DPoP-Nonce``)."""
+        return self._nonce(self._window())
+
+    def accepts(self, nonce: object) -> bool:
+        """Whether ``nonce`` is the current or the previous window's."""
+        if not isinstance(nonce, str):
+            return False
+        window = self._window()
+        expected = (self._nonce(window), self._nonce(window - 1))
+        return any(hmac.compare_digest(nonce.encode(), e.encode()) for e in expected)
+
+
 class ProofChecker:
     """Checks DPoP proofs (RFC 9449 §4.3) and remembers their ``jti``s.  Thread-safe."""
 
@@ -97,12 +167,16 @@ class ProofChecker:
         max_age: float = 300.0,
         leeway: float = 5.0,
         max_jtis: int = 100_000,
+        nonces: DPoPNonces | None = None,
     ) -> None:
+        """``nonces``: demand server nonces (RFC 9449 §8/§9); ``None``: the
+        proof's ``iat`` alone bounds its age."""
         bad = [a for a in algorithms if a not in DPOP_ALGORITHMS]
         if bad or not algorithms:
             raise BadInput(f"DPoP algorithms must be among {', '.join(DPOP_ALGORITHMS)}")
         self.algorithms = tuple(algorithms)
         self.max_age, self.leeway, self.max_jtis = max_age, leeway, max_jtis
+        self.nonces = nonces
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -118,7 +192,8 @@ class ProofChecker:
     ) -> str:
         """Validate ``proof`` for ``method url``; return its key's thumbprint.
         ``access_token`` requires a matching ``ath``, ``jkt`` a matching key.
-        Raises :class:`TokenRejected` (one line, no token echoed)."""
+        Raises :class:`TokenRejected` (one line, no token echoed), or its
+        subclass :class:`UseDPoPNonce` when only the server nonce is wrong."""
         now = time.time() if now is None else now
         parts = split_compact(proof)
         header = parts.header
@@ -161,6 +236,11 @@ class ProofChecker:
         proof_jkt = thumbprint(jwk)
         if jkt is not None and proof_jkt != jkt:
             raise TokenRejected("DPoP proof key is not the key the token is bound to")
+        if self.nonces is not None and not self.nonces.accepts(claims.get("nonce")):
+            # last, and before the jti is spent: the client signs a new proof
+            # with this nonce and tries again
+            what = "missing" if "nonce" not in claims else "stale or not ours"
+            raise UseDPoPNonce(f"DPoP proof nonce is {what}", self.nonces.current())
         self._remember(f"{proof_jkt}:{jti}", now)
         return proof_jkt
 

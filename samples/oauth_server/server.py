@@ -69,6 +69,9 @@ class ServerConfig:
     dpop: bool = False
     """Advertise and issue DPoP-bound access tokens (RFC 9449) when the token
     request carries a valid DPoP proof (``cnf.jkt`` in the token)."""
+    dpop_nonce: bool = False
+    """With ``dpop``: demand a server nonce in token-request proofs (RFC 9449
+    §8: 400 ``use_dpop_nonce`` with a ``DPoP-Nonce`` header)."""
 
 
 SECURE = ServerConfig("secure", issuer_path="/realms/secure")
@@ -352,9 +355,10 @@ class AuthorizationService:
         self.user_password = secrets.token_urlsafe(12)
         self.store.users["alice"] = User("alice", self.user_password)
         self.server = self._build()
-        from rest.jwt.dpop import ProofChecker
+        from rest.jwt.dpop import DPoPNonces, ProofChecker
 
-        self.dpop_checker = ProofChecker()
+        self.dpop_nonces = DPoPNonces() if cfg.dpop_nonce else None
+        self.dpop_checker = ProofChecker(nonces=self.dpop_nonces)
 
     # ---------------------------------------------------------------- wiring
     def private_jwk(self) -> dict[str, Any]:
@@ -513,11 +517,21 @@ class AuthorizationService:
             proofs = request.headers.getlist("dpop")
             if svc.cfg.dpop and proofs:
                 from rest.errors import TokenRejected  # the same proof rules as the resource server
+                from rest.jwt.dpop import UseDPoPNonce
 
                 try:
                     if len(proofs) != 1:
                         raise TokenRejected("more than one DPoP header")
                     jkt = svc.dpop_checker.check(proofs[0], "POST", str(request.url))
+                except UseDPoPNonce as exc:  # RFC 9449 §8
+                    return JSONResponse(
+                        {
+                            "error": "use_dpop_nonce",
+                            "error_description": "Authorization server requires nonce in DPoP proof",
+                        },
+                        status_code=400,
+                        headers={"DPoP-Nonce": exc.nonce, "Cache-Control": "no-store"},
+                    )
                 except TokenRejected:
                     return JSONResponse({"error": "invalid_dpop_proof"}, status_code=400)
             reset = _DPOP_JKT.set(jkt)
@@ -527,7 +541,10 @@ class AuthorizationService:
                 _DPOP_JKT.reset(reset)
             if jkt and resp.status == 200 and isinstance(resp.body, dict):
                 resp.body["token_type"] = "DPoP"
-            return svc._to_starlette(resp)
+            out = svc._to_starlette(resp)
+            if svc.dpop_nonces is not None:  # the current nonce with every answer (rotation)
+                out.headers["DPoP-Nonce"] = svc.dpop_nonces.current()
+            return out
 
         async def introspect(request: Request) -> Response:
             return svc._to_starlette(
