@@ -56,6 +56,8 @@ class ServerConfig:
     pkce_required: bool = True
     """Every authorization request must carry a code_challenge (RFC 9700 §2.1.1)."""
     token_auth_methods: tuple[str, ...] = ("client_secret_basic", "private_key_jwt")
+    """``tls_client_auth`` here needs a TLS-terminating proxy in front (see
+    :func:`_tls_client_auth`) and a client's ``tls_client_auth_subject_dn``."""
     signing_algs_advertised: tuple[str, ...] = ("RS256", "ES256")
     iss_parameter: bool = True
     no_store: bool = True
@@ -120,6 +122,9 @@ class Client(ClientMixin):
     response_types: tuple[str, ...]
     redirect_uris: tuple[str, ...] = (REDIRECT_URI,)
     jwks: dict[str, Any] | None = None
+    tls_client_auth_subject_dn: str | None = None
+    """RFC 8705 §2.1.2: the certificate subject (RFC 4514 string) that
+    authenticates this client by ``tls_client_auth``."""
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -279,6 +284,34 @@ class SampleServer(AuthorizationServer):
         return PlainResponse(status, body, headers)
 
 
+def _tls_client_auth(query_client: Any, request: OAuth2Request) -> Client | None:
+    """RFC 8705 §2.1.2 ``tls_client_auth`` behind a TLS-terminating proxy.
+
+    uvicorn does not hand the peer certificate to the app, so the proxy in
+    front (nginx: ``ssl_verify_client``, ``proxy_set_header X-SSL-Client-Verify
+    $ssl_client_verify`` and ``X-SSL-Client-Cert $ssl_client_escaped_cert``)
+    verifies the chain and forwards the certificate; the server then requires
+    a verified certificate whose subject is the one registered for the
+    client.  The server must be reachable only through that proxy (the
+    proxy overwrites whatever the client sent in those headers)."""
+    from urllib.parse import unquote
+
+    from cryptography import x509
+
+    client = query_client(request.form.get("client_id") or "")
+    if client is None or client.tls_client_auth_subject_dn is None:
+        return None
+    if request.headers.get("x-ssl-client-verify") != "SUCCESS":
+        return None
+    try:
+        cert = x509.load_pem_x509_certificate(unquote(request.headers.get("x-ssl-client-cert", "")).encode())
+    except ValueError:
+        return None
+    if cert.subject.rfc4514_string() != client.tls_client_auth_subject_dn:
+        return None
+    return client
+
+
 def _grants(cfg: ServerConfig, store: Store):
     methods = list(cfg.token_auth_methods)
 
@@ -419,6 +452,8 @@ class AuthorizationService:
                     return KeySet.import_key_set(client.jwks)
 
             server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
+        if "tls_client_auth" in cfg.token_auth_methods:
+            server.register_client_auth_method("tls_client_auth", _tls_client_auth)
         if cfg.iss_parameter:
 
             class Iss(IssuerParameter):

@@ -185,8 +185,9 @@ def test_credential_rules():
 
 
 def test_mutual_tls_identity_against_a_server_that_requires_it(pki):
-    """The sample AS does not implement RFC 8705 client authentication, so
-    mTLS is proven at the TLS layer: the AS's listener is made to require a
+    """mTLS at the TLS layer (``tls_client_auth`` itself, where the
+    certificate is the OAuth client authentication, is test_client_mtls.py):
+    the AS's listener is made to require a
     client certificate from the test CA; the client's certificate (with
     private_key_jwt as the OAuth client authentication) gets a token, and
     without it the handshake is refused."""
