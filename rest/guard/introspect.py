@@ -7,6 +7,10 @@ the client authentication and the request); the answer is trusted only when
 here (an authorization server that answers ``active`` for an expired token
 or one minted for another API must not get it through).
 
+An answer is read up to ``max_bytes`` (64 KiB); a longer one is an
+unusable endpoint (:class:`TargetUnreachable`, the guard's 503), never a
+partial parse.
+
 Answers are cached per token *digest* (never the token itself) for at most
 ``cache_ttl`` seconds and never past the token's ``exp`` (RFC 7662 §4: a
 cache trades revocation latency for load; keep it short).
@@ -25,6 +29,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 
 from rest.errors import BadInput, TargetUnreachable, TokenRejected
+from rest.oauth.metadata import read_bounded
 
 
 class Introspector:
@@ -44,6 +49,7 @@ class Introspector:
         max_cache: int = 10_000,
         auth_method: str = "client_secret_basic",
         allow_http: bool = False,
+        max_bytes: int = 64 * 1024,
     ) -> None:
         if not endpoint.startswith("https://") and not (allow_http and endpoint.startswith("http://")):
             raise BadInput("introspection endpoint must be https://")
@@ -55,6 +61,8 @@ class Introspector:
         self.timeout = timeout
         self.cache_ttl = cache_ttl
         self.max_cache = max_cache
+        self.max_bytes = max_bytes
+        """Largest introspection answer read; a longer one fails closed (503)."""
         self._session = OAuth2Session(client_id, client_secret, token_endpoint_auth_method=auth_method)
         self._verify: bool | str = ca_file or True
         self._cache: OrderedDict[bytes, tuple[float, dict[str, Any]]] = OrderedDict()
@@ -65,10 +73,13 @@ class Introspector:
         try:
             resp = self._session.introspect_token(
                 self.endpoint, token=token, token_type_hint="access_token", timeout=self.timeout,
-                allow_redirects=False, verify=self._verify,
+                allow_redirects=False, verify=self._verify, stream=True,
             )  # fmt: skip
+            resp = read_bounded(resp, self.max_bytes)  # the endpoint chooses how much it sends
         except requests.exceptions.RequestException as exc:
             raise TargetUnreachable(f"introspection request failed ({type(exc).__name__})") from None
+        except BadInput:
+            raise TargetUnreachable(f"introspection answer is larger than {self.max_bytes} bytes") from None
         self.request_count += 1
         if resp.status_code != 200:
             raise TargetUnreachable(f"introspection endpoint answered HTTP {resp.status_code}")

@@ -80,10 +80,17 @@ def bounded_request(
     ``.content``/``.text``/``.json()`` hold the bounded body; a longer body is
     :class:`rest.errors.BadInput` (a check then ends in ``error``, never a
     verdict on half a document).  Transport errors propagate as requests'."""
-    with (session or requests).request(method, url, stream=True, **kwargs) as resp:
+    return read_bounded((session or requests).request(method, url, stream=True, **kwargs), max_bytes)
+
+
+def read_bounded(resp: requests.Response, max_bytes: int) -> requests.Response:
+    """Read a streamed (``stream=True``) response's body, at most ``max_bytes``
+    (decompressed), and close it; a longer body is :class:`rest.errors.BadInput`.
+    For requests another library sends (Authlib's client authentication)."""
+    with resp:
         body = resp.raw.read(max_bytes + 1, decode_content=True) or b""
     if len(body) > max_bytes:
-        raise BadInput(f"{url} returned more than {max_bytes} bytes")
+        raise BadInput(f"{resp.url} returned more than {max_bytes} bytes")
     resp._content = body  # what .content/.text/.json() read (requests' own attribute)
     resp._content_consumed = True
     return resp

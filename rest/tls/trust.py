@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import ipaddress
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,8 +92,19 @@ def _mozilla_roots() -> tuple[x509.Certificate, ...]:
         return tuple(x509.load_pem_x509_certificates(path.read_bytes()))
 
 
-@functools.lru_cache(maxsize=16)
 def _load_ca_file(path: str) -> tuple[x509.Certificate, ...]:
+    """The CA file's certificates, parsed once per *version* of the file: the
+    memo is keyed on path, inode, size and modification time, so a CA bundle
+    replaced or edited in place (a rotated private CA) is read again."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise BadInput(f"cannot read CA file {path}: {exc.strerror or exc}") from None
+    return _load_ca_version(path, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_ca_version(path: str, inode: int, size: int, mtime_ns: int) -> tuple[x509.Certificate, ...]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
