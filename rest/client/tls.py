@@ -1,14 +1,26 @@
 """Client TLS settings from the same profiles ``apisec rest tls`` checks.
 
 A :class:`rest.tls.profiles.Profile` says what a server may offer; a client
-that holds itself to the same profile refuses what the profile forbids: the
-protocol range (``minimum_version``/``maximum_version``) and, when the
-profile has a closed list, the TLS 1.2 cipher suites (IANA names mapped to
-OpenSSL's through sslyze's table).  Certificate and host-name verification
-stay on; ``ca_file`` adds a private CA; ``client_cert`` is the mTLS identity.
+that holds itself to the same profile refuses what the profile forbids.
+Exactly what is enforced, and how:
 
-Limit: Python's :mod:`ssl` cannot restrict TLS 1.3 suites, so a profile's
-``tls13_ciphers`` is not applied (OpenSSL's defaults are all AEAD).
+* **Protocol range** (``minimum_version``/``maximum_version``): in the
+  ClientHello; nothing outside the profile's versions is offered.
+* **TLS 1.2 (and older) cipher suites**, when the profile has a closed list
+  (``ciphers``): ``set_ciphers`` with the IANA names mapped to OpenSSL's
+  through sslyze's table; nothing else is offered.
+* **TLS 1.3 cipher suites** (``tls13_ciphers``): Python's :mod:`ssl` has no
+  ``SSL_CTX_set_ciphersuites``, so the ClientHello still *offers* OpenSSL's
+  default TLS 1.3 suites (``TLS_AES_256_GCM_SHA384``,
+  ``TLS_CHACHA20_POLY1305_SHA256``, ``TLS_AES_128_GCM_SHA256``).  What the
+  client enforces is the *outcome*: when the server picks a TLS 1.3 suite
+  the profile does not list (``nist-800-52r2`` has no ChaCha20), the
+  connection is refused right after the handshake, before any request byte
+  is sent (:class:`ssl.SSLError`, ``requests``' ``SSLError``, the client's
+  :class:`rest.errors.TargetUnreachable`).  A profile's CCM suites, which
+  OpenSSL does not offer by default, are never negotiated.
+* Certificate and host-name verification stay on; ``ca_file`` adds a private
+  CA; ``client_cert`` is the mTLS identity.
 """
 
 from __future__ import annotations
@@ -27,6 +39,44 @@ _VERSIONS = {
 }
 
 
+class ProfileViolation(ssl.SSLError):
+    """The server negotiated something the profile forbids (a TLS 1.3 suite
+    the client could not leave out of its offer)."""
+
+
+def _check_negotiated(conn: ssl.SSLSocket | ssl.SSLObject) -> None:
+    allowed: frozenset[str] | None = getattr(conn.context, "apisec_tls13_ciphers", None)
+    if allowed is None:
+        return
+    suite = conn.cipher()
+    if suite is not None and suite[1] == "TLSv1.3" and suite[0] not in allowed:
+        raise ProfileViolation(
+            f"server chose the TLS 1.3 suite {suite[0]}, which the profile "
+            f"{getattr(conn.context, 'apisec_profile', '?')} does not allow"
+        )
+
+
+class _ProfileSocket(ssl.SSLSocket):
+    """An SSLSocket that checks the negotiated suite once the handshake is done
+    (urllib3/requests and httpx's sync transport wrap sockets)."""
+
+    def do_handshake(self, block: bool = False) -> None:
+        super().do_handshake(block)
+        try:
+            _check_negotiated(self)
+        except ProfileViolation:
+            self.close()
+            raise
+
+
+class _ProfileObject(ssl.SSLObject):
+    """The same for SSLObject (asyncio and anyio: httpx's async transport)."""
+
+    def do_handshake(self) -> None:
+        super().do_handshake()  # raises SSLWantReadError until the handshake is done
+        _check_negotiated(self)
+
+
 def _openssl_names(iana: frozenset[str]) -> list[str]:
     from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
     from sslyze.server_connectivity import TlsVersionEnum
@@ -43,7 +93,9 @@ def client_ssl_context(
     ca_file: str | Path | None = None,
     client_cert: tuple[str | Path, str | Path] | None = None,
 ) -> ssl.SSLContext:
-    """A verifying client context that offers only what ``profile`` allows.
+    """A verifying client context that offers only what ``profile`` allows
+    (TLS 1.3 suites: refuses a connection on which the server chose one the
+    profile does not list; see the module docstring).
 
     Raises :class:`rest.errors.BadInput` for an unknown profile, a profile
     that leaves no usable protocol or cipher, or unreadable key material."""
@@ -65,6 +117,12 @@ def client_ssl_context(
             ctx.set_ciphers(":".join(names))
         except ssl.SSLError:
             raise BadInput(f"none of the TLS 1.2 cipher suites of {prof.name} is available here") from None
+    if prof.tls13_ciphers is not None and ssl.TLSVersion.TLSv1_3 in versions:
+        # cannot be left out of the offer (see the module docstring): refused when chosen
+        ctx.apisec_tls13_ciphers = frozenset(prof.tls13_ciphers)  # type: ignore[attr-defined]
+        ctx.apisec_profile = prof.name  # type: ignore[attr-defined]
+        ctx.sslsocket_class = _ProfileSocket
+        ctx.sslobject_class = _ProfileObject
     if client_cert is not None:
         try:
             ctx.load_cert_chain(str(client_cert[0]), str(client_cert[1]))
