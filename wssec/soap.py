@@ -13,7 +13,7 @@ import secrets
 from lxml import etree
 
 from wssec.errors import MalformedMessage
-from wssec.xmldsig.ids import id_map as _id_map
+from wssec.xmldsig.ids import id_map  # re-exported: the one ID map WS-Security and SAML share
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
@@ -49,16 +49,20 @@ PASSWORD_DIGEST = TOKEN_PROFILE_UT + "#PasswordDigest"
 ID_ATTRIBUTES = (f"{{{WSU_NS}}}Id", "Id", "ID", "AssertionID")
 
 _VERSION_OF_NS = {SOAP11_NS: "1.1", SOAP12_NS: "1.2"}
+# Qualified names per SOAP namespace, built once: envelope_parts runs on
+# every message (etree.QName and f-strings per child cost more than the walk).
+_VERSION_OF_TAG = {f"{{{ns}}}Envelope": v for ns, v in _VERSION_OF_NS.items()}
+_PARTS_OF_VERSION = {v: (f"{{{ns}}}Header", f"{{{ns}}}Body") for ns, v in _VERSION_OF_NS.items()}
 
 
 def soap_version(root: etree._Element) -> str:
     """``"1.1"`` or ``"1.2"`` from the Envelope namespace; refuses anything else."""
+    version = _VERSION_OF_TAG.get(root.tag)  # type: ignore[call-overload]
+    if version is not None:
+        return version
     if not isinstance(root.tag, str):
         raise MalformedMessage("not a SOAP message: the root is not an element")
-    qn = etree.QName(root)
-    if qn.localname != "Envelope" or qn.namespace not in _VERSION_OF_NS:
-        raise MalformedMessage(f"not a SOAP 1.1/1.2 message: root element is {qn.text}")
-    return _VERSION_OF_NS[qn.namespace]
+    raise MalformedMessage(f"not a SOAP 1.1/1.2 message: root element is {etree.QName(root).text}")
 
 
 def envelope_parts(root: etree._Element) -> tuple[str, etree._Element | None, etree._Element]:
@@ -69,18 +73,17 @@ def envelope_parts(root: etree._Element) -> tuple[str, etree._Element | None, et
     while the application read another would be wrapped.
     """
     version = soap_version(root)
-    ns = root.tag[1 : root.tag.index("}")]
+    header_tag, body_tag = _PARTS_OF_VERSION[version]
     header = body = None
-    for child in root:
-        if not isinstance(child.tag, str):
-            continue
-        if child.tag == f"{{{ns}}}Header":
+    for child in root.iterchildren(etree.Element):
+        tag = child.tag
+        if tag == header_tag:
             if header is not None:
                 raise MalformedMessage("SOAP envelope has more than one Header")
             if body is not None:
                 raise MalformedMessage("SOAP Header must come before the Body")
             header = child
-        elif child.tag == f"{{{ns}}}Body":
+        elif tag == body_tag:
             if body is not None:
                 raise MalformedMessage("SOAP envelope has more than one Body")
             body = child
@@ -97,6 +100,9 @@ def envelope_parts(root: etree._Element) -> tuple[str, etree._Element | None, et
 #: SOAP 1.2's explicit name for the ultimate receiver's role: a header with
 #: this role is the ultimate receiver's exactly as one without a role is.
 ULTIMATE_RECEIVER = "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"
+
+
+_WSSE_SECURITY = f"{{{WSSE_NS}}}Security"
 
 
 def _actor_of(security: etree._Element, soap_ns: str) -> str | None:
@@ -127,7 +133,7 @@ def security_header(
     found = None
     if header is not None:
         for child in header:
-            if child.tag != f"{{{WSSE_NS}}}Security":
+            if child.tag != _WSSE_SECURITY:
                 continue
             if _actor_of(child, soap_ns) != actor:
                 continue
@@ -170,12 +176,6 @@ def ensure_wsu_id(element: etree._Element, prefix: str) -> str:
     value = f"{prefix}-{secrets.token_hex(8)}"
     element.set(f"{{{WSU_NS}}}Id", value)
     return value
-
-
-def id_map(root: etree._Element) -> dict[str, etree._Element]:
-    """Map every id in the document to its element, refusing duplicates:
-    :func:`wssec.xmldsig.ids.id_map`, the one ID map WS-Security and SAML share."""
-    return _id_map(root)
 
 
 __all__ = [

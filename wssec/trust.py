@@ -147,17 +147,54 @@ class KeyPolicy:
 DEFAULT_KEY_POLICY = KeyPolicy()
 
 
-_PUBLIC_KEYS: dict[x509.Certificate, Any] = {}
+class _CertFacts:
+    """What apisec derives from one certificate, derived once: its public
+    key, its subject DN and the key policies it passed as a signer.  A peer
+    signs every message with the same certificate, and each of these costs
+    more than a dictionary hit (a fresh key object makes OpenSSL rebuild its
+    Montgomery context; cryptography rebuilds the Name on every
+    ``.subject``).  Failures are never cached: they are raised again."""
+
+    __slots__ = ("key", "signer_ok", "subject")
+
+    def __init__(self) -> None:
+        self.key: Any = None
+        self.subject: str | None = None
+        self.signer_ok: frozenset[KeyPolicy] = frozenset()
+
+
+_FACTS_BY_DER: dict[x509.Certificate, _CertFacts] = {}
+"""Certificate hashes and compares by its DER, so another object with the
+same bytes finds the same facts; hashing the DER costs microseconds, so..."""
+_FACTS_BY_ID: dict[int, tuple[x509.Certificate, _CertFacts]] = {}
+"""...the very object a BinarySecurityToken cache hands out again is found
+by identity first (the entry holds the certificate, so its id stays its own)."""
+_MAX_FACTS = 256
+
+
+def _facts(cert: x509.Certificate) -> _CertFacts:
+    """The one per-certificate cache (bounded: cleared when full)."""
+    hit = _FACTS_BY_ID.get(id(cert))
+    if hit is not None and hit[0] is cert:
+        return hit[1]
+    facts = _FACTS_BY_DER.get(cert)
+    if facts is None:
+        if len(_FACTS_BY_DER) >= _MAX_FACTS:
+            _FACTS_BY_DER.clear()
+        facts = _FACTS_BY_DER[cert] = _CertFacts()
+    if len(_FACTS_BY_ID) >= _MAX_FACTS:
+        _FACTS_BY_ID.clear()
+    _FACTS_BY_ID[id(cert)] = (cert, facts)
+    return facts
 
 
 def cert_public_key(cert: x509.Certificate, what: str = "signing") -> Any:
     """``cert.public_key()``, cached per certificate, or
     :class:`wssec.errors.WeakKey` when the certificate's public-key algorithm
     is unknown or its key unreadable (cryptography raises
-    ValueError/UnsupportedAlgorithm there).  The cache matters: a fresh key
-    object makes OpenSSL rebuild its Montgomery context on every check
-    (Certificate hashes and compares by its DER, so another certificate never hits)."""
-    key = _PUBLIC_KEYS.get(cert)
+    ValueError/UnsupportedAlgorithm there)."""
+    facts = _facts(cert)
+    key = facts.key
     if key is not None:
         return key
     try:
@@ -166,10 +203,21 @@ def cert_public_key(cert: x509.Certificate, what: str = "signing") -> Any:
         raise WeakKey(
             f"{what} certificate {_subject(cert)} has an unsupported public-key algorithm"
         ) from None
-    if len(_PUBLIC_KEYS) >= 256:
-        _PUBLIC_KEYS.clear()
-    _PUBLIC_KEYS[cert] = key
+    facts.key = key
     return key
+
+
+def subject_dn(cert: x509.Certificate) -> str | None:
+    """The certificate's subject as an RFC 4514 string, formatted once per
+    certificate (cryptography rebuilds the Name on every ``.subject``); None
+    when it cannot be read."""
+    facts = _facts(cert)
+    if facts.subject is None:
+        try:
+            facts.subject = cert.subject.rfc4514_string()
+        except (ValueError, KeyError):  # KeyError: a name attribute of an unknown ASN.1 string type
+            return None
+    return facts.subject
 
 
 def _key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
@@ -190,13 +238,11 @@ def _eku(cert: x509.Certificate) -> x509.ExtendedKeyUsage | None:
         raise UntrustedKey(f"certificate {_subject(cert)} has unreadable extensions") from None
 
 
-_SIGNER_OK: dict[tuple[KeyPolicy, x509.Certificate], bool] = {}
-
-
 def _signer_ok(policy: KeyPolicy, cert: x509.Certificate) -> None:
-    """The signer checks of :meth:`KeyPolicy.check_signer`, cached for
-    certificates that pass (Certificate hashes and compares by its DER)."""
-    if (policy, cert) in _SIGNER_OK:
+    """The signer checks of :meth:`KeyPolicy.check_signer`, remembered per
+    (certificate, policy) for certificates that pass."""
+    facts = _facts(cert)
+    if policy in facts.signer_ok:
         return
     policy.check_key(cert_public_key(cert, "signing"))
     if policy.check_key_usage:
@@ -214,9 +260,7 @@ def _signer_ok(policy: KeyPolicy, cert: x509.Certificate) -> None:
                 f"certificate {_subject(cert)} is not for signing: extendedKeyUsage {names} "
                 "allows no accepted signing purpose"
             )
-    if len(_SIGNER_OK) >= 1024:
-        _SIGNER_OK.clear()
-    _SIGNER_OK[(policy, cert)] = True
+    facts.signer_ok = facts.signer_ok | {policy}
 
 
 def _subject(cert: x509.Certificate) -> str:
@@ -249,6 +293,10 @@ class TrustStore:
         self._cache: dict[
             tuple[x509.Certificate, ...], tuple[list[x509.Certificate], dt.datetime, dt.datetime]
         ] = {}
+        self._by_id: dict[tuple[int, ...], tuple[tuple[x509.Certificate, ...], tuple]] = {}
+        """The same cache found by the certificates' identities (hashing a
+        Certificate hashes its DER); each entry holds its certificates, so
+        their ids stay theirs."""
         self._lock = threading.Lock()
 
     def __bool__(self) -> bool:
@@ -263,7 +311,17 @@ class TrustStore:
         """The validated chain (leaf first) or :class:`UntrustedKey` with a reason."""
         at = at or dt.datetime.now(dt.UTC)
         key = (cert, *intermediates)
-        cached = self._cache.get(key)
+        ids = tuple(map(id, key))
+        hit = self._by_id.get(ids)
+        if hit is not None and all(a is b for a, b in zip(hit[0], key, strict=True)):
+            cached = hit[1]
+        else:
+            cached = self._cache.get(key)
+            if cached is not None:
+                with self._lock:
+                    if len(self._by_id) > 1024:
+                        self._by_id.clear()
+                    self._by_id[ids] = (key, cached)
         if cached is not None:
             chain, not_before, not_after = cached
             # Inside every certificate's validity window (leaf included):
@@ -325,4 +383,5 @@ __all__ = [
     "TrustStore",
     "cert_public_key",
     "check_validity",
+    "subject_dn",
 ]

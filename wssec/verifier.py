@@ -16,7 +16,6 @@ signature over a node the application never reads.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import os
@@ -52,12 +51,12 @@ from wssec.soap import (
     WSU_NS,
     XENC_NS,
     envelope_parts,
-    id_map,
     security_header,
 )
-from wssec.trust import KeyPolicy, TrustStore, cert_public_key
+from wssec.trust import KeyPolicy, TrustStore, cert_public_key, subject_dn
 from wssec.usernametoken import UsernameTokenResult, authenticate, load_users, parse_time
 from wssec.xmldsig.algorithms import STR_TRANSFORM
+from wssec.xmldsig.ids import id_map
 from wssec.xmldsig.keyinfo import ID_URI, KeyContext, KeyResolver, parse_bst_cached, same_key
 
 _MAX_HEADER_CHILDREN = 256
@@ -93,6 +92,7 @@ _WSU_ID = f"{{{WSU_NS}}}Id"
 _WSU_TIMESTAMP = f"{{{WSU_NS}}}Timestamp"
 _XENC_ENCRYPTEDKEY = f"{{{XENC_NS}}}EncryptedKey"
 _XENC_REFERENCELIST = f"{{{XENC_NS}}}ReferenceList"
+_FAULT_TAGS = {v: f"{{{ns}}}Fault" for v, ns in SOAP_NAMESPACES.items()}
 
 
 class NotSigned(PolicyViolation, InvalidSignature):
@@ -540,7 +540,8 @@ class Verifier:
         signature_value = dsig.b64decode(sv_el.text, "SignatureValue")
         # Structural checks on every Reference before any crypto: a hostile
         # SignedInfo is refused for what it is, and costs no RSA operation.
-        checked = [self._reference(ref, sig, state) for ref in refs]
+        sig_ancestors = tuple(sig.iterancestors())
+        checked = [self._reference(ref, sig, sig_ancestors, state) for ref in refs]
         cert, chain_extra, public_key, how = self._keys.resolve(
             key_info, KeyContext(state.ids, state.bsts, lambda target: self._saml_key(target, state))
         )
@@ -593,8 +594,11 @@ class Verifier:
             replay_id,
         )
 
-    def _reference(self, ref: etree._Element, sig: etree._Element, state: _State) -> tuple:
-        """Check one Reference's shape and resolve its target (no digest yet)."""
+    def _reference(
+        self, ref: etree._Element, sig: etree._Element, sig_ancestors: tuple[etree._Element, ...], state: _State
+    ) -> tuple:
+        """Check one Reference's shape and resolve its target (no digest yet).
+        ``sig_ancestors``: the Signature's ancestors (computed once per Signature)."""
         if ref.tag != _DS_REFERENCE:
             raise MalformedMessage(f"unexpected {etree.QName(ref).localname} in SignedInfo")
         uri = ref.get("URI")
@@ -618,7 +622,7 @@ class Verifier:
         if len(rest) != 2 or rest[0].tag != _DS_DIGESTMETHOD or rest[1].tag != _DS_DIGESTVALUE:
             raise MalformedMessage("Reference must hold Transforms, DigestMethod, DigestValue")
         prefixes, comments, enveloped = self._transforms(tr_el, uri)
-        contains_sig = target is sig or any(a is target for a in sig.iterancestors())
+        contains_sig = target is sig or any(a is target for a in sig_ancestors)
         if contains_sig and not enveloped:
             raise PolicyViolation(
                 f"Reference {uri[:80]} covers its own Signature without the enveloped-signature transform"
@@ -649,6 +653,11 @@ class Verifier:
         STR-Transform, a second enveloped transform, another order) is refused.
         """
         transforms = list(tr_el.iterchildren(etree.Element)) if tr_el is not None else []
+        if len(transforms) == 1 and transforms[0].tag == _DS_TRANSFORM:
+            # the common case (one exc-c14n transform), decided without the lists below
+            alg = transforms[0].get("Algorithm")
+            if alg == dsig.EXC_C14N or alg == dsig.EXC_C14N_COMMENTS:
+                return dsig.inclusive_prefixes(transforms[0]), alg == dsig.EXC_C14N_COMMENTS, False
         for t in transforms:
             if t.tag != _DS_TRANSFORM:
                 raise MalformedMessage("unexpected element in Transforms")
@@ -742,7 +751,7 @@ class Verifier:
         if subject is None and state.ut is not None:
             subject = state.ut.username
         if subject is None and primary is not None and primary.certificate is not None:
-            subject = _subject_of(primary.certificate)
+            subject = subject_dn(primary.certificate)
         rewritten = False
         for el in state.comments_not_digested:
             rewritten = _drop_comments(el) or rewritten
@@ -814,7 +823,7 @@ class Verifier:
     @staticmethod
     def _fault(body: etree._Element, version: str) -> tuple[str, str] | None:
         ns = SOAP_NAMESPACES[version]
-        fault = body.find(f"{{{ns}}}Fault")
+        fault = body.find(_FAULT_TAGS[version])
         if fault is None:
             return None
         if version == "1.1":
@@ -914,11 +923,6 @@ def _drop_comments(element: etree._Element) -> bool:
                 parent.text = (parent.text or "") + tail
         parent.remove(comment)
     return bool(comments)
-
-
-@functools.lru_cache(maxsize=256)
-def _subject_of(cert: x509.Certificate) -> str:
-    return cert.subject.rfc4514_string()
 
 
 def _confirmation_key(result: Any) -> tuple[x509.Certificate | None, Any]:

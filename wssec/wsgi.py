@@ -24,7 +24,6 @@ Non-POST requests (``GET ?wsdl``) pass through untouched.
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import logging
@@ -40,6 +39,7 @@ from wssec import errors
 from wssec.faults import build_fault, content_type, fault_code_for, http_status
 from wssec.safexml import parse_xml
 from wssec.soap import envelope_parts, security_header
+from wssec.trust import subject_dn
 
 AUDIT_LOGGER = "wssec.audit"
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
@@ -78,14 +78,12 @@ def _kind(exc: BaseException) -> str:
     return next((word for cls, word in _KINDS if isinstance(exc, cls)), "refused")
 
 
-@functools.lru_cache(maxsize=256)
 def _dn(cert: Any) -> str | None:
-    """A certificate's subject as an RFC 4514 string, formatted once per
-    certificate: cryptography rebuilds the Name on every ``.subject`` access,
-    and formatting it for every audit line cost about a third of a
-    signature verification (a peer signs with the same certificate each time)."""
+    """A certificate's subject as an RFC 4514 string: the one per-certificate
+    cache of :func:`wssec.trust.subject_dn` (formatting it for every audit
+    line cost about a third of a signature verification)."""
     try:
-        return cert.subject.rfc4514_string()
+        return subject_dn(cert)
     except Exception:  # noqa: BLE001 - audit must never fail the request
         return None
 

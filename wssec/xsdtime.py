@@ -48,13 +48,13 @@ def parse_datetime(text: str | None, what: str, *, require_zone: bool = True) ->
     if zone is None and require_zone:
         raise MalformedMessage(f"{what} has no time zone (WS-I BSP requires UTC with Z)")
     h, mi, s = int(hour), int(minute), int(second)
-    micro = int((frac or ".0")[1:7].ljust(6, "0"))
+    micro = int(frac[1:7].ljust(6, "0")) if frac else 0
     next_day = False
     if h == 24:
         if mi or s or micro:
             raise MalformedMessage(f"{what} is not a valid time: {value[:40]!r}")
         h, next_day = 0, True
-    offset = dt.timedelta(0)
+    offset = None
     if zone and zone != "Z":
         zh, zm = int(zone[1:3]), int(zone[4:6])
         if zm > 59 or zh > 14 or (zh == 14 and zm):
@@ -66,7 +66,7 @@ def parse_datetime(text: str | None, what: str, *, require_zone: bool = True) ->
         t = dt.datetime(year, int(month), int(day), h, mi, s, micro, tzinfo=dt.UTC)
         if next_day:
             t += dt.timedelta(days=1)
-        return t - offset
+        return t if offset is None else t - offset
     except (ValueError, OverflowError):
         raise MalformedMessage(f"{what} is out of range or not a valid date: {value[:40]!r}") from None
 

@@ -82,7 +82,8 @@ def test_chain_public_key_and_token_caches_answer_for_the_right_certificate(pki)
             if certs[0] != ident.cert:
                 problems.append(f"token of {ident.name} parsed as {certs[0].subject}")
             if i % 20 == 0:  # the caches are bounded: clear them under the others' feet
-                trust_mod._PUBLIC_KEYS.clear()  # the key cache lives in wssec.trust (shared with SAML)
+                trust_mod._FACTS_BY_ID.clear()  # the one certificate cache lives in wssec.trust
+                trust_mod._FACTS_BY_DER.clear()  # (shared with SAML)
                 keyinfo_mod._BST_CACHE.clear()  # the token cache moved with KeyInfo resolution
 
     assert _race(work) == []
