@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 
 from lxml import etree
 
@@ -37,7 +38,19 @@ _DTD_OR_ENTITY = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
 """One scan of the message for either (each scan is a pass over every ``<``)."""
 
 
+_LOCAL = threading.local()
+
+
 def _parser() -> etree.XMLParser:
+    """This thread's hardened parser (an lxml parser must not be shared
+    between threads; building one per document cost more than the checks)."""
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = _new_parser()
+    return parser
+
+
+def _new_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -92,7 +105,7 @@ def parse_xml(
     if len(data) > max_bytes:
         raise UnsafeXml(f"{what} is {len(data)} bytes, over the {max_bytes}-byte limit")
     scan = _as_scannable(data)
-    if _DTD_OR_ENTITY.search(scan):
+    if b"<!" in scan and _DTD_OR_ENTITY.search(scan):  # memchr-fast test first: most messages have no "<!"
         if _DOCTYPE.search(scan):
             raise UnsafeXml(f"{what} contains a DOCTYPE (DTDs and entities are refused)")
         raise UnsafeXml(f"{what} declares entities (refused)")
@@ -137,9 +150,10 @@ def _check_tree(root: etree._Element, *, max_depth: int, what: str, depth: bool 
     ``depth=False``: the caller knows the document cannot be too deep."""
     if depth and _too_deep(max_depth)(root.getroottree()):
         raise UnsafeXml(f"{what} is nested deeper than {max_depth} levels")
-    if next(root.iter(etree.Entity), None) is not None:
-        raise UnsafeXml(f"{what} contains an entity reference (refused)")
-    if next(root.iter(*_XINCLUDE_TAGS), None) is not None:
+    found = next(root.iter(etree.Entity, *_XINCLUDE_TAGS), None)  # one walk for both
+    if found is not None:
+        if isinstance(found, etree._Entity):
+            raise UnsafeXml(f"{what} contains an entity reference (refused)")
         raise UnsafeXml(f"{what} contains an XInclude element (refused)")
 
 
