@@ -595,7 +595,11 @@ class Verifier:
         )
 
     def _reference(
-        self, ref: etree._Element, sig: etree._Element, sig_ancestors: tuple[etree._Element, ...], state: _State
+        self,
+        ref: etree._Element,
+        sig: etree._Element,
+        sig_ancestors: tuple[etree._Element, ...],
+        state: _State,
     ) -> tuple:
         """Check one Reference's shape and resolve its target (no digest yet).
         ``sig_ancestors``: the Signature's ancestors (computed once per Signature)."""
