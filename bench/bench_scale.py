@@ -242,6 +242,11 @@ class _Fleet:
 
         self.info = json.loads((self.folder / "fleet.json").read_text())
 
+    def cpu(self) -> float:
+        """CPU seconds the fleet's services have used so far (user + system)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> list[dict[str, int]]:
         """Answers per server, keyed ``"STATUS|BUDGET"``."""
         import json
@@ -302,8 +307,8 @@ def _apisec(*args: str) -> list[str]:
     return [exe, *args]
 
 
-def _run_cli(args: list[str], timeout: float) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MB, exit code) of one apisec process."""
+def _run_cli(args: list[str], timeout: float) -> tuple[float, float, int, float]:
+    """(wall seconds, peak RSS MB, exit code, CPU seconds) of one apisec process."""
     import subprocess
 
     t0 = time.perf_counter()
@@ -323,7 +328,7 @@ def _run_cli(args: list[str], timeout: float) -> tuple[float, float, int]:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode not in (0, 1):
         print(f"  apisec exited {proc.returncode}: {err.strip()[-500:]}")
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    return wall, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def _findings(assessment: Path) -> list[dict[str, Any]]:
@@ -347,9 +352,18 @@ def _line(label: str, n: int, wall: float, rss: float, findings: list[dict[str, 
           f"findings {len(findings):6d}  error findings {_errors(findings)}")  # fmt: skip
 
 
-def _scan(toml: Path, out: Path, *extra: str, timeout: float) -> tuple[float, float, int]:
+def _cpu_line(apisec: float, servers: float, wall: float) -> None:
+    print(f"  CPU: apisec {apisec:.1f} s, the sample servers {servers:.1f} s "
+          f"(of {wall * (os.cpu_count() or 1):.0f} core-seconds in the wall time)")  # fmt: skip
+
+
+def _scan(toml: Path, out: Path, *extra: str, timeout: float) -> tuple[float, float, int, float]:
+    # BENCH_PYSPY=FILE: record the run with py-spy (threads included; cProfile sees only the main thread)
+    spy = os.environ.get("BENCH_PYSPY")
+    prefix = ["py-spy", "record", "-r", "50", "--gil", "-f", "raw", "-o", spy, "--"] if spy else []
     return _run_cli(
-        _apisec(
+        prefix
+        + _apisec(
             "compare",
             "run",
             "-c",
@@ -386,9 +400,11 @@ def done_when(args: argparse.Namespace) -> None:
                 toml = _inventory(folder, fleet, "rest", args.targets, concurrency=args.concurrency,
                                   rate_limit_probe=args.rate_limit_probe)  # fmt: skip
                 out = folder / "single"
-                wall, rss, _ = _scan(toml, out, timeout=args.timeout)
+                cpu0 = fleet.cpu()
+                wall, rss, _, cpu = _scan(toml, out, timeout=args.timeout)
                 single = _findings(out / "assessment.json")
                 _line("rest", args.targets, wall, rss, single)
+                _cpu_line(cpu, fleet.cpu() - cpu0, wall)
                 if "shards" in scenarios:
                     t0 = time.perf_counter()
                     procs = []
@@ -448,11 +464,14 @@ def done_when(args: argparse.Namespace) -> None:
                 toml = _inventory(folder, fleet, "rest", args.targets, concurrency=args.concurrency,
                                   rate_limit_probe=args.rate_limit_probe)  # fmt: skip
                 out = folder / "ratelimited"
-                wall, rss, _ = _scan(toml, out, timeout=args.timeout)
+                cpu0 = fleet.cpu()
+                wall, rss, _, cpu = _scan(toml, out, timeout=args.timeout)
+                served = fleet.cpu() - cpu0
             finally:
                 counts = fleet.stop()
             found = _findings(out / "assessment.json")
             _line("ratelimited", args.targets, wall, rss, found)
+            _cpu_line(cpu, served, wall)
 
             # the guard keeps two budgets per server (the token's subject, the client address), each
             # 30 per 5 s with a burst of 30: n admitted answers on one budget take >= (n - 30) / 6 s
@@ -473,10 +492,13 @@ def done_when(args: argparse.Namespace) -> None:
                 toml = _inventory(folder, fleet, "soap", args.soap_targets, concurrency=args.concurrency,
                                   rate_limit_probe=args.rate_limit_probe)  # fmt: skip
                 out = folder / "soap"
-                wall, rss, _ = _scan(toml, out, timeout=args.timeout)
+                cpu0 = fleet.cpu()
+                wall, rss, _, cpu = _scan(toml, out, timeout=args.timeout)
+                served = fleet.cpu() - cpu0
             finally:
                 fleet.stop()
             _line("soap", args.soap_targets, wall, rss, _findings(out / "assessment.json"))
+            _cpu_line(cpu, served, wall)
 
 
 def main() -> None:
