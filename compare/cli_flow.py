@@ -181,7 +181,7 @@ def generate(
             request=request,
             ca_file=ca_ref,
         )
-    text = dump_flow(flow, check=False)  # generate_* validated it
+    text = dump_flow(flow)  # validated against the flow schema: never write a flow `flow run` refuses
     if output is None:
         sys.stdout.write(text)
     else:

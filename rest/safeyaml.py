@@ -28,18 +28,32 @@ _BASE: type = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 """libyaml's parser with the safe constructor when PyYAML was built with it."""
 
 
-class _Loader(_BASE):  # type: ignore[misc, valid-type]
-    yaml_implicit_resolvers = {
-        first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+def _make_loader(base: type) -> type:
+    """A loader class on ``base`` (``CSafeLoader`` or ``SafeLoader``) with
+    the timestamp resolver removed and the alias cap applied."""
 
-    def get_single_data(self) -> Any:  # PyYAML hook: compose, check, then construct
-        node = self.get_single_node()
-        if node is None:
-            return None
-        _check_aliases(node)
-        return self.construct_document(node)
+    class Loader(base):  # type: ignore[misc, valid-type]
+        yaml_implicit_resolvers = {
+            first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+
+        def __init__(self, stream: str | bytes) -> None:
+            super().__init__(stream)
+            self.may_alias = (b"*" if isinstance(stream, bytes) else "*") in stream
+
+        def get_single_data(self) -> Any:  # PyYAML hook: compose, check, then construct
+            node = self.get_single_node()
+            if node is None:
+                return None
+            if self.may_alias:  # an alias is written '*name': without a '*' there is none to count
+                _check_aliases(node)
+            return self.construct_document(node)
+
+    return Loader
+
+
+_Loader = _make_loader(_BASE)
 
 
 def _check_aliases(root: yaml.Node) -> None:

@@ -117,7 +117,8 @@ def generate_openapi(
     ``token`` is the default identity's reference (used when there is no
     roles matrix); ``expired_token`` and ``public_key`` (references) enable
     the expired and key-confusion variations.  Returns the flow (validated
-    against the flow schema) and notes naming what was left out and why.
+    against the flow schema by :func:`~compare.flow.model.dump_flow` when it
+    is written) and notes naming what was left out and why.
     Raises :class:`FlowError` / :class:`rest.errors.BadInput` for bad input.
     """
     from rest.http.authz import load_roles
@@ -166,7 +167,7 @@ def generate_openapi(
         "connection": connection,
         "operations": operations,
     }
-    return flow, notes  # validated where it is read (load_flow) and in the tests, not twice per generate
+    return flow, notes  # validated once, by dump_flow when it is written (and load_flow when read)
 
 
 def _operation(

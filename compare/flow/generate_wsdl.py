@@ -89,7 +89,8 @@ def generate_wsdl(
     ``key``/``cert`` are ``file:`` references to the client identity the
     service trusts; ``service_cert`` one to the certificate to encrypt to
     (default: the WSDL's endpoint identity, embedded in the flow as it is
-    public).  Returns the validated flow and notes."""
+    public).  Returns the flow (validated by
+    :func:`~compare.flow.model.dump_flow` when it is written) and notes."""
     from wssec.policy import parse_wsdl_policy
     from wssec.safexml import parse_xml
 
@@ -153,4 +154,4 @@ def generate_wsdl(
         "connection": connection,
         "operations": operations,
     }
-    return flow, notes  # validated where it is read (load_flow) and in the tests, not twice per generate
+    return flow, notes  # validated once, by dump_flow when it is written (and load_flow when read)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 _PLAIN = re.compile(r"[A-Za-z/][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-]+)*(?: [A-Za-z0-9_./@+()'-]+)*")
@@ -43,7 +44,13 @@ def _scalar(value: Any) -> str:
         return "false"
     if isinstance(value, (int, float)):
         return json.dumps(value)
-    text = str(value)
+    return _text(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _text(text: str) -> str:
+    """A string scalar; memoised: a flow repeats the same keys and values
+    (``request:``, ``refused``, step names' parts) thousands of times."""
     if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED:
         return text
     quoted = json.dumps(text, ensure_ascii=False)  # JSON escapes the C0 controls, " and \
@@ -67,42 +74,58 @@ def _literal(text: str, indent: str) -> str | None:
     return f"|{chomp}\n" + "\n".join(lines)
 
 
-def _value(value: Any, indent: str) -> str:
-    """The text after ``key:`` or ``-`` for a scalar or empty collection; None for a block."""
-    if isinstance(value, str) and "\n" in value:
-        block = _literal(value, indent + "  ")
-        if block is not None:
-            return " " + block
-    if isinstance(value, Mapping) and not value:
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+_MAP, _LIST, _SCALAR = 1, 2, 0
+
+
+def _kind(value: Any) -> int:
+    """Mapping, list or scalar; exact types first (a flow is plain JSON data,
+    and the ABC check ``isinstance(v, Mapping)`` was a third of the dump)."""
+    t = type(value)
+    if t is dict:
+        return _MAP
+    if t is list:
+        return _LIST
+    if t in _SCALAR_TYPES:
+        return _SCALAR
+    return _MAP if isinstance(value, Mapping) else _LIST if isinstance(value, list) else _SCALAR
+
+
+def _value(value: Any, indent: str, kind: int) -> str:
+    """The text after ``key:`` or ``-`` for a scalar or empty collection."""
+    if kind == _MAP:
         return " {}"
-    if isinstance(value, list) and not value:
+    if kind == _LIST:
         return " []"
+    if type(value) is str:
+        if "\n" in value:
+            block = _literal(value, indent + "  ")
+            if block is not None:
+                return " " + block
+        return " " + _text(value)
     return " " + _scalar(value)
 
 
 def _emit(data: Any, indent: str, out: list[str]) -> None:
-    if isinstance(data, Mapping):
+    if _kind(data) == _MAP:
         for key, value in data.items():
-            head = f"{indent}{_scalar(str(key))}:"
-            if isinstance(value, (Mapping, list)) and value:
+            head = f"{indent}{_text(key) if type(key) is str else _scalar(str(key))}:"
+            kind = _kind(value)
+            if kind != _SCALAR and value:
                 out.append(head)
-                _emit(value, indent + "  ", out) if isinstance(value, Mapping) else _emit(value, indent, out)
+                _emit(value, indent + "  " if kind == _MAP else indent, out)
             else:
-                out.append(head + _value(value, indent))
+                out.append(head + _value(value, indent, kind))
     else:
         for item in data:
-            if isinstance(item, Mapping) and item:
+            kind = _kind(item)
+            if kind != _SCALAR and item:
                 inner: list[str] = []
                 _emit(item, indent + "  ", inner)
                 out.append(indent + "- " + inner[0][len(indent) + 2 :])
                 out.extend(inner[1:])
-            elif isinstance(item, list) and item:
-                inner = []
-                _emit(item, indent + "  ", inner)
-                out.append(indent + "- " + inner[0][len(indent) + 2 :])
-                out.extend(inner[1:])
             else:
-                out.append(indent + "-" + _value(item, indent))
+                out.append(indent + "-" + _value(item, indent, kind))
 
 
 def dump(data: Mapping[str, Any]) -> str:

@@ -200,11 +200,8 @@ def test_alias_limit_counts_every_alias_on_both_parsers(monkeypatch) -> None:
     with pytest.raises(yaml.YAMLError, match="aliases"):
         safeyaml.load("a: &a [x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" + "c: [" + ", ".join(["*b"] * 300) + "]\n")  # fmt: skip
 
-    class Pure(yaml.SafeLoader):
-        yaml_implicit_resolvers = safeyaml._Loader.yaml_implicit_resolvers
-        get_single_data = safeyaml._Loader.get_single_data
-
-    monkeypatch.setattr(safeyaml, "_Loader", Pure)  # the fallback when PyYAML lacks libyaml
+    # the fallback when PyYAML lacks libyaml
+    monkeypatch.setattr(safeyaml, "_Loader", safeyaml._make_loader(yaml.SafeLoader))
     assert len(safeyaml.load(at_limit)["b"]) == safeyaml.MAX_YAML_ALIASES
     with pytest.raises(yaml.YAMLError, match="aliases"):
         safeyaml.load(over)
