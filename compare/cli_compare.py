@@ -150,8 +150,16 @@ def run(
         max=64,
         help="At most N checks at once against one host:port (0: no cap beyond --concurrency).",
     ),
+    per_host_rate: float | None = typer.Option(
+        None,
+        "--per-host-rate",
+        min=0,
+        max=10_000,
+        help="At most R HTTP requests per second to one host:port, shared by all its targets "
+        "(0: no cap; a host's 429/503 Retry-After and RateLimit headers pause it either way).",
+    ),
     progress: bool | None = typer.Option(
-        None, "--progress/--no-progress", help="Progress bar on stderr (default: only on a terminal)."
+        None, "--progress/--no-progress", help="Progress line on stderr (default: only on a terminal)."
     ),
     min_score: int | None = _min_score_option(),
     allow_incomplete: bool = typer.Option(
@@ -217,12 +225,15 @@ def run(
     shard_record = None
     if part is not None:
         targets, shard_record = select(targets, part)
+    if per_host_rate is not None and per_host_rate != per_host_rate:  # NaN passes typer's range check
+        raise InputError("--per-host-rate must be a number of requests per second, got nan")
     settings = targets.settings
     settings = replace(
         settings,
         show_raw=show_raw or settings.show_raw,
         concurrency=concurrency or settings.concurrency,
         per_host=settings.per_host if per_host is None else per_host,
+        per_host_rate=settings.per_host_rate if per_host_rate is None else per_host_rate,
         timeout=timeout or settings.timeout,
     )
     targets = replace(targets, settings=settings)

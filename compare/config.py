@@ -5,6 +5,7 @@
     [settings]
     concurrency = 4          # checks run at once
     per_host = 0             # at most this many checks at once on one host:port (0: no cap)
+    per_host_rate = 0        # at most this many requests/second to one host:port (0: no cap)
     timeout = 120            # seconds one check may take before it is an error
     fail_on = "high"         # CI threshold (the --fail-on default)
     # [thresholds] min_score = 70   # also fail when a side's overall score is below
@@ -165,6 +166,10 @@ class Settings:
     per_host: int = 0
     """At most this many checks at once against one host:port (0: no cap
     beyond ``concurrency``): politeness toward a host that many targets share."""
+    per_host_rate: float = 0.0
+    """At most this many HTTP requests per second to one host:port, shared by
+    every target on it (0: no rate of apisec's own; 429/503 Retry-After and
+    RateLimit headers are honoured either way)."""
     timeout: float = 120.0
     """Seconds a single check may take before it is recorded as an error."""
     fail_on: str = "high"
@@ -422,6 +427,7 @@ def targets_from_mapping(data: Mapping[str, Any], *, base: Path, source: str | N
     settings = Settings(
         concurrency=_int(settings_raw.get("concurrency", 4), "settings.concurrency", 1, 64),
         per_host=_int(settings_raw.get("per_host", 0), "settings.per_host", 0, 64),
+        per_host_rate=_rate(settings_raw.get("per_host_rate", 0), "settings.per_host_rate"),
         timeout=float(_int(settings_raw.get("timeout", 120), "settings.timeout", 1, 3600)),
         fail_on=fail_on,
         min_score=_int(thresholds["min_score"], "thresholds.min_score", 0, 100)
@@ -487,6 +493,23 @@ def _int(value: Any, where: str, lo: int, hi: int) -> int:
     if not lo <= n <= hi:
         raise ConfigError(f"{where} must be between {lo} and {hi}, got {n}")
     return n
+
+
+MAX_RATE = 10_000.0
+"""Upper bound of a per-host request rate (requests/second)."""
+
+
+def _rate(value: Any, where: str) -> float:
+    """A request rate: a finite number from 0 (no cap) to :data:`MAX_RATE`."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where} must be a number, got {value!r}")
+    try:
+        r = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where} must be a number, got {value!r}") from None
+    if not 0 <= r <= MAX_RATE:  # NaN fails this too
+        raise ConfigError(f"{where} must be between 0 and {MAX_RATE:g} requests/second, got {value!r}")
+    return r
 
 
 def _path(value: Any, base: Path) -> Path | None:

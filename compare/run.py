@@ -30,6 +30,7 @@ from compare.findings import (
 )
 from compare.model import Assessment, JobRun, Result, now_iso
 from compare.plan import Job, plan, target_info
+from rest.http.budget import HostBudget, WaitMeter, use_budget
 
 # the engine's own verdicts about checks (declared in compare/catalogue.toml)
 UNAVAILABLE = check_info("compare.check-unavailable").check_id
@@ -115,13 +116,25 @@ def _redact_raw(value: Any) -> Any:
 
 
 def run_job(
-    job: Job, *, show_raw: bool = False, memo: dict[str, Any] | None = None
+    job: Job,
+    *,
+    show_raw: bool = False,
+    memo: dict[str, Any] | None = None,
+    budget: HostBudget | None = None,
+    meter: WaitMeter | None = None,
 ) -> tuple[list[Finding], JobRun]:
     """Run one job; any failure becomes an ``error`` finding (never raises).
 
     ``memo`` (one dict per run): the outputs of successful ``shared`` jobs,
-    reused by later jobs with the same key.
+    reused by later jobs with the same key.  ``budget``: the run's per-host
+    request budget, current while the check runs (its probes obey it);
+    ``meter`` counts the time the check waited for it.
     """
+    with use_budget(budget, meter):
+        return _run_job(job, show_raw=show_raw, memo=memo)
+
+
+def _run_job(job: Job, *, show_raw: bool, memo: dict[str, Any] | None) -> tuple[list[Finding], JobRun]:
     t0 = time.perf_counter()
     fn = resolve_check(job.func)
     if fn is None:
@@ -164,11 +177,20 @@ def run_jobs(
     show_raw: bool = False,
     on_done: ProgressCallback | None = None,
     per_host: int = 0,
+    budget: HostBudget | None = None,
 ) -> list[tuple[list[Finding], JobRun]]:
-    """Run jobs on at most ``concurrency`` daemon threads; results in job order.
+    """Run jobs on at most ``concurrency`` working daemon threads; results in job order.
 
     ``per_host`` (> 0): at most that many jobs at once on one ``host``, so
     the targets of one host share its budget while other hosts' jobs run.
+
+    ``budget``: the run's :class:`~rest.http.budget.HostBudget` (request
+    rate and pauses per host), current in every job.  Waiting for it is not
+    working: a job's ``timeout`` counts only the time it was not waiting for
+    its host's budget, a waiting job does not hold one of the
+    ``concurrency`` slots (another worker takes a job meanwhile), and no
+    job is started on a host that is paused (after a 429 or an exhausted
+    quota) while other hosts' jobs can run.
 
     Scheduling rules: jobs with the same ``exclusive`` key never overlap;
     a ``burst`` job (one that deliberately trips rate limits) starts only
@@ -188,11 +210,16 @@ def run_jobs(
         if j.host and not j.burst:
             light_left[j.host] = light_left.get(j.host, 0) + 1
     started: dict[int, float] = {}
+    meters: dict[int, WaitMeter] = {}
     released: set[int] = set()
     cond = threading.Condition()
     done: queue.Queue[tuple[int, tuple[list[Finding], JobRun]]] = queue.Queue()
     memo: dict[str, Any] = {}  # shared jobs' outputs, for this run only
     on_host: dict[str, int] = {}  # jobs running per host (per_host cap)
+    idle = 0  # workers looking for a job
+
+    def working() -> int:  # caller holds cond: running jobs not waiting for a host's budget
+        return sum(1 for i in started if i not in released and not meters[i].waiting)
 
     def runnable(i: int) -> bool:
         j = jobs[i]
@@ -200,6 +227,8 @@ def run_jobs(
             return False
         if per_host > 0 and j.host and on_host.get(j.host, 0) >= per_host:
             return False
+        if budget is not None and j.host and budget.paused_for(j.host) > 0:
+            return False  # it would only wait: let another host's job have the slot
         return not (j.burst and j.host and light_left.get(j.host, 0) > 0)
 
     def release(i: int) -> None:  # caller holds cond
@@ -216,23 +245,31 @@ def run_jobs(
         cond.notify_all()
 
     def take() -> int | None:
+        nonlocal idle
         with cond:
-            while pending:
-                i = next((i for i in pending if runnable(i)), None)
-                if i is not None:
-                    pending.remove(i)
-                    if jobs[i].exclusive:
-                        busy.add(jobs[i].exclusive)
-                    if jobs[i].host:
-                        on_host[jobs[i].host] = on_host.get(jobs[i].host, 0) + 1
-                    started[i] = time.monotonic()
-                    return i
-                cond.wait(0.2)
-            return None
+            idle += 1
+            try:
+                while pending:
+                    i = None
+                    if working() < concurrency:
+                        i = next((i for i in pending if runnable(i)), None)
+                    if i is not None:
+                        pending.remove(i)
+                        if jobs[i].exclusive:
+                            busy.add(jobs[i].exclusive)
+                        if jobs[i].host:
+                            on_host[jobs[i].host] = on_host.get(jobs[i].host, 0) + 1
+                        meters[i] = WaitMeter()
+                        started[i] = time.monotonic()
+                        return i
+                    cond.wait(0.2)
+                return None
+            finally:
+                idle -= 1
 
     def worker() -> None:
         while (i := take()) is not None:
-            outcome = run_job(jobs[i], show_raw=show_raw, memo=memo)
+            outcome = run_job(jobs[i], show_raw=show_raw, memo=memo, budget=budget, meter=meters[i])
             with cond:
                 release(i)
             done.put((i, outcome))
@@ -256,9 +293,17 @@ def run_jobs(
                 pass
             now = time.monotonic()
             with cond:
-                overdue = [i for i, t in started.items() if results[i] is None and now - t > timeout]
+                # a job's clock stops while it waits for its host's budget
+                overdue = [
+                    i
+                    for i, t in started.items()
+                    if results[i] is None and i not in released and now - t - meters[i].waited() > timeout
+                ]
                 for i in overdue:
                     release(i)  # the endpoint is hung anyway: let its other jobs run (and time out)
+                # the stuck thread of an abandoned job, and a worker waiting for
+                # a host's budget, keep their threads: give the pool a new one
+                grow = bool(pending) and idle == 0 and working() < concurrency
             for i in overdue:
                 job = jobs[i]
                 f = _error(job, TIMEOUT, f"{job.name} did not finish within {timeout:g}s and was abandoned")
@@ -267,7 +312,8 @@ def run_jobs(
                 finished += 1
                 if on_done:
                     on_done(job, run)
-                spawn()  # the stuck thread keeps its slot; give the pool a new one
+            if grow:
+                spawn()
 
     for _ in range(max(1, min(concurrency, n))):
         spawn()
@@ -317,6 +363,7 @@ def assess(
             timeout=s.timeout,
             show_raw=s.show_raw,
             per_host=s.per_host,
+            budget=HostBudget(s.per_host_rate),
             on_done=done,
         )
 

@@ -6,7 +6,10 @@ Why a wrapper around :mod:`requests` instead of calling it from each check:
   nothing about CORS or authentication; :meth:`Prober.send` backs off
   (honouring ``Retry-After``, bounded) and retries, and if the service keeps
   throttling it raises :class:`Throttled` so the check reports ``error``
-  instead of guessing.
+  instead of guessing.  The waiting itself is the host's
+  :class:`~rest.http.budget.HostBudget`: inside an engine run one budget is
+  shared by every target of a host (its request rate, and pauses its 429s
+  and RateLimit headers ask for); outside a run each Prober keeps its own.
 * **Secrets stay out of reports.**  Every recorded exchange passes the
   :class:`Redactor`, which knows the exact credential values given on the
   command line (so a ``--header 'X-Api-Key: …'`` value is hidden even where
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.utils
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +34,9 @@ from requests.structures import CaseInsensitiveDict
 
 from compare.findings import redact
 from rest.errors import TargetUnreachable
+from rest.http.budget import HostBudget, current_budget, slow_down
+from rest.http.budget import parse_retry_after as parse_retry_after  # re-exported (one back-off rule)
+from rest.http.budget import retry_delay as retry_delay  # re-exported: rest.jwt.probe imports it here
 
 USER_AGENT = "apisec-rest-check/1 (+https://github.com/apisec)"
 BODY_LIMIT = 64 * 1024
@@ -156,31 +161,6 @@ class Exchange:
         return raw
 
 
-def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or an
-    HTTP-date, RFC 9110 §10.2.3); ``None`` when absent or unparsable."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def retry_delay(retry_after: str, retries: int, max_wait: float) -> float:
-    """How long to wait before asking again after the ``retries``-th 429: what
-    ``Retry-After`` says, else exponential back-off from 0.5 s, capped at
-    ``max_wait`` either way.  The one back-off rule of every REST probe."""
-    said = parse_retry_after(retry_after)
-    return min(max_wait, said if said is not None else 0.5 * 2**retries)
-
-
 @dataclass
 class Prober:
     """A :class:`requests.Session` with credentials, TLS trust, bounded 429
@@ -193,7 +173,7 @@ class Prober:
     timeout: float = 10.0
     """Seconds per connect/read."""
     max_retries: int = 3
-    """Retries after a 429 before giving up with :class:`Throttled`."""
+    """Retries after a 429 (or a 503 with Retry-After) before giving up with :class:`Throttled`."""
     max_wait: float = 10.0
     """Cap on one back-off sleep, whatever Retry-After says."""
     record: bool = False
@@ -202,8 +182,14 @@ class Prober:
     log: list[Exchange] = field(default_factory=list)
     sent: int = 0
     """Requests actually put on the wire (retries included)."""
+    budget: HostBudget | None = None
+    """Whom to ask before each request: default the run's budget
+    (:func:`rest.http.budget.current_budget`), else a private one that only
+    honours the host's pauses."""
 
     def __post_init__(self) -> None:
+        if self.budget is None:
+            self.budget = current_budget() or HostBudget()
         self.session = requests.Session()
         self.session.trust_env = False  # no proxy/netrc credentials from the environment
         # No cookie jar: a session cookie set on an authenticated response would
@@ -245,8 +231,14 @@ class Prober:
             hdrs.update(headers)
         retries = 0
         stale_retry = False
+        budget = self.budget or HostBudget()
         while True:
+            if backoff:
+                # the host's budget: its rate, and any pause one of its answers
+                # asked for (a burst that measures the limit does not wait)
+                budget.acquire(url)
             start = time.perf_counter()
+            answered = False
             try:
                 resp = self.session.request(
                     method,
@@ -265,6 +257,7 @@ class Prober:
                         resp.raw.release_conn()  # fully read: keep the connection alive
                     else:
                         resp.close()  # oversized body: drop the connection
+                answered = True
             except requests.exceptions.SSLError as exc:
                 raise TargetUnreachable(
                     f"TLS handshake with {self.redactor(url)} failed: {_reason(exc)}"
@@ -280,10 +273,17 @@ class Prober:
                 raise TargetUnreachable(f"cannot reach {self.redactor(url)}: {_reason(exc)}") from None
             finally:
                 self.sent += 1
+                if backoff and not answered:
+                    budget.settle(url)  # acquired, never answered: no longer in flight
             elapsed = (time.perf_counter() - start) * 1000
-            if resp.status_code == 429 and backoff and retries < self.max_retries:
-                time.sleep(retry_delay(resp.headers.get("Retry-After", ""), retries, self.max_wait))
-                retries += 1
+            # every answer teaches the host's budget (a burst's 429 too: it
+            # pauses the host for the other targets on it)
+            budget.observe(
+                url, resp.status_code, resp.headers, retries=retries, cap=self.max_wait, acquired=backoff
+            )
+            throttled = slow_down(resp.status_code, resp.headers)
+            if throttled and backoff and retries < self.max_retries:
+                retries += 1  # the next acquire() waits out the pause just set
                 continue
             exchange = Exchange(
                 method=method,
@@ -298,9 +298,9 @@ class Prober:
             )
             if self.record:
                 self.log.append(exchange)
-            if resp.status_code == 429 and backoff:
+            if throttled and backoff:
                 raise Throttled(
-                    f"{method} {self.redactor(url)} still answered 429 after {retries} back-offs; "
+                    f"{method} {self.redactor(url)} still answered {resp.status_code} after {retries} back-offs; "
                     "no verdict (run again later or lower the load)"
                 )
             return exchange

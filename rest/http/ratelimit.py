@@ -10,11 +10,11 @@ burst size.
 
 from __future__ import annotations
 
-import re
 import time
 
 from compare.findings import Finding, Status, finding
 from rest.http import registry as ids
+from rest.http.budget import quota_remaining
 from rest.http.checks import Context
 from rest.http.probes import Exchange
 
@@ -34,17 +34,8 @@ RATELIMIT_HEADERS = (
 
 
 def _remaining(ex: Exchange) -> int | None:
-    """The remaining quota a response advertises (IETF draft or X- headers)."""
-    structured = ex.header("RateLimit")
-    if structured:
-        m = re.search(r"\b(?:remaining|r)\s*=\s*(\d+)", structured)
-        if m:
-            return int(m.group(1))
-    for name in ("RateLimit-Remaining", "X-RateLimit-Remaining", "X-Rate-Limit-Remaining"):
-        m = re.match(r"\s*(\d+)", ex.header(name))
-        if m:
-            return int(m.group(1))
-    return None
+    """The remaining quota a response advertises (the budget's one reading of it)."""
+    return quota_remaining(ex.headers)
 
 
 def _advertised(ex: Exchange) -> list[str]:
