@@ -231,3 +231,80 @@ def test_cached_contract_is_a_copy_per_caller(tmp_path: Path, monkeypatch) -> No
     assert second.schemes["bearer"].flows == {}
     second.data["info"]["title"] = "changed"
     assert load_spec(p).data["info"]["title"] == "t"
+
+
+# ------------------------------------------------------------------ the index
+
+
+def _ref_heavy(tmp_path: Path) -> Path:
+    (tmp_path / "schemes.yaml").write_text(
+        yaml.safe_dump({"basic": {"type": "http", "scheme": "Basic"}}), encoding="utf-8"
+    )
+    doc = _v31()
+    doc["paths"]["/a/{id}"]["get"]["parameters"] = [
+        {"$ref": "#/components/parameters/q"},
+        {"name": "h", "in": "header", "schema": {"type": "string", "enum": ["x", "y"]}},
+    ]
+    doc["paths"]["/alias/{id}"] = {"$ref": "#/components/pathItems/item"}
+    doc["components"]["pathItems"] = {
+        "item": {
+            "parameters": [{"$ref": "#/components/parameters/id"}],
+            "get": {
+                "operationId": "getAlias",
+                "parameters": [{"$ref": "#/components/parameters/q"}],
+                "responses": OK,
+            },
+        }
+    }
+    doc["paths"]["/b"] = {
+        "servers": [{"url": "https://{region}.example.test", "variables": {"region": {"default": "eu"}}}],
+        "post": {
+            "security": [{"basic": []}, {}],
+            "parameters": [
+                {"name": "p", "in": "query", "schema": {"type": "integer"}, "examples": {"one": {"value": 7}}}
+            ],
+            "responses": {"201": {"$ref": "#/components/responses/made"}},
+        },
+    }
+    doc["components"]["parameters"] = {
+        "q": {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}, "example": "x"},
+        "id": {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "example": 3}},
+    }
+    doc["components"]["responses"] = {"made": {"description": "made"}}
+    doc["components"]["securitySchemes"]["basic"] = {"$ref": "schemes.yaml#/basic"}
+    doc["components"]["securitySchemes"]["oauth"] = {
+        "type": "oauth2",
+        "flows": {"clientCredentials": {"tokenUrl": "https://t.example.test/token", "scopes": {"r": "read"}}},
+    }
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "name", ["sample", "good", "bad", "ref-heavy"]
+)  # the index reads the data directly until a $ref, then jsonschema-path
+def test_index_reads_what_jsonschema_path_reads(name: str, tmp_path: Path) -> None:
+    path = {"sample": OPENAPI, "good": DATA / "good-openapi.json", "bad": DATA / "bad-openapi.yaml"}.get(
+        name
+    ) or _ref_heavy(tmp_path)
+    data = parse_document(Path(path).read_bytes())
+    root = Path(path).resolve()
+    handlers = {"file": loader._ConfinedFileHandler(root.parent)}
+
+    def sp() -> SchemaPath:
+        return SchemaPath.from_dict(copy.deepcopy(data), base_uri=root.as_uri(), handlers=handlers)
+
+    direct = loader._index(sp(), data, "x")
+    fast = loader._index(loader._DataPath(data, sp()), data, "x")
+    assert fast == direct and fast.operations
+    assert load_spec(path).operations == direct.operations
+    if name == "ref-heavy":
+        ops = {(o.method, o.path): o for o in fast.operations}
+        assert [(p.name, p.example) for p in ops[("get", "/alias/{id}")].parameters] == [
+            ("id", 3),
+            ("q", "x"),
+        ]
+        assert ops[("post", "/b")].servers == ("https://eu.example.test",) and ops[("post", "/b")].public
+        assert fast.schemes["basic"].scheme == "basic" and fast.schemes["oauth"].flows
+        assert [p.example for p in ops[("post", "/b")].parameters] == [7]
