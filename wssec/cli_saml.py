@@ -31,6 +31,7 @@ from compare.cliutil import (
     wrote,
 )
 from wssec.cli import app
+from wssec.cli_policy import ALLOW_EKU_OPTION, MIN_RSA_BITS_OPTION, key_policy
 from wssec.errors import WssecError
 from wssec.saml import Issuer, SamlTrust, verify
 from wssec.saml.times import parse_instant
@@ -224,6 +225,8 @@ def verify_command(
     clock_skew: int = typer.Option(
         60, "--clock-skew", metavar="SECONDS", min=0, help="Tolerated clock skew."
     ),
+    min_rsa_bits: int = MIN_RSA_BITS_OPTION,
+    allow_eku: list[str] = ALLOW_EKU_OPTION,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Verify a SAML assertion or Response: exit 0 valid, 1 refused, 2 unusable input."""
@@ -231,6 +234,7 @@ def verify_command(
         raise InputError("give either --trust CERT.pem or --trust-metadata METADATA.xml (one of them)")
     data = _unwrap_post_binding(read_input(file, what="SAML"))
     when = _instant(at)
+    policy = key_policy(min_rsa_bits, allow_eku)
     anchors: object = list(trust)
     if trust_metadata:
         parts = [
@@ -252,6 +256,7 @@ def verify_command(
             allow_sha1=allow_sha1,
             clock_skew=clock_skew,
             check_pinned_dates=not ignore_pinned_cert_dates,
+            key_policy=policy,
         )
     except WssecError as exc:
         name_flags(exc, {"audience=": "--audience", "allow_sha1": "--allow-sha1"})

@@ -27,6 +27,7 @@ from compare.cliutil import (
     wrote,
 )
 from wssec.cli import app
+from wssec.cli_policy import ALLOW_EKU_OPTION, MIN_RSA_BITS_OPTION, key_policy
 from wssec.dsig import SIGNATURE_ALGORITHMS
 from wssec.errors import WssecError
 
@@ -212,6 +213,8 @@ def verify_cmd(
         help="Refuse References whose Transforms are not exactly one exc-c14n "
         "(by default enveloped-signature before it, as node-soap sends, is accepted).",
     ),
+    min_rsa_bits: int = MIN_RSA_BITS_OPTION,
+    allow_eku: list[str] = ALLOW_EKU_OPTION,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Verify a signed SOAP message: every signature, the signer's chain to
@@ -223,6 +226,7 @@ def verify_cmd(
     if not trust:
         raise InputError("--trust is required (the CA or pinned certificate signers must chain to)")
     when = _parse_at(at)
+    policy = key_policy(min_rsa_bits, allow_eku)
     if old_max_skew is not None:
         max_skew = old_max_skew
     for path in [
@@ -247,6 +251,7 @@ def verify_cmd(
         saml_trust=saml_trust or None,
         saml_audience=saml_audience,
         actor=actor,
+        key_policy=policy,
     )
     try:
         result = verifier.verify(data, at=when)

@@ -75,6 +75,32 @@ def _eku_name(oid: ObjectIdentifier) -> str:
     return _EKU_NAMES.get(oid) or oid.dotted_string
 
 
+#: Purpose names :func:`eku_purpose` reads (RFC 5280 / RFC 9336 short names).
+EKU_PURPOSES: dict[str, ObjectIdentifier] = {
+    **{name: oid for oid, name in _EKU_NAMES.items()},
+    "anyExtendedKeyUsage": ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
+    "documentSigning": ObjectIdentifier("1.3.6.1.5.5.7.3.36"),
+}
+
+
+def eku_purpose(text: str) -> ObjectIdentifier:
+    """An extendedKeyUsage purpose by name (``codeSigning``, ``timeStamping``,
+    ``OCSPSigning``, … any key of :data:`EKU_PURPOSES`, case-insensitive) or
+    dotted OID (``1.3.6.1.5.5.7.3.3``); ValueError for anything else."""
+    value = text.strip()
+    for name, oid in EKU_PURPOSES.items():
+        if name.lower() == value.lower():
+            return oid
+    parts = value.split(".")
+    if len(parts) >= 2 and all(p.isascii() and p.isdigit() for p in parts):
+        try:
+            return ObjectIdentifier(value)
+        except ValueError:
+            pass
+    known = ", ".join(sorted(EKU_PURPOSES))
+    raise ValueError(f"unknown extendedKeyUsage purpose {value[:60]!r} (a dotted OID or one of: {known})")
+
+
 @dataclass(frozen=True)
 class KeyPolicy:
     """What a signing (or key-transport) key and certificate must be.
@@ -379,9 +405,11 @@ __all__ = [
     "ALLOWED_CURVES",
     "DEFAULT_KEY_POLICY",
     "DEFAULT_SIGNING_EKUS",
+    "EKU_PURPOSES",
     "KeyPolicy",
     "TrustStore",
     "cert_public_key",
     "check_validity",
+    "eku_purpose",
     "subject_dn",
 ]
