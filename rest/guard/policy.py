@@ -26,6 +26,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from rest.errors import BadInput
@@ -106,6 +107,8 @@ class _Route(NamedTuple):
     params: Mapping[str, str]
     obj: Rule | None
     obj_params: Mapping[str, str]
+    allowed: Decision
+    """The decision when the role gate passes and no object rule applies."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,11 @@ class Decision:
     params: Mapping[str, str] = field(default_factory=dict)
     public: bool = False
     object_denied: bool = False
+
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+_NO_RULE = Decision(True, "authenticated (no rule for this operation)", params=_EMPTY)
+_NOT_IN_POLICY = Decision(False, "operation not in the access policy", params=_EMPTY)
 
 
 class AccessPolicy:
@@ -212,13 +220,16 @@ class AccessPolicy:
     def _route(self, method: str, path: str) -> _Route:
         """Both matches for one request line, memoised: a service sees the
         same few operations over and over, and the rules never change.  The
-        memo is emptied when full (paths are client-chosen: bounded memory)."""
+        memo is emptied when full (paths are client-chosen: bounded memory).
+        Parameters are read-only views, so no caller can edit the memo."""
         key = (method, path)
         hit = self._routes.get(key)
         if hit is None:
             rule, params = self.match(method, path)
             obj, obj_params = self.match_object(path)
-            hit = _Route(rule, params, obj, obj_params)
+            ro, obj_ro = MappingProxyType(params), MappingProxyType(obj_params)
+            allowed = Decision(True, "allowed by rule", rule, ro) if rule is not None else _NO_RULE
+            hit = _Route(rule, ro, obj, obj_ro, allowed)
             if len(self._routes) >= _ROUTE_MEMO:
                 self._routes.clear()
             self._routes[key] = hit
@@ -232,15 +243,13 @@ class AccessPolicy:
 
     async def decide(self, principal: Principal, method: str, path: str) -> Decision:
         route = self._route(method, path)
-        # copies: the hook and the Decision must not be able to edit the memo
-        rule, params = route.rule, dict(route.params)
-        obj, obj_params = route.obj, dict(route.obj_params)
+        rule, params, obj, obj_params = route.rule, route.params, route.obj, route.obj_params
         if rule is not None and rule.roles and not (rule.roles & principal.roles):
             return Decision(
                 False, f"role not allowed (needs one of {', '.join(sorted(rule.roles))})", rule, params
             )
         if rule is None and obj is None and self.default == "deny":
-            return Decision(False, "operation not in the access policy")
+            return _NOT_IN_POLICY
         if obj is not None:
             assert self.owner_check is not None
             verdict = self.owner_check(principal, method, obj_params)
@@ -249,9 +258,7 @@ class AccessPolicy:
             if verdict is not True:
                 return Decision(False, "not the owner of this object", obj, obj_params, object_denied=True)
             return Decision(True, "owner (or allowed by the ownership hook)", obj, obj_params)
-        if rule is None:
-            return Decision(True, "authenticated (no rule for this operation)")
-        return Decision(True, "allowed by rule", rule, params)
+        return route.allowed  # the same answer for every caller the role gate let through
 
 
 def principal_of(scope: Mapping[str, Any]) -> Principal | None:

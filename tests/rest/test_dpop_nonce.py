@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 
 import pytest
 import requests
@@ -30,6 +31,16 @@ class Clock:
 
     def __call__(self) -> float:
         return self.t
+
+
+def _settle(records: list, n: int, limit: float = 10.0) -> None:
+    """Wait until the server has written ``n`` audit records: an allowed
+    request is audited after its response went out, so the client can read
+    the answer first (a wait for an event, not a timing assertion)."""
+    deadline = time.monotonic() + limit
+    while len(records) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # and no more than n: a late extra record would show
 
 
 @pytest.fixture(scope="module")
@@ -72,12 +83,14 @@ def test_client_takes_the_nonce_at_the_token_endpoint_and_the_api(nonce_as, nonc
     r = session.get(nonce_api.url + "/me", timeout=10)
     assert r.status_code == 200 and r.json()["sub"]
     # first try refused for the nonce, second accepted: one retry
+    _settle(records, 2)
     assert [(rec["status"], rec.get("reason", "")[:16]) for rec in records] == [
         (401, "DPoP proof nonce"), (200, "allowed")
     ]  # fmt: skip
     assert r.headers["DPoP-Nonce"]
     records.clear()
     assert session.get(nonce_api.url + "/me", timeout=10).status_code == 200
+    _settle(records, 1)
     assert [rec["status"] for rec in records] == [200]  # the kept nonce works at once
     session.close()
 
@@ -149,6 +162,7 @@ def test_client_retries_once_only(nonce_as, pki):
         r = session.get(srv.url + "/me", timeout=10)
         session.close()
     assert r.status_code == 401 and 'error="use_dpop_nonce"' in r.headers["WWW-Authenticate"]
+    _settle(records, 2)
     assert [rec["status"] for rec in records] == [401, 401]
 
 

@@ -100,7 +100,7 @@ def test_a_key_prepares_itself_once_per_algorithm(two_keys):
     assert vk.verifier("PS256")[0] is not vk.verifier("RS256")[0]
 
 
-def test_route_memo_is_bounded_and_the_hook_gets_a_copy():
+def test_route_memo_is_bounded_and_read_only():
     anyio.run(_route_memo)
 
 
@@ -109,8 +109,9 @@ async def _route_memo() -> None:
 
     def owner(principal, method, params):
         seen.append(dict(params))
-        params["order_id"] = "tampered" if isinstance(params, dict) else None
-        return params is not None and principal.subject == "alice"
+        with pytest.raises(TypeError):  # a read-only view: the memo cannot be edited
+            params["order_id"] = "tampered"
+        return principal.subject == "alice"
 
     policy = AccessPolicy(
         [
