@@ -36,7 +36,8 @@ from requests.adapters import HTTPAdapter
 
 from compare.findings import Finding, Status, finding
 from rest.errors import BadInput, TargetUnreachable
-from rest.http.probes import BODY_LIMIT, retry_delay
+from rest.http.budget import current_budget, retry_delay, slow_down
+from rest.http.probes import BODY_LIMIT
 from rest.jwt import checks as _checks  # noqa: F401  (registers the ids)
 from rest.jwt import forge
 from rest.jwt.forge import Baseline, Forgery
@@ -103,6 +104,10 @@ class _Sender:
         # no cookie jar: a cookie set on the baseline's answer must not ride along with a forgery
         self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.session.headers.update({"Accept": "application/json, */*"})
+        self.budget = current_budget()
+        """The run's per-host budget (rate, pauses a host's 429s and RateLimit
+        headers ask for), shared with the other targets' probes of the host;
+        None outside an engine run (the sender then backs off on its own)."""
         if url.lower().startswith("https://"):
             self.session.mount("https://", _OneContext(_context(ca_file)))
 
@@ -112,9 +117,10 @@ class _Sender:
     def value(self, token: str) -> str:
         return f"Bearer {token}" if self.header.lower() == "authorization" else token
 
-    # A 429 is not a verdict: wait as the service says (Retry-After, capped) and
-    # ask again, so a rate-limited API slows the probe down instead of turning
-    # its checks into errors.  A 429 that outlasts the retries stays unclear.
+    # A 429 (or a 503 with Retry-After) is not a verdict: wait as the service
+    # says (Retry-After, capped; inside a run through the host's shared budget)
+    # and ask again, so a rate-limited API slows the probe down instead of
+    # turning its checks into errors.  A 429 that outlasts the retries stays unclear.
     # The whole probe run waits at most ``wait_budget`` seconds in total, so a
     # service that always answers 429 ends in "unclear" quickly, never a hang.
     max_retries = 6
@@ -128,18 +134,29 @@ class _Sender:
             for adapter in self.session.adapters.values():
                 adapter.poolmanager.clear()  # closes the pooled connection; the SSLContext stays
         for retries in range(self.max_retries):
-            status, retry_after = self._send_once(token)
-            if status != 429 or self.waited >= self.wait_budget:
+            status, headers = self._send_once(token, retries)
+            if not slow_down(status, headers) or self.waited >= self.wait_budget:
                 return status
-            pause = min(retry_delay(retry_after, retries, self.max_wait), self.wait_budget - self.waited)
-            time.sleep(pause)
-            self.waited += pause
-        return self._send_once(token)[0]
+            if self.budget is None:
+                pause = min(
+                    retry_delay(headers.get("Retry-After", ""), retries, self.max_wait),
+                    self.wait_budget - self.waited,
+                )
+                time.sleep(pause)
+                self.waited += pause
+            # with the run's budget, observe() has paused the host (for its other
+            # targets too) and the next acquire() waits that pause out
+        return self._send_once(token, self.max_retries)[0]
 
-    def _send_once(self, token: str | None) -> tuple[int, str]:
+    def _send_once(self, token: str | None, retries: int = 0) -> tuple[int, Any]:
         headers = {self.header: self.value(token)} if token is not None else {}
         for attempt in (1, 2):
             self.count += 1
+            if self.budget is not None:
+                waited = self.budget.acquire(self.url)
+                if retries:  # only a wait after our own 429 counts; the host's turn-taking does not
+                    self.waited += waited
+            answered = False
             try:
                 resp = self.session.request(
                     self.method,
@@ -154,7 +171,7 @@ class _Sender:
                     resp.raw.release_conn()
                 else:
                     resp.close()  # oversized answer: drop the connection rather than read it all
-                return resp.status_code, resp.headers.get("Retry-After", "")
+                answered = True
             except requests.exceptions.SSLError as exc:
                 raise TargetUnreachable(f"TLS to {self.url} failed: {_line(exc)}") from None
             except requests.exceptions.ConnectionError as exc:
@@ -163,6 +180,14 @@ class _Sender:
                 raise TargetUnreachable(f"cannot reach {self.url}: {_line(exc)}") from None
             except requests.exceptions.RequestException as exc:
                 raise TargetUnreachable(f"cannot reach {self.url}: {_line(exc)}") from None
+            finally:
+                if self.budget is not None and not answered:
+                    self.budget.settle(self.url)  # acquired, never answered: no longer in flight
+            if self.budget is not None:
+                self.budget.observe(
+                    self.url, resp.status_code, resp.headers, retries=retries, cap=self.max_wait
+                )
+            return resp.status_code, resp.headers
         raise AssertionError("unreachable")
 
 

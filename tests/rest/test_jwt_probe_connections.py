@@ -166,3 +166,33 @@ def test_an_untrusted_server_is_a_tls_error_not_a_verdict(api, pki, tmp_path: Pa
             probe(front.url, api.extra["api"].token_for("/secure"), ca_file=str(other.ca_path))
     finally:
         front.close()
+
+
+def test_inside_a_run_the_probe_takes_its_turn_in_the_hosts_budget(api, pki) -> None:
+    """The engine's per-host budget (issue 18) paces the probe's requests like
+    the HTTP checks' ones: every request asks the host's budget first and
+    reports its answer back, and verdicts are unchanged."""
+    from rest.http.budget import HostBudget, use_budget
+
+    class Recording(HostBudget):
+        def __init__(self) -> None:
+            super().__init__(rate=20)  # a bucket of 20, refilled at 20/s
+            self.acquired = self.observed = 0
+
+        def acquire(self, url: str) -> float:
+            self.acquired += 1
+            return super().acquire(url)
+
+        def observe(self, url, status, headers, **kw) -> float:
+            self.observed += 1
+            return super().observe(url, status, headers, **kw)
+
+    budget = Recording()
+    front = _CountingFront(api.url + "/secure", pki)
+    try:
+        with use_budget(budget):
+            by = _probe(api, front, "/secure", pki)
+    finally:
+        front.close()
+    assert {c for c, f in by.items() if f.status is not Status.PASS} == {"jwt.weak-secret"}
+    assert budget.acquired == budget.observed == front.counts["requests"] > 20
