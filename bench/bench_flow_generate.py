@@ -4,10 +4,11 @@
 
 The target (issue 17): **generating a flow from a 500-operation contract
 takes under 2 s end to end**; the script exits 1 when the median is over.
-Measured on the shared 2-core development machine (see docs/flows.md):
-0.55-0.7 s, most of it loading the contract; before the loader used the
-jsonschema-rs backend and libyaml it was 2.54 s (1.30 s of it the
-pure-Python JSON Schema pass of openapi-spec-validator).
+Measured on the shared 2-core development machine (docs/flows.md, "Cost"):
+0.68 s on a nearly quiet machine (2.54 s before, 1.30 s of it the
+pure-Python JSON Schema pass of openapi-spec-validator); 1.13 s at load
+average 6-9, against 6.29 s for the code before, alternated in the same
+session (5.6x).
 
 Synthesises an OpenAPI 3.1 contract with N operations (GET/POST/DELETE on
 N/3 resources, path parameters, a JSON request body behind a shared
