@@ -43,15 +43,13 @@ WSP12_NS = "http://schemas.xmlsoap.org/ws/2004/09/policy"
 WSP15_NS = "http://www.w3.org/ns/ws-policy"
 WSP_NAMESPACES = (WSP12_NS, WSP15_NS)
 
-WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 WSDL11_NS = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP11_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 WSDL_SOAP12_NS = "http://schemas.xmlsoap.org/wsdl/soap12/"
-SOAP11_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-SOAP12_ENV_NS = "http://www.w3.org/2003/05/soap-envelope"
-WSA10_NS = "http://www.w3.org/2005/08/addressing"
 WSA_IDENTITY_NS = "http://schemas.xmlsoap.org/ws/2006/02/addressingidentity"
-DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+# The WS-Security, WS-Addressing and XML-DSig namespaces are wssec.soap's (one spelling).
+from wssec.soap import DS_NS, WSU_NS  # noqa: E402
+from wssec.soap import WSA_NS as WSA10_NS  # noqa: E402
 
 MAX_ALTERNATIVES = 64
 """Normalisation stops here: a legitimate policy has a handful of alternatives."""

@@ -13,18 +13,19 @@ import secrets
 from lxml import etree
 
 from wssec.errors import MalformedMessage
-from wssec.xmldsig.ids import id_map  # re-exported: the one ID map WS-Security and SAML share
+from wssec.xmldsig import algorithms as _alg
+from wssec.xmldsig.ids import WSU_NS, id_map  # re-exported: the one ID map WS-Security and SAML share
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSSE11_NS = "http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd"
-WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-DS_NS = "http://www.w3.org/2000/09/xmldsig#"
-DS11_NS = "http://www.w3.org/2009/xmldsig11#"
-XENC_NS = "http://www.w3.org/2001/04/xmlenc#"
-XENC11_NS = "http://www.w3.org/2009/xmlenc11#"
-EC14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
+# Spelled once, in wssec.xmldsig (the DSig/Enc namespaces) and wssec.xmldsig.ids (wsu).
+DS_NS = _alg.DS
+DS11_NS = _alg.DS11
+XENC_NS = _alg.XENC
+XENC11_NS = _alg.XENC11
+EC14N_NS = _alg.EXC_C14N
 WSA_NS = "http://www.w3.org/2005/08/addressing"
 SAML1_NS = "urn:oasis:names:tc:SAML:1.0:assertion"
 SAML2_NS = "urn:oasis:names:tc:SAML:2.0:assertion"

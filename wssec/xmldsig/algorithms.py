@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives import hashes
 
+# The XML-DSig and XML-Enc namespaces (also the prefixes of their algorithm
+# URIs); wssec.soap re-exports them as DS_NS, DS11_NS, XENC_NS, XENC11_NS.
 DS = "http://www.w3.org/2000/09/xmldsig#"
+DS11 = "http://www.w3.org/2009/xmldsig11#"
 DSMORE = "http://www.w3.org/2001/04/xmldsig-more#"
 XENC = "http://www.w3.org/2001/04/xmlenc#"
 XENC11 = "http://www.w3.org/2009/xmlenc11#"
