@@ -8,6 +8,7 @@ and passwords never appear in the message.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -156,11 +157,47 @@ def load_certificate(source: CertSource) -> x509.Certificate:
     return certs[0]
 
 
+_KEY_IDS: dict[int, tuple[object, bytes]] = {}
+
+
+def key_id(key: object) -> bytes:
+    """SHA-256 of the SubjectPublicKeyInfo (DER) of a public key, or of a
+    private key's public half: the one way apisec tells whether two keys are
+    the same key (``keys_match``, ``same_key``, the replay identity).
+    Cached per public-key object (by identity; the entry holds the object so
+    its id stays its own: the per-certificate key cache makes this a hit).
+    AttributeError for something that is not a key."""
+    hit = _KEY_IDS.get(id(key))
+    if hit is not None and hit[0] is key:
+        return hit[1]
+    if hasattr(key, "private_bytes"):  # a private key: compare its public half, cache nothing
+        key = key.public_key()  # type: ignore[attr-defined]
+        cache = False
+    else:
+        cache = True
+    der = key.public_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    kid = hashlib.sha256(der).digest()
+    if cache:
+        if len(_KEY_IDS) >= 256:
+            _KEY_IDS.clear()
+        _KEY_IDS[id(key)] = (key, kid)
+    return kid
+
+
+def same_key(a: object, b: object) -> bool:
+    """True when ``a`` and ``b`` (public or private keys) are one key pair's
+    halves; False when either is not a key."""
+    try:
+        return key_id(a) == key_id(b)
+    except AttributeError:
+        return False
+
+
 def keys_match(private_key: PrivateKey, cert: x509.Certificate) -> bool:
     """True when ``cert`` certifies ``private_key``'s public half."""
-    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
-    enc = serialization.Encoding.DER
-    return private_key.public_key().public_bytes(enc, fmt) == cert.public_key().public_bytes(enc, fmt)
+    return same_key(private_key, cert.public_key())
 
 
 __all__ = [
@@ -168,8 +205,10 @@ __all__ = [
     "KeySource",
     "PrivateKey",
     "PublicKey",
+    "key_id",
     "keys_match",
     "load_certificate",
     "load_certificates",
     "load_private_key",
+    "same_key",
 ]

@@ -39,7 +39,7 @@ from wssec.errors import (
     UntrustedKey,
     WssecError,
 )
-from wssec.keys import CertSource, load_certificates
+from wssec.keys import CertSource, key_id, load_certificates, same_key
 from wssec.replay import MemoryReplayCache, ReplayCache
 from wssec.safexml import parse_xml
 from wssec.soap import (
@@ -55,9 +55,15 @@ from wssec.soap import (
 )
 from wssec.trust import KeyPolicy, TrustStore, cert_public_key, subject_dn
 from wssec.usernametoken import UsernameTokenResult, authenticate, load_users, parse_time
-from wssec.xmldsig.algorithms import STR_TRANSFORM
 from wssec.xmldsig.ids import id_map
-from wssec.xmldsig.keyinfo import ID_URI, KeyContext, KeyResolver, parse_bst_cached, same_key
+from wssec.xmldsig.keyinfo import ID_URI, KeyContext, KeyResolver, parse_bst_cached
+from wssec.xmldsig.references import (
+    WSS_RULES,
+    WSS_STRICT_RULES,
+    CheckedReference,
+    check_reference,
+    reference_digest,
+)
 
 _MAX_HEADER_CHILDREN = 256
 _DEFAULT = object()
@@ -561,26 +567,23 @@ class Verifier:
         covered: list[tuple[str, etree._Element]] = []
         digests: list[str] = []
         seen: dict[tuple, bytes] = {}
-        for ref_id, target, prefixes, comments, envelops, dig_name, hl, expected in checked:
-            key = (id(target), tuple(prefixes or ()), comments, envelops, hl)
+        for ref_id, target, ref in checked:
+            # the enveloped transform is a no-op unless the target holds this Signature
+            envelops = ref.enveloped and any(a is target for a in sig_ancestors)
+            key = (id(target), tuple(ref.prefixes or ()), ref.comments, envelops, ref.hashlib_name)
             actual = seen.get(key)
             if actual is None:
-                data = (
-                    dsig.c14n_enveloped(target, sig, prefixes, comments)
-                    if envelops
-                    else dsig.c14n(target, prefixes, comments)
-                )
-                actual = seen[key] = dsig.digest(data, hl)
-            if not hmac.compare_digest(expected, actual):
+                actual = seen[key] = reference_digest(ref, target, sig, envelops=envelops)
+            if not hmac.compare_digest(ref.expected, actual):
                 what = etree.QName(target).localname
                 raise InvalidSignature(
                     f"digest of {what} (#{ref_id}) does not match: the signed content was altered"
                 )
             covered.append((ref_id, target))
-            digests.append(dig_name)
-            if not comments:
+            digests.append(ref.digest_name)
+            if not ref.comments:
                 state.comments_not_digested.append(target)
-        replay_id = hashlib.sha256(_key_id(public_key) + signed_info_c14n).hexdigest()
+        replay_id = hashlib.sha256(key_id(public_key) + signed_info_c14n).hexdigest()
         return SignatureResult(
             sig,
             tuple(covered),
@@ -600,9 +603,11 @@ class Verifier:
         sig: etree._Element,
         sig_ancestors: tuple[etree._Element, ...],
         state: _State,
-    ) -> tuple:
-        """Check one Reference's shape and resolve its target (no digest yet).
-        ``sig_ancestors``: the Signature's ancestors (computed once per Signature)."""
+    ) -> tuple[str, etree._Element, CheckedReference]:
+        """Resolve one Reference's ``#id`` target and check its shape,
+        transforms and digest method (:mod:`wssec.xmldsig.references`, the
+        checker SAML uses too); no digest yet.  ``sig_ancestors``: the
+        Signature's ancestors (computed once per Signature)."""
         if ref.tag != _DS_REFERENCE:
             raise MalformedMessage(f"unexpected {etree.QName(ref).localname} in SignedInfo")
         uri = ref.get("URI")
@@ -620,74 +625,21 @@ class Verifier:
             raise InvalidSignature(
                 f"Reference {uri[:80]} points into a ds:Object (signature wrapping refused)"
             )
-        kids = list(ref.iterchildren(etree.Element))
-        tr_el = kids[0] if kids and kids[0].tag == _DS_TRANSFORMS else None
-        rest = kids[1:] if tr_el is not None else kids
-        if len(rest) != 2 or rest[0].tag != _DS_DIGESTMETHOD or rest[1].tag != _DS_DIGESTVALUE:
-            raise MalformedMessage("Reference must hold Transforms, DigestMethod, DigestValue")
-        prefixes, comments, enveloped = self._transforms(tr_el, uri)
+        checked = check_reference(
+            ref, WSS_STRICT_RULES if self.strict_transforms else WSS_RULES, allow_sha1=self.allow_sha1
+        )
         contains_sig = target is sig or any(a is target for a in sig_ancestors)
-        if contains_sig and not enveloped:
+        if contains_sig and not checked.enveloped:
             raise PolicyViolation(
                 f"Reference {uri[:80]} covers its own Signature without the enveloped-signature transform"
             )
-        if enveloped and (target is sig or any(a is sig for a in target.iterancestors())):
+        if checked.enveloped and (target is sig or any(a is sig for a in target.iterancestors())):
             # The transform would remove the whole target: nothing would be signed.
             raise PolicyViolation(
                 f"Reference {uri[:80]} points into its own Signature: the enveloped-signature "
                 "transform leaves nothing signed"
             )
-        dig_uri = rest[0].get("Algorithm") or ""
-        if dig_uri not in dsig.DIGEST_BY_URI:
-            raise PolicyViolation(f"digest algorithm {dig_uri or '(none)'} is not allowed")
-        dig_name, hl = dsig.DIGEST_BY_URI[dig_uri]
-        if dig_name in dsig.WEAK and not self.allow_sha1:
-            raise PolicyViolation("digest algorithm sha1 is not allowed (pass allow_sha1 to accept it)")
-        expected = dsig.b64decode(rest[1].text, "DigestValue")
-        return m.group(1), target, prefixes, comments, contains_sig, dig_name, hl, expected
-
-    def _transforms(self, tr_el: etree._Element | None, uri: str) -> tuple[list[str] | None, bool, bool]:
-        """``(InclusiveNamespaces prefixes, with comments, enveloped)`` of a
-        Reference's Transforms.
-
-        Accepted: exactly one exc-c14n transform (the BSP profile apisec
-        signs with), or enveloped-signature followed by exc-c14n (what
-        node-soap/xml-crypto send; refused with ``strict_transforms``).
-        Anything that could change what is signed (XSLT, XPath, Filter 2,
-        STR-Transform, a second enveloped transform, another order) is refused.
-        """
-        transforms = list(tr_el.iterchildren(etree.Element)) if tr_el is not None else []
-        if len(transforms) == 1 and transforms[0].tag == _DS_TRANSFORM:
-            # the common case (one exc-c14n transform), decided without the lists below
-            alg = transforms[0].get("Algorithm")
-            if alg == dsig.EXC_C14N or alg == dsig.EXC_C14N_COMMENTS:
-                return dsig.inclusive_prefixes(transforms[0]), alg == dsig.EXC_C14N_COMMENTS, False
-        for t in transforms:
-            if t.tag != _DS_TRANSFORM:
-                raise MalformedMessage("unexpected element in Transforms")
-        algs = [t.get("Algorithm") or "" for t in transforms]
-        for alg in algs:
-            if alg == STR_TRANSFORM:
-                raise PolicyViolation("STR-Transform references are not supported")
-            if alg not in (dsig.EXC_C14N, dsig.EXC_C14N_COMMENTS, dsig.ENVELOPED_SIGNATURE):
-                raise PolicyViolation(
-                    f"disallowed transform {alg[:100]} (XSLT, XPath and others are refused)"
-                )
-        enveloped = len(algs) == 2 and algs[0] == dsig.ENVELOPED_SIGNATURE
-        if enveloped and self.strict_transforms:
-            raise PolicyViolation(
-                f"Reference {uri[:80]} carries the enveloped-signature transform "
-                "(refused by strict_transforms: exactly one exc-c14n transform allowed)"
-            )
-        if enveloped and len(transforms[0]):
-            raise PolicyViolation("the enveloped-signature transform takes no parameters")
-        last = algs[-1] if algs else ""
-        if len(algs) != (2 if enveloped else 1) or last == dsig.ENVELOPED_SIGNATURE:
-            raise PolicyViolation(
-                f"Reference {uri[:80]} transforms must be exc-c14n, optionally preceded by "
-                f"enveloped-signature (BSP R5412/R5423); has {', '.join(a[-40:] for a in algs) or 'none'}"
-            )
-        return dsig.inclusive_prefixes(transforms[-1]), last == dsig.EXC_C14N_COMMENTS, enveloped
+        return m.group(1), target, checked
 
     # -- KeyInfo (resolution itself: wssec.xmldsig.keyinfo) ----------------------
 
@@ -937,26 +889,6 @@ def _confirmation_key(result: Any) -> tuple[x509.Certificate | None, Any]:
     cert = getattr(result, "confirmation_certificate", None)
     key = cert_public_key(cert) if cert is not None else getattr(result, "confirmation_key", None)
     return cert, key
-
-
-_KEY_IDS: dict[int, tuple[Any, bytes]] = {}
-
-
-def _key_id(public_key: Any) -> bytes:
-    """SHA-256 of the key's SubjectPublicKeyInfo, cached per key object (key
-    objects are unhashable: keyed by id(), holding the object so the id stays
-    its own; the per-certificate key cache makes this a dictionary hit)."""
-    hit = _KEY_IDS.get(id(public_key))
-    if hit is not None and hit[0] is public_key:
-        return hit[1]
-    from cryptography.hazmat.primitives import serialization
-
-    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    kid = hashlib.sha256(der).digest()
-    if len(_KEY_IDS) >= 256:
-        _KEY_IDS.clear()
-    _KEY_IDS[id(public_key)] = (public_key, kid)
-    return kid
 
 
 def verify(

@@ -47,6 +47,7 @@ from wssec.saml import ns
 from wssec.saml.trust import SamlTrust, TrustDecision
 from wssec.trust import cert_public_key
 from wssec.xmldsig.ids import id_map
+from wssec.xmldsig.references import SAML_RULES, CheckedReference, check_reference, reference_digest
 
 if TYPE_CHECKING:
     import xmlsec
@@ -55,9 +56,7 @@ if TYPE_CHECKING:
 _SIGNATURE_METHODS = frozenset(
     {ns.RSA_SHA256, ns.RSA_SHA384, ns.RSA_SHA512, ns.ECDSA_SHA256, ns.ECDSA_SHA384, ns.ECDSA_SHA512}
 )
-_DIGEST_METHODS = frozenset({ns.SHA256, ns.SHA384, ns.SHA512})
 _SHA1_SIGNATURE = frozenset({ns.RSA_SHA1})
-_SHA1_DIGEST = frozenset({ns.SHA1})
 
 
 def _xmlsec():  # noqa: ANN202 - the python-xmlsec module
@@ -214,8 +213,12 @@ def _one(parent: etree._Element, local: str, what: str) -> etree._Element:
     return found[0]
 
 
-def _check_structure(sig: etree._Element, target_id: str, *, allow_sha1: bool) -> tuple[str, str]:
-    """Check the Signature's shape and algorithms; return (signature, digest) methods."""
+def _check_structure(
+    sig: etree._Element, target_id: str, *, allow_sha1: bool
+) -> tuple[str, CheckedReference]:
+    """Check the Signature's shape and algorithms; return the signature
+    method and the one Reference, checked by the shared Reference checker
+    (:mod:`wssec.xmldsig.references`, SAML's rules)."""
     allowed = {ns.q(_DS, n) for n in ("SignedInfo", "SignatureValue", "KeyInfo")}
     for child in sig:
         if not isinstance(child.tag, str):
@@ -243,25 +246,7 @@ def _check_structure(sig: etree._Element, target_id: str, *, allow_sha1: bool) -
         raise InvalidSignature(
             f"signature Reference URI {uri!r} does not point at the signed element's own ID {target_id!r}"
         )
-    transforms_el = ref.findall(ns.q(_DS, "Transforms"))
-    algs: list[str] = []
-    if transforms_el:
-        if len(transforms_el) > 1:
-            raise InvalidSignature("Reference has several Transforms elements")
-        for t in transforms_el[0]:
-            if not isinstance(t.tag, str):
-                continue
-            if t.tag != ns.q(_DS, "Transform"):
-                raise InvalidSignature("unexpected element in Transforms")
-            algs.append(t.get("Algorithm") or "")
-    if algs not in ([ns.ENVELOPED], [ns.ENVELOPED, ns.EXC_C14N]):
-        raise InvalidSignature(f"transforms {algs} refused (enveloped-signature then exc-c14n only)")
-    digest = _one(ref, "DigestMethod", "Reference").get("Algorithm") or ""
-    dig_methods = _DIGEST_METHODS | (_SHA1_DIGEST if allow_sha1 else frozenset())
-    if digest not in dig_methods:
-        hint = " (SHA-1 is refused unless explicitly allowed)" if digest in _SHA1_DIGEST else ""
-        raise InvalidSignature(f"digest method {digest!r} refused{hint}")
-    return method, digest
+    return method, check_reference(ref, SAML_RULES, allow_sha1=allow_sha1)
 
 
 def _keyinfo_certificates(sig: etree._Element) -> list[x509.Certificate]:
@@ -278,46 +263,43 @@ def _keyinfo_certificates(sig: etree._Element) -> list[x509.Certificate]:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """What the engine needs from a structurally checked enveloped Signature."""
+    """What the engine needs from a structurally checked enveloped Signature
+    before any key is tried (cheap: no canonicalisation of the target)."""
 
     signed_info_c14n: bytes
     signature_value: bytes
-    expected_digest: bytes
-    actual_digest: bytes
 
 
-def _prepare(target: etree._Element, sig: etree._Element, method: str, digest: str) -> _Prepared:
-    """Canonical SignedInfo, SignatureValue and both digests of the Reference
-    (after _check_structure: one Reference to ``target``, transforms
-    enveloped-signature [+ exc-c14n])."""
+def _prepare(sig: etree._Element) -> _Prepared:
+    """Canonical SignedInfo and the SignatureValue (after _check_structure)."""
     signed_info = sig.find(ns.q(_DS, "SignedInfo"))
     cm = signed_info.find(ns.q(_DS, "CanonicalizationMethod"))
-    ref = signed_info.find(ns.q(_DS, "Reference"))
-    transforms = ref.findall(f"{ns.q(_DS, 'Transforms')}/{ns.q(_DS, 'Transform')}")
-    exclusive = len(transforms) == 2  # enveloped + exc-c14n; enveloped alone: inclusive c14n 1.0
-    prefixes = dsig.inclusive_prefixes(transforms[1]) if exclusive else None
-    try:
-        data = dsig.c14n_enveloped(target, sig, prefixes, exclusive=exclusive)
-    except ValueError:
-        raise InvalidSignature("the Signature is not inside the element it signs") from None
-    hashlib_name = dsig.DIGEST_BY_URI[digest][1]
     return _Prepared(
         dsig.c14n(signed_info, dsig.inclusive_prefixes(cm)),
         dsig.b64decode(_one(sig, "SignatureValue", "Signature").text, "SignatureValue"),
-        dsig.b64decode(_one(ref, "DigestValue", "Reference").text, "DigestValue"),
-        dsig.digest(data, hashlib_name),
     )
 
 
 def _signature_holds(prepared: _Prepared, cert: x509.Certificate, method: str) -> bool:
-    """True when ``cert``'s key verifies the SignedInfo and the digest matches."""
+    """True when ``cert``'s key verifies the SignedInfo."""
     try:
         dsig.verify_bytes(cert_public_key(cert), method, prepared.signature_value, prepared.signed_info_c14n)
     except InvalidSignature:
         return False
     except PolicyViolation:  # the key type does not fit the method: not this key
         return False
-    return hmac.compare_digest(prepared.expected_digest, prepared.actual_digest)
+    return True
+
+
+def _digest_holds(ref: CheckedReference, target: etree._Element, sig: etree._Element) -> bool:
+    """True when the Reference's digest matches ``target`` (computed only
+    after a trusted key verified the SignedInfo: an untrusted or forged
+    signer costs no canonicalisation of the document)."""
+    try:
+        actual = reference_digest(ref, target, sig, envelops=True)
+    except ValueError:
+        raise InvalidSignature("the Signature is not inside the element it signs") from None
+    return hmac.compare_digest(ref.expected, actual)
 
 
 def verify_enveloped(
@@ -344,12 +326,17 @@ def verify_enveloped(
         raise MalformedMessage(f"signed {what} has no {id_attr} attribute")
     root = target.getroottree().getroot()
     check_unique_ids(root)
-    method, digest = _check_structure(sig, target_id, allow_sha1=allow_sha1)
+    method, ref = _check_structure(sig, target_id, allow_sha1=allow_sha1)
+    digest = dsig.DIGEST_ALGORITHMS[ref.digest_name][0]
     try:
-        prepared = _prepare(target, sig, method, digest)
+        prepared = _prepare(sig)
     except MalformedMessage as exc:  # unreadable base64 in the Signature
         raise InvalidSignature(str(exc)) from None
 
+    # Trust before work: the signer's certificate is decided (chain, key
+    # policy, entity binding) before anything is canonicalised beyond the
+    # small SignedInfo, and the document is digested only once a trusted key
+    # verified the SignedInfo.
     keyinfo = _keyinfo_certificates(sig)
     if keyinfo:
         decisions: list[TrustDecision] = []
@@ -363,6 +350,8 @@ def verify_enveloped(
             raise errors[0]
         for decision in decisions:
             if _signature_holds(prepared, decision.certificate, method):
+                if not _digest_holds(ref, target, sig):
+                    break  # the same content digests the same for every key
                 return SignatureCheck(sig, decision, method, digest)
         raise InvalidSignature(f"signature on {what} {target_id!r} does not verify")
     # No certificate in KeyInfo: SAML metadata style, try the pinned keys.
@@ -372,6 +361,8 @@ def verify_enveloped(
         except UntrustedKey:  # a pinned certificate whose key cannot be read
             continue
         if holds:
+            if not _digest_holds(ref, target, sig):
+                break
             return SignatureCheck(sig, trust.decide(cert, [], at), method, digest)
     raise InvalidSignature(f"signature on {what} {target_id!r} does not verify with any trusted key")
 

@@ -21,6 +21,7 @@ from lxml import etree
 
 from wssec import dsig
 from wssec.errors import MalformedMessage, UntrustedKey
+from wssec.keys import same_key  # re-exported: the one key comparison (wssec.keys.key_id)
 from wssec.soap import (
     BASE64_BINARY,
     DS_NS,
@@ -241,17 +242,6 @@ def parse_bst_cached(bst: etree._Element) -> list[x509.Certificate]:
         _BST_CACHE.clear()
     _BST_CACHE[key] = certs
     return certs
-
-
-def same_key(a: Any, b: Any) -> bool:
-    from cryptography.hazmat.primitives import serialization
-
-    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
-    enc = serialization.Encoding.DER
-    try:
-        return a.public_bytes(enc, fmt) == b.public_bytes(enc, fmt)
-    except AttributeError:
-        return False
 
 
 __all__ = [
