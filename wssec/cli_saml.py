@@ -36,6 +36,7 @@ from wssec.errors import WssecError
 from wssec.saml import Issuer, SamlTrust, verify
 from wssec.saml.times import parse_instant
 from wssec.saml.xsw import VARIANTS, wrap
+from wssec.xsdtime import DEFAULT_CLOCK_SKEW
 
 saml_app = typer.Typer(
     name="saml",
@@ -222,8 +223,8 @@ def verify_command(
         "--ignore-pinned-cert-dates",
         help="Trust a pinned IdP certificate outside its validity dates (SAML metadata profile).",
     ),
-    clock_skew: int = typer.Option(
-        60, "--clock-skew", metavar="SECONDS", min=0, help="Tolerated clock skew."
+    clock_skew: float = typer.Option(
+        DEFAULT_CLOCK_SKEW, "--clock-skew", metavar="SECONDS", min=0, help="Tolerated clock skew, seconds."
     ),
     min_rsa_bits: int = MIN_RSA_BITS_OPTION,
     allow_eku: list[str] = ALLOW_EKU_OPTION,

@@ -30,6 +30,7 @@ from wssec.cli import app
 from wssec.cli_policy import ALLOW_EKU_OPTION, MIN_RSA_BITS_OPTION, key_policy
 from wssec.dsig import SIGNATURE_ALGORITHMS
 from wssec.errors import WssecError
+from wssec.xsdtime import DEFAULT_CLOCK_SKEW
 
 
 class KeyIdentifier(StrEnum):
@@ -186,7 +187,9 @@ def verify_cmd(
     users: str | None = typer.Option(
         None, "--users", help="user:password file; a valid UsernameToken is then required."
     ),
-    max_skew: float = typer.Option(300, "--clock-skew", min=0, help="Clock skew tolerated, seconds."),
+    max_skew: float = typer.Option(
+        DEFAULT_CLOCK_SKEW, "--clock-skew", min=0, help="Clock skew tolerated, seconds."
+    ),
     old_max_skew: float | None = typer.Option(
         None, "--max-skew", min=0, hidden=True, help="Old name of --clock-skew."
     ),

@@ -469,9 +469,12 @@ class Decryptor:
         refs = core.data_references(ek)
         if not refs:
             return []
-        self._check_recipient(ek, root)
+        ids = id_map(root)  # one map, refreshed by each decryption's duplicate check
+        if already_decrypted(ek, ids):
+            return []
+        self._check_recipient(ek, ids)
         session = self._unwrap(ek)
-        return [self._decrypt_reference(uri, root, session, kt) for uri in refs]
+        return [self._decrypt_reference(uri, root, session, kt, ids=ids) for uri in refs]
 
     def process_reference_list(self, rl: etree._Element, root: etree._Element) -> list[EncryptedPart]:
         """Decrypt the EncryptedData a standalone ``xenc:ReferenceList``
@@ -481,12 +484,13 @@ class Decryptor:
         if rl.tag != core.REFERENCE_LIST:
             raise MalformedMessage("process_reference_list needs an xenc:ReferenceList element")
         parts = []
+        ids = id_map(root)  # one map, refreshed by each decryption's duplicate check
         for uri in core.data_references(rl):
-            ed = self._resolve_data(uri, root)
-            ek = self._ek_of(ed, root)
+            ed = self._resolve_data(uri, ids)
+            ek = self._ek_of(ed, root, ids)
             kt = self._key_transport(ek)
-            self._check_recipient(ek, root)
-            parts.append(self._decrypt_reference(uri, root, self._unwrap(ek), kt, ed=ed))
+            self._check_recipient(ek, ids)
+            parts.append(self._decrypt_reference(uri, root, self._unwrap(ek), kt, ed=ed, ids=ids))
         return parts
 
     # -- steps
@@ -521,28 +525,30 @@ class Decryptor:
             log.debug("key transport failed, continuing with a random key: %s", exc)
             return None
 
-    def _check_recipient(self, ek: etree._Element, root: etree._Element) -> None:
+    def _check_recipient(self, ek: etree._Element, ids: dict[str, etree._Element]) -> None:
         if self.cert is None:
             return
         ki = ek.find(core.KEY_INFO)
         ref = ki.find(STR) if ki is not None else None
         if ref is None:
             return
-        verdict = _str_matches(ref, self.cert, root)
+        verdict = _str_matches(ref, self.cert, ids)
         if verdict is False:
             raise self._fail("the EncryptedKey is addressed to another certificate")
 
-    def _resolve_data(self, uri: str, root: etree._Element) -> etree._Element:
+    def _resolve_data(self, uri: str, ids: dict[str, etree._Element]) -> etree._Element:
         if not uri.startswith("#") or len(uri) < 2:
             raise MalformedMessage(
                 f"DataReference {uri!r} is not a same-document #id reference (references outside the envelope are refused)"
             )
-        ed = id_map(root).get(uri[1:])
+        ed = ids.get(uri[1:])
         if ed is None or ed.tag != core.ENCRYPTED_DATA:
             raise self._fail(f"DataReference {uri} does not resolve to an EncryptedData")
         return ed
 
-    def _ek_of(self, ed: etree._Element, root: etree._Element) -> etree._Element:
+    def _ek_of(
+        self, ed: etree._Element, root: etree._Element, ids: dict[str, etree._Element]
+    ) -> etree._Element:
         ki = ed.find(core.KEY_INFO)
         if ki is not None:
             embedded = ki.find(core.ENCRYPTED_KEY)
@@ -553,7 +559,7 @@ class Decryptor:
                 r = ref.find(f"{{{WSSE_NS}}}Reference")
                 uri = r.get("URI", "") if r is not None else ""
                 if uri.startswith("#"):
-                    ek = id_map(root).get(uri[1:])
+                    ek = ids.get(uri[1:])
                     security = security_header(root, self.actor)
                     if ek is not None and ek.tag == core.ENCRYPTED_KEY and ek.getparent() is security:
                         return ek
@@ -608,9 +614,15 @@ class Decryptor:
         session: bytes | None,
         kt: core.KeyTransport,
         ed: etree._Element | None = None,
+        *,
+        ids: dict[str, etree._Element],
     ) -> EncryptedPart:
+        """Decrypt one EncryptedData in place.  ``ids`` is the document's ID
+        map; it is rebuilt here after the plaintext went in (which refuses
+        duplicate ids the plaintext introduced), so the next reference
+        resolves against the tree as it now is."""
         if ed is None:
-            ed = self._resolve_data(uri, root)
+            ed = self._resolve_data(uri, ids)
         data_id = uri[1:]
         kind, container = self._classify(ed, root)
         method = core.encryption_method(ed)
@@ -634,13 +646,28 @@ class Decryptor:
             raise self._fail(f"{uri}: {exc}") from None
         if element.tag == f"{{{WSSE_NS}}}Security":
             raise MalformedMessage("a decrypted header is a wsse:Security header; refused")
-        id_map(root)  # decrypted content must not introduce duplicate ids
+        fresh = id_map(root)  # decrypted content must not introduce duplicate ids
+        ids.clear()
+        ids.update(fresh)
         _version, _header, body = envelope_parts(root)
         if kind == "content":
             name = "Body" if element is body else etree.QName(element).text
         else:
             name = etree.QName(element).text
         return EncryptedPart(name, kind, element, algorithm, kt.uri, data_id)
+
+
+def already_decrypted(ek: etree._Element, ids: dict[str, etree._Element]) -> bool:
+    """True when the EncryptedKey ``ek`` lists data references and *none* of
+    them names an element of the document (``ids``, its ID map): its data
+    was decrypted already.  That is what :func:`drop_key_transport` leaves
+    when a signature covers the EncryptedKey (it keeps the signed element so
+    the signature keeps its target); such a key decrypts nothing and
+    produces no result, so a policy that requires encryption still refuses
+    the message.  A key with some references present and some missing is
+    processed (and fails) as before."""
+    refs = core.data_references(ek)
+    return bool(refs) and all(len(uri) > 1 and uri[0] == "#" and uri[1:] not in ids for uri in refs)
 
 
 def drop_key_transport(security: etree._Element) -> None:
@@ -682,7 +709,7 @@ def _replace_header(eh: etree._Element, plaintext: bytes) -> etree._Element:
     return element
 
 
-def _str_matches(ref: etree._Element, cert: x509.Certificate, root: etree._Element) -> bool | None:
+def _str_matches(ref: etree._Element, cert: x509.Certificate, ids: dict[str, etree._Element]) -> bool | None:
     """Does a SecurityTokenReference name ``cert``?  None when it uses a form
     we cannot compare (then the key is simply tried)."""
     xis = ref.find(f"{{{DS_NS}}}X509Data/{{{DS_NS}}}X509IssuerSerial")
@@ -707,7 +734,7 @@ def _str_matches(ref: etree._Element, cert: x509.Certificate, root: etree._Eleme
         return None
     r = ref.find(f"{{{WSSE_NS}}}Reference")
     if r is not None and r.get("URI", "").startswith("#"):
-        target = id_map(root).get(r.get("URI")[1:])
+        target = ids.get(r.get("URI")[1:])
         if target is not None and target.tag == f"{{{WSSE_NS}}}BinarySecurityToken":
             try:
                 return core.b64decode(target.text) == tokens.cert_der(cert)
@@ -729,4 +756,13 @@ def decrypt(envelope: bytes | str, key: KeySource, **kwargs) -> bytes:
     return Decryptor(key, **kwargs).decrypt(envelope)
 
 
-__all__ = ["KEY_IDENTIFIERS", "Decryptor", "EncryptedPart", "Encryptor", "decrypt", "encrypt"]
+__all__ = [
+    "KEY_IDENTIFIERS",
+    "Decryptor",
+    "EncryptedPart",
+    "Encryptor",
+    "already_decrypted",
+    "decrypt",
+    "drop_key_transport",
+    "encrypt",
+]

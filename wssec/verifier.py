@@ -64,6 +64,7 @@ from wssec.xmldsig.references import (
     check_reference,
     reference_digest,
 )
+from wssec.xsdtime import DEFAULT_CLOCK_SKEW
 
 _MAX_HEADER_CHILDREN = 256
 _DEFAULT = object()
@@ -257,7 +258,7 @@ class Verifier:
         certs: Iterable[CertSource] = (),
         *,
         require: Sequence[str] = ("Body", "Timestamp"),
-        max_skew: float = 300,
+        max_skew: float = DEFAULT_CLOCK_SKEW,
         users: Mapping[str, str] | str | os.PathLike | None = None,
         replay_cache: ReplayCache | None | object = _DEFAULT,
         allow_sha1: bool = False,
@@ -283,7 +284,9 @@ class Verifier:
             WS-Addressing header by local name ("To", "Action"…) or any header
             as "{ns}local".  ``()`` accepts unsigned messages (then only
             Timestamp/UsernameToken checks apply).
-        max_skew: clock skew tolerated on Created/Expires, seconds.
+        max_skew: clock skew tolerated on Created/Expires, seconds (also on
+            the conditions of SAML assertions in the message); default
+            :data:`wssec.xsdtime.DEFAULT_CLOCK_SKEW`.
         users: a mapping or a ``user:password`` file; when set, a valid
             UsernameToken is required.
         replay_cache: where SignatureValues and nonces are remembered
@@ -455,6 +458,10 @@ class Verifier:
         state.timestamp, state.created, state.expires = el, created, expires
 
     def _encrypted_key(self, el: etree._Element, state: _State) -> None:
+        from wssec.encryption import already_decrypted  # lazy, as the Decryptor is
+
+        if already_decrypted(el, state.ids):
+            return  # kept by 'decrypt' because a signature covers it: nothing left to decrypt
         if self.decrypt_key is None:
             raise PolicyViolation("message is encrypted; pass decrypt_key")
         parts = self._get_decryptor().process_encrypted_key(el, state.root)
@@ -497,7 +504,12 @@ class Verifier:
         if trust is None:
             trust = self._saml_trust_obj = SamlTrust.of(self.saml_trust, key_policy=self.key_policy)
         result = verify_element(
-            el, trust=trust, audience=self.saml_audience, at=state.now, allow_sha1=self.allow_sha1
+            el,
+            trust=trust,
+            audience=self.saml_audience,
+            at=state.now,
+            allow_sha1=self.allow_sha1,
+            clock_skew=self.max_skew,
         )
         # --- end H3
         state.assertions.append((el, result))

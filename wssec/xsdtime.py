@@ -22,6 +22,13 @@ _DATETIME = re.compile(
 )
 _MAX_LEN = 64
 
+DEFAULT_CLOCK_SKEW: float = 60
+"""Seconds of clock difference tolerated on every time apisec checks in a
+message (Timestamp and UsernameToken Created/Expires, SAML NotBefore,
+NotOnOrAfter and IssueInstant), by the library and every command alike:
+WSS4J's timeStampFutureTTL, and a common SAML relying-party setting.  How
+*old* a message may be is a separate limit (``max_age``)."""
+
 
 def parse_datetime(text: str | None, what: str, *, require_zone: bool = True) -> dt.datetime:
     """Parse an xsd:dateTime into an aware UTC datetime.
@@ -71,4 +78,4 @@ def parse_datetime(text: str | None, what: str, *, require_zone: bool = True) ->
         raise MalformedMessage(f"{what} is out of range or not a valid date: {value[:40]!r}") from None
 
 
-__all__ = ["parse_datetime"]
+__all__ = ["DEFAULT_CLOCK_SKEW", "parse_datetime"]

@@ -46,6 +46,7 @@ from wssec.saml.model import VerifiedAssertion
 from wssec.saml.times import parse_instant, utc
 from wssec.saml.trust import SamlTrust
 from wssec.trust import KeyPolicy
+from wssec.xsdtime import DEFAULT_CLOCK_SKEW
 
 TrustInput = SamlTrust | CertSource | Iterable[CertSource]
 
@@ -108,7 +109,7 @@ def verify(
     in_response_to: str | None = None,
     allow_multiple: bool = False,
     allow_sha1: bool = False,
-    clock_skew: float = 60,
+    clock_skew: float = DEFAULT_CLOCK_SKEW,
     check_pinned_dates: bool = True,
     replay_cache: ReplayCache | None = None,
     key_policy: KeyPolicy | None = None,
@@ -162,7 +163,7 @@ def verify_all(
     in_response_to: str | None = None,
     allow_multiple: bool = False,
     allow_sha1: bool = False,
-    clock_skew: float = 60,
+    clock_skew: float = DEFAULT_CLOCK_SKEW,
     check_pinned_dates: bool = True,
     replay_cache: ReplayCache | None = None,
     key_policy: KeyPolicy | None = None,
@@ -207,7 +208,7 @@ def verify_element(
     at: dt.datetime | str | None = None,
     recipient: str | None = None,
     allow_sha1: bool = False,
-    clock_skew: float = 60,
+    clock_skew: float = DEFAULT_CLOCK_SKEW,
     check_pinned_dates: bool = True,
     key_policy: KeyPolicy | None = None,
 ) -> VerifiedAssertion:
