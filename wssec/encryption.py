@@ -470,8 +470,6 @@ class Decryptor:
         if not refs:
             return []
         ids = id_map(root)  # one map, refreshed by each decryption's duplicate check
-        if already_decrypted(ek, ids):
-            return []
         self._check_recipient(ek, ids)
         session = self._unwrap(ek)
         return [self._decrypt_reference(uri, root, session, kt, ids=ids) for uri in refs]
@@ -662,10 +660,12 @@ def already_decrypted(ek: etree._Element, ids: dict[str, etree._Element]) -> boo
     them names an element of the document (``ids``, its ID map): its data
     was decrypted already.  That is what :func:`drop_key_transport` leaves
     when a signature covers the EncryptedKey (it keeps the signed element so
-    the signature keeps its target); such a key decrypts nothing and
+    the signature keeps its target).  The Verifier accepts such a key only
+    when a verified signature covers it (it then decrypts nothing and
     produces no result, so a policy that requires encryption still refuses
-    the message.  A key with some references present and some missing is
-    processed (and fails) as before."""
+    the message); anywhere else, and for a key with some references present
+    and some missing, a reference to nothing is the generic decryption
+    failure, as before."""
     refs = core.data_references(ek)
     return bool(refs) and all(len(uri) > 1 and uri[0] == "#" and uri[1:] not in ids for uri in refs)
 

@@ -216,6 +216,8 @@ class _State:
         """True once a part was decrypted with a non-AEAD (CBC) cipher."""
         self.comments_not_digested: list[etree._Element] = []
         """Signed subtrees digested by a c14n *without* comments."""
+        self.decrypted_keys: list[etree._Element] = []
+        """EncryptedKeys whose data is gone (decrypted already): each must be signed."""
 
     @property
     def ids(self) -> dict[str, etree._Element]:
@@ -461,7 +463,10 @@ class Verifier:
         from wssec.encryption import already_decrypted  # lazy, as the Decryptor is
 
         if already_decrypted(el, state.ids):
-            return  # kept by 'decrypt' because a signature covers it: nothing left to decrypt
+            # kept by 'decrypt' because a signature covers it: nothing left to
+            # decrypt, acceptable only if a verified signature does cover it
+            state.decrypted_keys.append(el)
+            return
         if self.decrypt_key is None:
             raise PolicyViolation("message is encrypted; pass decrypt_key")
         parts = self._get_decryptor().process_encrypted_key(el, state.root)
@@ -684,6 +689,12 @@ class Verifier:
 
         def is_signed(el: etree._Element | None) -> bool:
             return el is not None and id(el) in signed_ids
+
+        for ek in state.decrypted_keys:
+            if not is_signed(ek):  # an unsigned key naming nothing: what it always was
+                if self.decrypt_key is None:
+                    raise PolicyViolation("message is encrypted; pass decrypt_key")
+                raise DecryptionFailed(DECRYPTION_FAILED)
 
         fault = self._fault(body, version)
         if fault is not None and not is_signed(body):

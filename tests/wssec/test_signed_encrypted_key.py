@@ -90,3 +90,23 @@ def test_key_with_data_partly_present_still_fails(pki, signed_ek_message) -> Non
         Verifier(trust=[pki.ca.cert], decrypt_key=pki.service.key).verify(etree.tostring(root))
     with pytest.raises(PolicyViolation, match="decrypt_key"):
         Verifier(trust=[pki.ca.cert]).verify(etree.tostring(root))
+
+
+def test_unsigned_key_naming_nothing_is_refused_as_before(pki, signed_ek_message) -> None:
+    """Only a *signed* key may name data that is gone: the same decrypted
+    message with the key's Reference removed from SignedInfo (and SignedInfo
+    re-signed) is refused exactly as a key naming nothing always was."""
+    root = parse_xml(Decryptor(pki.service.key_path).decrypt(signed_ek_message))
+    ek = root.find(f".//{{{XENC}}}EncryptedKey")
+    si = root.find(f".//{{{DS}}}SignedInfo")
+    si.remove(next(r for r in si.iterfind(f"{{{DS}}}Reference") if r.get("URI") == "#" + ek.get("Id")))
+    root.find(f".//{{{DS}}}SignatureValue").text = dsig.b64(
+        dsig.sign_bytes(pki.client.key, "rsa-sha256", dsig.c14n(si))
+    )
+    data = etree.tostring(root)
+    with pytest.raises(PolicyViolation, match="decrypt_key"):
+        Verifier(trust=[pki.ca.cert]).verify(data)
+    with pytest.raises(DecryptionFailed, match="^decryption failed$"):
+        Verifier(trust=[pki.ca.cert], decrypt_key=pki.service.key).verify(data)
+    with pytest.raises(DecryptionFailed, match="^decryption failed$"):
+        Decryptor(pki.service.key_path).decrypt(signed_ek_message.replace(b'URI="#ED-', b'URI="#XX-'))
