@@ -231,7 +231,7 @@ class _State:
 
 
 def _one(parent: etree._Element, tag: str, what: str, required: bool = True) -> etree._Element | None:
-    found = parent.findall(tag)
+    found = list(parent.iterchildren(tag))  # C-level, unlike findall's ElementPath
     if len(found) > 1:
         raise MalformedMessage(f"{what} appears more than once")
     if not found:
@@ -802,7 +802,7 @@ class Verifier:
     @staticmethod
     def _fault(body: etree._Element, version: str) -> tuple[str, str] | None:
         ns = SOAP_NAMESPACES[version]
-        fault = body.find(_FAULT_TAGS[version])
+        fault = next(body.iterchildren(_FAULT_TAGS[version]), None)
         if fault is None:
             return None
         if version == "1.1":

@@ -99,3 +99,25 @@ def test_extreme_created_is_a_clean_refusal(pki, value, where, tmp_path) -> None
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("apisec: error:") and "internal error" not in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-12-03T21:04:45Z",
+        "2026-12-03T21:04:45.1Z",
+        "2026-12-03T21:04:45.123Z",
+        "2026-12-31T23:59:59.9999999Z",
+        "2026-01-01T00:00:00.000000001Z",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999Z",
+        "2024-02-29T12:00:00Z",
+    ],
+)
+def test_utc_fast_path_agrees_with_the_grammar(value) -> None:
+    """The UTC ('Z') form is read by datetime.fromisoformat after the
+    grammar matched; it must give what the grammar's arithmetic gives (the
+    same value with an explicit +00:00 offset takes the arithmetic path)."""
+    fast = parse_datetime(value, "t")
+    slow = parse_datetime(value[:-1] + "+00:00", "t")
+    assert fast == slow and fast.tzinfo is dt.UTC and slow.utcoffset() == dt.timedelta(0)
