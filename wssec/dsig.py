@@ -195,6 +195,18 @@ def sign_bytes(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, algorithm: s
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
+_PKCS1V15 = padding.PKCS1v15()
+_HASHES: dict[type, hashes.HashAlgorithm] = {}
+
+
+def _hash(h: type[hashes.HashAlgorithm]) -> hashes.HashAlgorithm:
+    """One instance per hash class (they hold no state), made once."""
+    inst = _HASHES.get(h)
+    if inst is None:
+        inst = _HASHES[h] = h()
+    return inst
+
+
 def verify_bytes(public_key: object, algorithm_uri: str, signature: bytes, data: bytes) -> None:
     """Raise :class:`InvalidSignature` unless ``signature`` is valid.
 
@@ -206,7 +218,7 @@ def verify_bytes(public_key: object, algorithm_uri: str, signature: bytes, data:
         if kind == "rsa":
             if not isinstance(public_key, rsa.RSAPublicKey):
                 raise PolicyViolation(f"signature algorithm {name} does not match the signer's key type")
-            public_key.verify(signature, data, padding.PKCS1v15(), h())
+            public_key.verify(signature, data, _PKCS1V15, _hash(h))
             return
         if not isinstance(public_key, ec.EllipticCurvePublicKey):
             raise PolicyViolation(f"signature algorithm {name} does not match the signer's key type")
@@ -215,7 +227,7 @@ def verify_bytes(public_key: object, algorithm_uri: str, signature: bytes, data:
             raise InvalidSignature("ECDSA SignatureValue has the wrong length")
         r = int.from_bytes(signature[:size], "big")
         s = int.from_bytes(signature[size:], "big")
-        public_key.verify(encode_dss_signature(r, s), data, ec.ECDSA(h()))
+        public_key.verify(encode_dss_signature(r, s), data, ec.ECDSA(_hash(h)))
     except _CryptoInvalidSignature:
         raise InvalidSignature(
             "SignatureValue does not verify with the signer's key (message altered?)"

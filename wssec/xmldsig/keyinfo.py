@@ -150,7 +150,9 @@ class KeyResolver:
             if target.tag == _WSSE_BINARYSECURITYTOKEN:
                 if target.getparent() is None or target.getparent().tag != _WSSE_SECURITY:
                     raise UntrustedKey("referenced BinarySecurityToken is not in the Security header")
-                certs = parse_bst_cached(target)
+                # the token as the header processor parsed it (ids are unique, so the
+                # token known by this id is this target), else parsed (cached) here
+                certs = state.bsts.get(m.group(1)) or parse_bst_cached(target)
                 return certs[0], certs[1:], cert_public_key(certs[0]), "bst"
             if target.tag in (_SAML2_ASSERTION, _SAML1_ASSERTION):
                 return state.saml_key(target)

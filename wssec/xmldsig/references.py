@@ -19,6 +19,7 @@ with each path: that is how each defends against signature wrapping.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -71,9 +72,9 @@ SAML_RULES = ReferenceRules(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CheckedReference:
-    """A Reference whose shape and algorithms the rules accepted (no digest yet)."""
+class CheckedReference(NamedTuple):
+    """A Reference whose shape and algorithms the rules accepted (no digest
+    yet).  A named tuple: one is made per Reference of every message."""
 
     element: etree._Element
     uri: str | None
