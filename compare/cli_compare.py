@@ -183,6 +183,18 @@ def run(
         min=1,
         help="Number of shards when the index comes from JOB_COMPLETION_INDEX (env: APISEC_SHARD_COUNT).",
     ),
+    stream: Path | None = typer.Option(
+        None,
+        "--stream",
+        help="Append each finished target's findings to this JSON Lines file as it finishes (memory stays "
+        "flat; the reports are built from it). An interrupted run continues with --resume FILE.",
+    ),
+    resume: Path | None = typer.Option(
+        None,
+        "--resume",
+        help="Continue the interrupted run recorded in this --stream file: finished targets are not run "
+        "again, unfinished ones are run entirely. The targets and profiles must be the same (else exit 2).",
+    ),
     fail_on_error: bool = typer.Option(
         False,
         "--fail-on-error",
@@ -197,10 +209,11 @@ def run(
     --fail-on; 1 the gate tripped: a failing check, or an incomplete
     assessment (a check errored, timed out or could not run; accept that
     with --allow-incomplete); 2 bad input (targets file, options,
-    unwritable output); 130 interrupted (Ctrl-C): the reports hold the
-    results gathered so far, every unfinished check an 'error' finding.  A
-    target that is down is an 'error' finding, not a crash, and makes the
-    assessment incomplete.
+    unwritable output, an unusable --resume file); 130 interrupted
+    (Ctrl-C): the reports hold the results gathered so far, every
+    unfinished check an 'error' finding (with --stream, continue with
+    --resume FILE).  A target that is down is an 'error' finding, not a
+    crash, and makes the assessment incomplete.
     """
     from dataclasses import replace
 
@@ -242,9 +255,18 @@ def run(
 
     from compare.demo import quiet_scanner_warnings
 
+    if stream is not None and resume is not None and stream != resume:
+        raise InputError("--resume FILE continues that file; give it alone, or the same FILE to --stream")
+    from compare.stream import StreamError
+
     with warnings.catch_warnings():
         quiet_scanner_warnings()
-        assessment = assess(targets, progress=progress)
+        try:
+            assessment = assess(
+                targets, progress=progress, stream=resume or stream, resume=resume is not None
+            )
+        except StreamError as exc:
+            raise InputError(str(exc)) from None
     assessment.shard = shard_record
     if previous is not None:
         assessment = apply_baseline(assessment, previous)
@@ -257,6 +279,10 @@ def run(
         code = EXIT_OK
     if any(r.outcome == "interrupted" for r in assessment.runs):
         print("apisec: interrupted: the results gathered so far were written", file=sys.stderr)
+        if resume or stream:
+            print(
+                f"apisec: continue with: apisec compare run ... --resume {resume or stream}", file=sys.stderr
+            )
         raise typer.Exit(130)
     raise typer.Exit(code)
 

@@ -48,6 +48,17 @@ class JobRun:
             "findings": self.findings,
         }
 
+    @classmethod
+    def from_dict(cls, r: Mapping[str, Any]) -> JobRun:
+        return cls(
+            job=str(r.get("job", "")),
+            target=str(r.get("target", "")),
+            func=str(r.get("func", "")),
+            seconds=float(r.get("seconds", 0.0)),
+            outcome=str(r.get("outcome", "ok")),
+            findings=int(r.get("findings", 0)),
+        )
+
 
 @dataclass(frozen=True)
 class TargetInfo:
@@ -202,17 +213,7 @@ class Assessment:
                 targets.append(
                     TargetInfo(r.target, r.finding.side, "default", r.finding.side.value, r.target)
                 )
-        runs = [
-            JobRun(
-                job=str(r.get("job", "")),
-                target=str(r.get("target", "")),
-                func=str(r.get("func", "")),
-                seconds=float(r.get("seconds", 0.0)),
-                outcome=str(r.get("outcome", "ok")),
-                findings=int(r.get("findings", 0)),
-            )
-            for r in meta.get("runs", [])
-        ]
+        runs = [JobRun.from_dict(r) for r in meta.get("runs", [])]
         return cls(
             targets=targets,
             results=results,

@@ -18,6 +18,7 @@ import time
 import types
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from compare.config import Targets, resolved_secrets
@@ -30,6 +31,8 @@ from compare.findings import (
 )
 from compare.model import Assessment, JobRun, Result, now_iso
 from compare.plan import Job, plan, target_info
+from compare.progress import RunProgress, progress_bar
+from compare.stream import Recorder
 from rest.http.budget import HostBudget, WaitMeter, use_budget
 
 # the engine's own verdicts about checks (declared in compare/catalogue.toml)
@@ -167,6 +170,7 @@ def _run_job(job: Job, *, show_raw: bool, memo: dict[str, Any] | None) -> tuple[
 
 
 ProgressCallback = Callable[[Job, JobRun], None]
+ResultCallback = Callable[[int, list[Finding], JobRun], None]
 
 
 def run_jobs(
@@ -178,8 +182,15 @@ def run_jobs(
     on_done: ProgressCallback | None = None,
     per_host: int = 0,
     budget: HostBudget | None = None,
+    on_result: ResultCallback | None = None,
+    keep: bool = True,
 ) -> list[tuple[list[Finding], JobRun]]:
     """Run jobs on at most ``concurrency`` working daemon threads; results in job order.
+
+    ``on_result(i, findings, run)`` sees every job's outcome as it arrives
+    (in the calling thread); with ``keep=False`` the outcomes are handed
+    only to it and not kept (a streamed run's memory stays flat) and the
+    returned list is empty.
 
     ``per_host`` (> 0): at most that many jobs at once on one ``host``, so
     the targets of one host share its budget while other hosts' jobs run.
@@ -203,6 +214,17 @@ def run_jobs(
     """
     n = len(jobs)
     results: list[tuple[list[Finding], JobRun] | None] = [None] * n
+    have = [False] * n  # outcome arrived (results[i] stays None when not kept)
+
+    def record(i: int, outcome: tuple[list[Finding], JobRun]) -> None:
+        have[i] = True
+        if keep:
+            results[i] = outcome
+        if on_result:
+            on_result(i, *outcome)
+        if on_done:
+            on_done(jobs[i], outcome[1])
+
     pending: list[int] = list(range(n))
     busy: set[str] = set()
     light_left: dict[str, int] = {}
@@ -284,11 +306,9 @@ def run_jobs(
         while finished < n:
             try:
                 i, outcome = done.get(timeout=0.1)
-                if results[i] is None:
-                    results[i] = outcome
+                if not have[i]:
                     finished += 1
-                    if on_done:
-                        on_done(jobs[i], outcome[1])
+                    record(i, outcome)
             except queue.Empty:
                 pass
             now = time.monotonic()
@@ -297,7 +317,7 @@ def run_jobs(
                 overdue = [
                     i
                     for i, t in started.items()
-                    if results[i] is None and i not in released and now - t - meters[i].waited() > timeout
+                    if not have[i] and i not in released and now - t - meters[i].waited() > timeout
                 ]
                 for i in overdue:
                     release(i)  # the endpoint is hung anyway: let its other jobs run (and time out)
@@ -308,10 +328,8 @@ def run_jobs(
                 job = jobs[i]
                 f = _error(job, TIMEOUT, f"{job.name} did not finish within {timeout:g}s and was abandoned")
                 run = JobRun(job.name, job.target, job.func, now - started[i], "timeout", 1)
-                results[i] = ([f], run)
                 finished += 1
-                if on_done:
-                    on_done(job, run)
+                record(i, ([f], run))
             if grow:
                 spawn()
 
@@ -327,11 +345,11 @@ def run_jobs(
             pending.clear()  # workers take nothing new
         now = time.monotonic()
         for i, job in enumerate(jobs):
-            if results[i] is None:
+            if not have[i]:
                 where = "while running" if i in started else "before it started"
                 f = _error(job, INTERRUPTED, f"{job.name} was interrupted {where} (Ctrl-C)")
                 run = JobRun(job.name, job.target, job.func, now - started.get(i, now), "interrupted", 1)
-                results[i] = ([f], run)
+                record(i, ([f], run))
     return [r for r in results if r is not None]
 
 
@@ -340,67 +358,85 @@ def assess(
     *,
     progress: bool | None = None,
     on_done: ProgressCallback | None = None,
+    stream: Path | None = None,
+    resume: bool = False,
 ) -> Assessment:
     """Run the static and live checks of both sides over ``targets``.
 
-    ``progress``: show a rich progress bar on stderr (default: only when
-    stderr is a terminal).  Never raises for a failing check: errors are
-    findings.
+    ``progress``: show the progress line on stderr (default: only when
+    stderr is a terminal).  ``stream``: append each finished target's
+    findings to this JSON Lines file as it finishes and build the
+    assessment from it (:mod:`compare.stream`); with ``resume`` the file
+    is an interrupted run's, whose finished targets are not run again.
+    Never raises for a failing check (errors are findings); raises
+    :class:`compare.stream.StreamError` for an unusable stream file, before
+    any check runs.
     """
     s = targets.settings
     jobs, skipped = plan(targets)
     started_at = now_iso()
     t0 = time.perf_counter()
+    recorder: Recorder | None = None
+    todo = list(range(len(jobs)))
+    if stream is not None:
+        recorder = Recorder(stream, targets, jobs, skipped, resume=resume, started=started_at)
+        todo = recorder.todo
+        recorder.start(t0)
     from rich.console import Console
 
     console = Console(stderr=True)
     show_bar = console.is_terminal if progress is None else progress
+    counts = RunProgress(
+        [jobs[i] for i in todo], targets=len(targets.all()), targets_done=recorder.resumed if recorder else 0
+    )
 
-    def run_all(done: ProgressCallback | None) -> list[tuple[list[Finding], JobRun]]:
+    def run_all(tick: Callable[[], None]) -> list[tuple[list[Finding], JobRun]]:
+        def on_result(k: int, findings: list[Finding], run: JobRun) -> None:
+            i = todo[k]
+            counts.done(jobs[i], run, sum(1 for f in findings if f.status is Status.ERROR))
+            if recorder is not None:
+                recorder.add(i, findings, run, time.perf_counter())
+            tick()
+            if on_done:
+                on_done(jobs[i], run)
+
         return run_jobs(
-            jobs,
+            [jobs[i] for i in todo],
             concurrency=s.concurrency,
             timeout=s.timeout,
             show_raw=s.show_raw,
             per_host=s.per_host,
             budget=HostBudget(s.per_host_rate),
-            on_done=done,
+            on_result=on_result,
+            keep=recorder is None,
         )
 
-    if show_bar and jobs:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(
-            TextColumn("[bold]assessing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("", total=len(jobs))
-
-            def tick(job: Job, run: JobRun) -> None:
-                bar.update(task, advance=1, description=f"{job.target} {job.name} ({run.outcome})")
-                if on_done:
-                    on_done(job, run)
-
-            outcomes = run_all(tick)
+    try:
+        if show_bar and todo:
+            with progress_bar(console) as bar:
+                task = bar.add_task("", total=len(todo), line=counts.line())
+                outcomes = run_all(lambda: bar.update(task, advance=1, line=counts.line()))
+        else:
+            outcomes = run_all(lambda: None)
+    finally:
+        if recorder is not None:
+            recorder.close()
+    duration = time.perf_counter() - t0
+    if recorder is not None:
+        results, runs = recorder.assemble()
+        started_at, duration = recorder.started, recorder.before + duration
     else:
-        outcomes = run_all(on_done)
-    results: list[Result] = []
-    runs: list[JobRun] = []
-    for job, (findings, run) in zip(jobs, outcomes, strict=True):
-        results += [Result(f, job.target, job.name) for f in findings]
-        runs.append(run)
-    results += skipped
+        results, runs = [], []
+        for job, (findings, run) in zip(jobs, outcomes, strict=True):
+            results += [Result(f, job.target, job.name) for f in findings]
+            runs.append(run)
+        results += skipped
     return Assessment(
         targets=[target_info(t) for t in targets.all()],
         results=results,
         runs=runs,
         started=started_at,
-        duration_s=time.perf_counter() - t0,
+        duration_s=duration,
         source=targets.source,
         fail_on=s.fail_on,
         min_score=s.min_score,
@@ -413,6 +449,7 @@ __all__ = [
     "TIMEOUT",
     "UNAVAILABLE",
     "ProgressCallback",
+    "ResultCallback",
     "assess",
     "resolve_check",
     "run_job",
