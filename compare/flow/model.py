@@ -69,8 +69,10 @@ def _validator() -> Any:
 
 @lru_cache(maxsize=1)
 def _fast_validator() -> Any:
-    import jsonschema_rs
-
+    try:
+        import jsonschema_rs
+    except ImportError:  # a dependency; in an environment that lacks it, jsonschema decides (slower)
+        return _validator()
     return jsonschema_rs.validator_for(schema())
 
 

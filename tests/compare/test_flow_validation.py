@@ -74,6 +74,7 @@ def test_shipped_flows_are_valid_for_both_validators(path: Path) -> None:
 
 
 def test_generated_flow_is_valid_for_both_validators() -> None:
+    assert type(model._fast_validator()).__module__.startswith("jsonschema_rs")  # a dependency
     flow = _rest_flow()
     assert _python_valid(flow) and model._fast_validator().is_valid(flow)
     validate(flow)
